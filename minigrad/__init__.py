@@ -1,0 +1,24 @@
+"""minigrad: a define-by-run autograd framework for learning how recurrent networks work.
+
+    import minigrad
+    x = minigrad.randn(3, 4, requires_grad=True)
+    loss = (x.tanh() ** 2).sum()
+    loss.backward()            # x.grad == 2 tanh(x) (1 - tanh(x)^2)
+"""
+from . import backend, cuda
+from .backend import float32, float64, int64, bool_
+from .tensor import Tensor
+from .function import Function
+from .grad_mode import no_grad, enable_grad, is_grad_enabled, graph_scope
+from .autograd import backward, grad
+from .factory import (tensor, zeros, ones, full, zeros_like, ones_like, randn, rand, randint,
+                      arange, manual_seed)
+from .gradcheck import gradcheck, GradcheckError
+from .ops.arithmetic import add, sub, mul, div, neg, pow, matmul
+from .ops.elementwise import exp, log, sqrt, abs_ as abs, tanh, sigmoid, relu, clamp, where
+from .ops.reductions import sum, mean, var, max, min, argmax
+from .ops.shape import reshape, flatten, transpose, permute, squeeze, unsqueeze, expand
+from .ops.join import cat, stack, split, chunk, unbind
+from .ops.softmax import softmax, log_softmax, cross_entropy
+
+__version__ = "0.1.0"

@@ -1,0 +1,256 @@
+"""The backward engine: reverse-mode differentiation over the recorded graph.
+
+    loss.backward()  ==  for each node, from the loss back to the leaves:
+                             gx_i = node.backward(gy)   (the chain rule, one op at a time)
+                             add gx_i to what input i has received so far
+
+A node runs only after every node that consumes its outputs has handed it a gradient,
+so it sees the full sum. The graph is walked with an explicit stack (no recursion), so
+an unrolled sequence of any length backpropagates.
+"""
+from __future__ import annotations
+
+from . import backend
+from .function import Function
+from .grad_mode import STATE
+from .tensor import Tensor
+
+
+def _discover(root_nodes):
+    """Count, for each node reachable from the roots, how many edges lead into it."""
+    dependencies = {}
+    stack = list(root_nodes)
+    seen = set(id(n) for n in stack)
+    while stack:
+        node = stack.pop()
+        for parent in node.parents:
+            if parent is None:
+                continue
+            source = parent[0]
+            if parent[1] < 0:  # a leaf tensor
+                continue
+            dependencies[source] = dependencies.get(source, 0) + 1
+            if id(source) not in seen:
+                seen.add(id(source))
+                stack.append(source)
+    return dependencies
+
+
+class _GradSum:
+    """Accumulates the gradients reaching one place; adds in place once it owns the array."""
+
+    __slots__ = ("value", "owned")
+
+    def __init__(self, value):
+        self.value = value
+        self.owned = False
+
+    def add(self, g, create_graph):
+        if create_graph:
+            self.value = self.value + g
+        elif self.owned:
+            self.value.data += g.data
+        else:
+            self.value = Tensor._make(self.value.data + g.data, None, 0, False)
+            self.owned = True
+
+
+def _ones_like_root(root):
+    if root.data.size != 1:
+        raise RuntimeError(f"backward(): grad can be created implicitly only for a scalar output, "
+                           f"but the output has shape {tuple(root.shape)}; pass gradient= "
+                           f"(a tensor of that shape)")
+    xp = backend.get_array_module(root.data)
+    return Tensor._make(xp.ones(root.shape, dtype=root.dtype), None, 0, False)
+
+
+def _check_root_grad(root, grad):
+    if grad is None:
+        return _ones_like_root(root)
+    if not isinstance(grad, Tensor):
+        grad = Tensor(grad, dtype=root.dtype)
+    if tuple(grad.shape) != tuple(root.shape):
+        raise ValueError(f"backward(): gradient has shape {tuple(grad.shape)} but the output has "
+                         f"shape {tuple(root.shape)}")
+    return grad
+
+
+def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
+                 inputs=None, edge_hook=None):
+    """Propagate ``root_grads`` from ``roots`` back through the graph.
+
+    Without ``inputs``: accumulate into every reachable leaf's ``.grad`` (``Tensor.backward``).
+    With ``inputs`` (tensors): return their gradients and touch no ``.grad`` (``minigrad.grad``).
+    ``edge_hook(parent, node, gx)`` is called for every gradient handed along an edge
+    (used by ``minigrad.viz`` to measure gradient flow).
+    """
+    for root in roots:
+        if not root.requires_grad:
+            raise RuntimeError("backward(): the tensor does not require grad and has no grad_fn "
+                               "(was it computed under no_grad, or from tensors without "
+                               "requires_grad=True?)")
+    root_grads = [_check_root_grad(r, g) for r, g in zip(roots, root_grads)]
+
+    # Where results go: leaf tensors by identity, non-leaf tensors by (node, output index).
+    wanted_leaves, wanted_outputs, results = {}, {}, None
+    if inputs is not None:
+        results = [None] * len(inputs)
+        for i, t in enumerate(inputs):
+            if not t.requires_grad:
+                raise RuntimeError(f"grad(): input {i} (shape {tuple(t.shape)}) does not require grad")
+            if t.grad_fn is None:
+                wanted_leaves.setdefault(id(t), []).append(i)
+            else:
+                wanted_outputs.setdefault((id(t.grad_fn), t._out_idx), []).append(i)
+
+    buffers = {}        # node -> [ _GradSum or None per output ]
+    leaf_sums = {}      # id(leaf) -> (leaf, _GradSum)
+    start_nodes = []
+    for root, g in zip(roots, root_grads):
+        if root.grad_fn is None:
+            _accumulate_leaf(leaf_sums, root, g, create_graph)
+            continue
+        node = root.grad_fn
+        slots = buffers.get(node)
+        if slots is None:
+            slots = buffers[node] = [None] * node.n_outputs
+            start_nodes.append(node)
+        if slots[root._out_idx] is None:
+            slots[root._out_idx] = _GradSum(g)
+        else:
+            slots[root._out_idx].add(g, create_graph)
+
+    dependencies = _discover(start_nodes)
+    ready = [n for n in start_nodes if dependencies.get(n, 0) == 0]
+
+    previous_mode = STATE.grad_enabled
+    STATE.grad_enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            slots = buffers.pop(node, None)
+            grads = [None if s is None else s.value for s in slots] if slots else [None] * node.n_outputs
+            _deliver_to_wanted(node, grads, wanted_outputs, results)
+            _set_retained(node, grads)
+            if any(g is not None for g in grads):
+                gxs = node.backward(*grads)
+                if not isinstance(gxs, tuple):
+                    gxs = (gxs,)
+            else:
+                gxs = (None,) * len(node.parents)
+            if len(gxs) != len(node.parents):
+                raise RuntimeError(f"{node.name()}.backward returned {len(gxs)} gradients, but the "
+                                   f"op has {len(node.parents)} inputs")
+            if not retain_graph:
+                node.release()
+            for parent, gx in zip(node.parents, gxs):
+                if parent is None:
+                    continue
+                source, index = parent
+                if gx is not None:
+                    if not isinstance(gx, Tensor):
+                        gx = Tensor._make(backend.as_array(gx), None, 0, False)
+                    expected = source.shape if index < 0 else source.out_shapes[index]
+                    if tuple(gx.shape) != tuple(expected):
+                        raise RuntimeError(f"{node.name()}.backward returned a gradient of shape "
+                                           f"{tuple(gx.shape)} for an input of shape {tuple(expected)}")
+                    if edge_hook is not None:
+                        edge_hook(parent, node, gx)
+                    if index < 0:
+                        _accumulate_leaf(leaf_sums, source, gx, create_graph)
+                    else:
+                        slots = buffers.get(source)
+                        if slots is None:
+                            slots = buffers[source] = [None] * source.n_outputs
+                        if slots[index] is None:
+                            slots[index] = _GradSum(gx)
+                        else:
+                            slots[index].add(gx, create_graph)
+                if index >= 0:
+                    remaining = dependencies[source] - 1
+                    dependencies[source] = remaining
+                    if remaining == 0:
+                        ready.append(source)
+    finally:
+        STATE.grad_enabled = previous_mode
+
+    if inputs is not None:
+        for leaf_id, (leaf, total) in leaf_sums.items():
+            for i in wanted_leaves.get(leaf_id, ()):
+                results[i] = total.value if create_graph else total.value.detach()
+        return tuple(results)
+    for leaf, total in leaf_sums.values():
+        g = total.value
+        if not create_graph:
+            g = Tensor._make(g.data, None, 0, False)
+        if leaf.grad is None:
+            leaf.grad = g if (total.owned or create_graph) else Tensor._make(g.data.copy(), None, 0, False)
+        elif create_graph:
+            leaf.grad = leaf.grad + g
+        else:
+            leaf.grad = Tensor._make(leaf.grad.data + g.data, None, 0, False)
+    return None
+
+
+def _accumulate_leaf(leaf_sums, leaf, g, create_graph):
+    entry = leaf_sums.get(id(leaf))
+    if entry is None:
+        leaf_sums[id(leaf)] = (leaf, _GradSum(g))
+    else:
+        entry[1].add(g, create_graph)
+
+
+def _deliver_to_wanted(node, grads, wanted_outputs, results):
+    if not wanted_outputs:
+        return
+    for index, g in enumerate(grads):
+        for i in wanted_outputs.get((id(node), index), ()):
+            results[i] = g
+
+
+def _set_retained(node, grads):
+    retained = node._retained
+    if not retained:
+        return
+    for index, ref in retained.items():
+        tensor = ref()
+        g = grads[index]
+        if tensor is not None and g is not None:
+            g = g if STATE.grad_enabled else g.detach()
+            tensor.grad = g if tensor.grad is None else tensor.grad + g
+
+
+def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False):
+    """``Tensor.backward`` for several outputs at once (their gradients add up)."""
+    if grad_tensors is None:
+        grad_tensors = [None] * len(tensors)
+    run_backward(list(tensors), list(grad_tensors), retain_graph=retain_graph,
+                 create_graph=create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=True):
+    """Gradients of ``outputs`` with respect to ``inputs``, leaving every ``.grad`` untouched.
+
+    As ``torch.autograd.grad``: returns a tuple with one Tensor per input (None for an
+    input the outputs do not depend on). ``create_graph=True`` makes the results part of
+    the graph, so they can be differentiated again.
+    """
+    if isinstance(outputs, Tensor):
+        outputs = [outputs]
+    single = isinstance(inputs, Tensor)
+    if single:
+        inputs = [inputs]
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if retain_graph is None:
+        retain_graph = create_graph
+    results = run_backward(list(outputs), list(grad_outputs), retain_graph=retain_graph,
+                           create_graph=create_graph, inputs=list(inputs))
+    if not allow_unused and any(r is None for r in results):
+        index = next(i for i, r in enumerate(results) if r is None)
+        raise RuntimeError(f"grad(): input {index} was not used to compute the outputs")
+    return tuple(results)
+
+
+__all__ = ["backward", "grad", "run_backward", "Function"]

@@ -1,0 +1,88 @@
+"""Functions that make tensors: ``tensor``, ``zeros``, ``ones``, ``randn``, ``rand``, ``arange`` ..."""
+from __future__ import annotations
+
+from . import backend
+from .tensor import Tensor
+
+
+def _shape(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, int) or s < 0:
+            raise ValueError(f"sizes must be non-negative integers, got {tuple(size)}")
+    return tuple(size)
+
+
+def _new(array, requires_grad):
+    t = Tensor._make(array, None, 0, False)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _float_dtype(dtype):
+    return backend.as_dtype(dtype) or backend.default_float
+
+
+def tensor(data, requires_grad=False, dtype=None, device=None):
+    """A new leaf tensor holding ``data`` (Python floats become float32, ints int64)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+
+
+def zeros(*size, requires_grad=False, dtype=None, device=None):
+    xp = backend.array_module_for(device)
+    return _new(xp.zeros(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def ones(*size, requires_grad=False, dtype=None, device=None):
+    xp = backend.array_module_for(device)
+    return _new(xp.ones(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def full(size, fill_value, requires_grad=False, dtype=None, device=None):
+    xp = backend.array_module_for(device)
+    return _new(xp.full(_shape((size,)), fill_value, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def zeros_like(t, requires_grad=False, dtype=None):
+    xp = backend.get_array_module(t.data)
+    return _new(xp.zeros(t.shape, dtype=backend.as_dtype(dtype) or t.dtype), requires_grad)
+
+
+def ones_like(t, requires_grad=False, dtype=None):
+    xp = backend.get_array_module(t.data)
+    return _new(xp.ones(t.shape, dtype=backend.as_dtype(dtype) or t.dtype), requires_grad)
+
+
+def randn(*size, requires_grad=False, dtype=None, device=None):
+    """Samples of the standard normal distribution (seeded by ``manual_seed``)."""
+    xp = backend.array_module_for(device)
+    return _new(backend.random_normal(_shape(size), _float_dtype(dtype), xp), requires_grad)
+
+
+def rand(*size, requires_grad=False, dtype=None, device=None):
+    """Samples of the uniform distribution on [0, 1)."""
+    xp = backend.array_module_for(device)
+    return _new(backend.random_uniform(_shape(size), _float_dtype(dtype), xp=xp), requires_grad)
+
+
+def randint(low, high, size, device=None):
+    xp = backend.array_module_for(device)
+    return _new(backend.random_integers(low, high, _shape((size,)), xp), False)
+
+
+def arange(start, end=None, step=1, requires_grad=False, dtype=None, device=None):
+    """``start, start+step, ...`` below ``end``; int64 for integer arguments, else float32."""
+    if end is None:
+        start, end = 0, start
+    xp = backend.array_module_for(device)
+    if dtype is None:
+        integral = all(isinstance(v, int) for v in (start, end, step))
+        dtype = backend.int64 if integral else backend.default_float
+    return _new(xp.arange(start, end, step, dtype=backend.as_dtype(dtype)), requires_grad)
+
+
+def manual_seed(seed):
+    """Seed every random number minigrad draws (init, randn, dropout, sampling)."""
+    backend.random_state.seed(int(seed))

@@ -1,0 +1,204 @@
+"""``Function``: one node of the recorded graph, with its forward and backward.
+
+Calling a Function on tensors runs ``forward`` on their arrays and, when any input
+requires a gradient, records the node on the outputs (``output.grad_fn``)::
+
+    y = Tanh()(x)          # or Tanh.apply(x): y.data == tanh(x.data), y.grad_fn is the node
+
+The node keeps only what its backward needs:
+
+- ``parents``: one entry per input, ``(node, output_index)`` for an input made by
+  another node, ``(leaf_tensor, -1)`` for a leaf that requires grad, ``None`` otherwise.
+  It points at nodes, not at the intermediate tensors, so a tensor nobody needs is freed.
+- the arrays saved with ``save_for_backward`` (freed after ``backward`` unless
+  ``retain_graph=True``), given back as Tensors by ``saved_tensors``.
+
+Writing your own op::
+
+    class Cube(minigrad.Function):
+        label = "x³"
+        def forward(self, x):             # arrays in, array out
+            self.save_for_backward(x)
+            return x ** 3
+        def backward(self, gy):           # Tensors in, Tensors out
+            x, = self.saved_tensors
+            return gy * 3 * x ** 2
+
+    y = Cube.apply(x)
+    minigrad.gradcheck(Cube.apply, [x64])
+
+``backward`` is written with Tensor operations, so with ``create_graph=True`` the
+gradient is itself a recorded graph and can be differentiated again.
+"""
+from __future__ import annotations
+
+import weakref
+
+from . import backend
+from .grad_mode import STATE
+
+
+class Function:
+    """Base class of every operation. Subclasses define ``forward`` and ``backward``."""
+
+    label = None  # short text for graph pictures ("+", "matmul", "tanh"); defaults to the class name
+
+    # Set by __call__ when the graph is recorded:
+    parents = None        # tuple, one entry per input (see module docstring)
+    out_shapes = None     # shape of each output, for error messages and pictures
+    scope = None          # (module_path, time_step) that was active when the node was made
+    _saved = ()
+    _saved_entries = None
+    _released = False
+    _retained = None      # {output_index: weakref to a tensor that called retain_grad()}
+    _names = None         # {output_index: name of that output tensor}
+    n_outputs = 1
+
+    @classmethod
+    def apply(cls, *inputs, **kwargs):
+        """Make the node and call it: ``Op.apply(x, y)`` == ``Op()(x, y)``."""
+        return cls(**kwargs)(*inputs)
+
+    # -- the recording --------------------------------------------------------
+    def __call__(self, *inputs):
+        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        try:
+            outputs = self.forward(*arrays)
+        except (ValueError, IndexError, TypeError) as error:
+            message = str(error)
+            name = self.name()
+            if not message.startswith(name):
+                message = f"{name}: {message}"
+            raise type(error)(message) from None
+
+        multiple = isinstance(outputs, tuple)
+        if not multiple:
+            outputs = (outputs,)
+        outputs = [backend.wrap_scalar(y, arrays[0]) if not backend.is_array(y) else y
+                   for y in outputs]
+
+        requires_grad = False
+        if STATE.grad_enabled:
+            device_type = None
+            for x in inputs:
+                if isinstance(x, Tensor):
+                    if x.requires_grad:
+                        requires_grad = True
+                    if device_type is None:
+                        device_type = type(x.data)
+                    elif type(x.data) is not device_type:
+                        _raise_device_mismatch(self, inputs)
+
+        if not requires_grad:
+            tensors = [Tensor._make(y, None, 0, False) for y in outputs]
+            self._saved = ()
+            return tuple(tensors) if multiple else tensors[0]
+
+        parents = []
+        for x in inputs:
+            if isinstance(x, Tensor) and x.requires_grad:
+                fn = x.grad_fn
+                parents.append((fn, x._out_idx) if fn is not None else (x, -1))
+            else:
+                parents.append(None)
+        self.parents = tuple(parents)
+        self.scope = STATE.scope
+        self.n_outputs = len(outputs)
+        self.out_shapes = tuple(y.shape for y in outputs)
+        tensors = [Tensor._make(y, self, i, True) for i, y in enumerate(outputs)]
+        if self._saved:
+            self._link_saved(inputs, outputs, tensors)
+        return tuple(tensors) if multiple else tensors[0]
+
+    def name(self) -> str:
+        return type(self).__name__.lower()
+
+    def _link_saved(self, inputs, outputs, tensors):
+        """Map each saved array to the input Tensor or output it is, to check versions later."""
+        entries = []
+        for array in self._saved:
+            entry = array
+            for x in inputs:
+                if isinstance(x, Tensor) and x.data is array:
+                    entry = ("input", x, x._version)
+                    break
+            else:
+                for i, y in enumerate(outputs):
+                    if y is array:
+                        entry = ("output", i, weakref.ref(tensors[i]), array)
+                        break
+            entries.append(entry)
+        self._saved_entries = entries
+
+    # -- what subclasses use --------------------------------------------------
+    def forward(self, *arrays):
+        raise NotImplementedError(f"{type(self).__name__} must define forward(self, *arrays)")
+
+    def backward(self, *grads):
+        raise NotImplementedError(f"{type(self).__name__} must define backward(self, *grads)")
+
+    def save_for_backward(self, *arrays):
+        """Keep these arrays (inputs, outputs or anything else) for ``backward``."""
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self):
+        """The saved arrays as Tensors; an input comes back as the very Tensor given,
+        so a gradient computed from it (with ``create_graph=True``) stays in the graph."""
+        if self._released:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (through '{self.name()}'), "
+                "but its saved arrays were freed after the first backward. "
+                "Pass retain_graph=True to the first backward() if you need to do this.")
+        entries = self._saved_entries
+        if entries is None:
+            return tuple(Tensor._make(a, None, 0, False) if backend.is_array(a) else a
+                         for a in self._saved)
+        result = []
+        for entry in entries:
+            if type(entry) is tuple and entry[0] == "input":
+                _, tensor, version = entry
+                if tensor._version != version:
+                    _raise_modified(self, tensor, version)
+                result.append(tensor)
+            elif type(entry) is tuple and entry[0] == "output":
+                _, index, ref, array = entry
+                alive = ref()
+                if alive is not None and alive._version != 0:
+                    _raise_modified(self, alive, 0)
+                result.append(Tensor._make(array, self, index, True))
+            elif backend.is_array(entry):
+                result.append(Tensor._make(entry, None, 0, False))
+            else:
+                result.append(entry)
+        return tuple(result)
+
+    @property
+    def needs_input_grad(self):
+        """One bool per input: does backward need to compute its gradient?"""
+        return tuple(p is not None for p in self.parents)
+
+    def release(self):
+        """Free the saved arrays (called by backward unless ``retain_graph=True``)."""
+        self._saved = ()
+        self._saved_entries = None
+        self._released = True
+
+    def __repr__(self):
+        return f"<{type(self).__name__} node>"
+
+
+def _raise_device_mismatch(fn, inputs):
+    devices = [x.device for x in inputs if isinstance(x, Tensor)]
+    raise RuntimeError(f"{fn.name()}: expected all tensors on the same device, "
+                       f"but found tensors on {' and '.join(sorted(set(devices)))}")
+
+
+def _raise_modified(fn, tensor, version):
+    raise RuntimeError(
+        f"one of the tensors needed for the gradient of '{fn.name()}' (shape {tuple(tensor.shape)}) "
+        f"has been modified by an in-place operation: it is at version {tensor._version}, "
+        f"expected version {version}. Make a copy before changing it, or change it after backward().")
+
+
+from .tensor import Tensor  # noqa: E402  (Tensor and Function refer to each other)

@@ -1,0 +1,94 @@
+"""Switches that change how operations are recorded: ``no_grad`` and the graph scope.
+
+The only global mutable state in minigrad lives here, in one small object:
+
+- ``grad_enabled``: when False (inside ``no_grad``) operations build no graph.
+- ``module`` / ``step``: the dotted module path and time step that the next graph
+  node is tagged with, so a picture of the graph can group nodes by layer or by
+  unrolled time step. ``nn.Module.__call__`` and the recurrent layers set them.
+"""
+from __future__ import annotations
+
+import functools
+
+
+class _GraphState:
+    __slots__ = ("grad_enabled", "scope")
+
+    def __init__(self):
+        self.grad_enabled = True
+        self.scope = None  # None, or (module_path, step) for the nodes being made
+
+
+STATE = _GraphState()
+
+
+def is_grad_enabled() -> bool:
+    return STATE.grad_enabled
+
+
+class _GradModeSwitch:
+    """Context manager and decorator that sets ``grad_enabled`` and restores it."""
+
+    enabled = True
+
+    def __enter__(self):
+        self._previous = STATE.grad_enabled
+        STATE.grad_enabled = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        STATE.grad_enabled = self._previous
+        return False
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return func(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_GradModeSwitch):
+    """Build no graph inside this block (or decorated function)::
+
+        with minigrad.no_grad():
+            val_loss = model(x)        # no grad_fn, nothing saved for backward
+    """
+
+    enabled = False
+
+
+class enable_grad(_GradModeSwitch):
+    """Record the graph again inside a ``no_grad`` block."""
+
+    enabled = True
+
+
+class graph_scope:
+    """Tag the graph nodes made inside this block with a module path and a time step.
+
+    ``module=None`` keeps the enclosing module path; ``step=None`` keeps the enclosing step.
+    """
+
+    __slots__ = ("module", "step", "_previous")
+
+    def __init__(self, module=None, step=None):
+        self.module = module
+        self.step = step
+
+    def __enter__(self):
+        self._previous = previous = STATE.scope
+        module, step = previous if previous is not None else (None, None)
+        STATE.scope = (self.module if self.module is not None else module,
+                       self.step if self.step is not None else step)
+        return self
+
+    def __exit__(self, *exc):
+        STATE.scope = self._previous
+        return False
+
+
+def current_scope():
+    """``(module_path, step)`` that new nodes are tagged with, or None."""
+    return STATE.scope

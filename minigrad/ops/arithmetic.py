@@ -1,0 +1,213 @@
+"""Arithmetic with NumPy broadcasting: + - * / ** @.
+
+Broadcasting copies an input along new or size-1 dimensions, so its gradient is the
+sum over those copies: every backward ends with ``sum_to(gx, input_shape)``.
+"""
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from ..function import Function
+from ..tensor import Tensor
+from .shape import sum_to, transpose, reshape
+
+
+def _shape(x):
+    return getattr(x, "shape", ())
+
+
+def _promote(x0, x1):
+    """float op int -> float (as PyTorch), never a silent float64 from an integer operand."""
+    d0 = getattr(x0, "dtype", None)
+    d1 = getattr(x1, "dtype", None)
+    if d0 is not None and d1 is not None:
+        if d0 != d1:
+            if d0.kind == "f" and d1.kind != "f":
+                x1 = x1.astype(d0)
+            elif d1.kind == "f" and d0.kind != "f":
+                x0 = x0.astype(d1)
+    elif d0 is not None and d0.kind != "f" and isinstance(x1, float):
+        x0 = x0.astype(backend.default_float)
+    elif d1 is not None and d1.kind != "f" and isinstance(x0, float):
+        x1 = x1.astype(backend.default_float)
+    return x0, x1
+
+
+def _operand(x):
+    """Python-number view of NumPy scalars (so they never promote float32 to float64)."""
+    if isinstance(x, backend.numpy.generic):
+        return x.item()
+    if isinstance(x, (list, tuple)):
+        return backend.as_array(x)
+    return x
+
+
+class Add(Function):
+    label = "+"
+
+    def forward(self, x0, x1):
+        x0, x1 = _promote(x0, x1)
+        self.s0, self.s1 = _shape(x0), _shape(x1)
+        return x0 + x1
+
+    def backward(self, gy):
+        p0, p1 = self.parents
+        return (sum_to(gy, self.s0) if p0 else None,
+                sum_to(gy, self.s1) if p1 else None)
+
+
+def add(a, b):
+    return Add()(_operand(a), _operand(b))
+
+
+class Sub(Function):
+    label = "-"
+
+    def forward(self, x0, x1):
+        x0, x1 = _promote(x0, x1)
+        self.s0, self.s1 = _shape(x0), _shape(x1)
+        return x0 - x1
+
+    def backward(self, gy):
+        p0, p1 = self.parents
+        return (sum_to(gy, self.s0) if p0 else None,
+                sum_to(-gy, self.s1) if p1 else None)
+
+
+def sub(a, b):
+    return Sub()(_operand(a), _operand(b))
+
+
+class Mul(Function):
+    label = "×"
+
+    def forward(self, x0, x1):
+        x0, x1 = _promote(x0, x1)
+        self.save_for_backward(x0, x1)
+        return x0 * x1
+
+    def backward(self, gy):
+        x0, x1 = self.saved_tensors
+        p0, p1 = self.parents
+        return (sum_to(gy * x1, _shape(x0)) if p0 else None,
+                sum_to(gy * x0, _shape(x1)) if p1 else None)
+
+
+def mul(a, b):
+    return Mul()(_operand(a), _operand(b))
+
+
+class Div(Function):
+    label = "÷"
+
+    def forward(self, x0, x1):
+        x0, x1 = _promote(x0, x1)
+        self.save_for_backward(x0, x1)
+        return x0 / x1
+
+    def backward(self, gy):
+        x0, x1 = self.saved_tensors
+        p0, p1 = self.parents
+        gx0 = sum_to(gy / x1, _shape(x0)) if p0 else None
+        gx1 = sum_to(-gy * x0 / (x1 * x1), _shape(x1)) if p1 else None
+        return gx0, gx1
+
+
+def div(a, b):
+    return Div()(_operand(a), _operand(b))
+
+
+class Neg(Function):
+    label = "−"
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+def neg(x):
+    return Neg()(x)
+
+
+class Pow(Function):
+    """y = x0 ** x1;  dy/dx0 = x1 · x0^(x1-1),  dy/dx1 = y · log(x0)."""
+
+    label = "**"
+
+    def forward(self, x0, x1):
+        x0, x1 = _promote(x0, x1)
+        y = x0 ** x1
+        self.save_for_backward(x0, x1, y)
+        return y
+
+    def backward(self, gy):
+        x0, x1, y = self.saved_tensors
+        p0, p1 = self.parents
+        gx0 = sum_to(gy * x1 * x0 ** (x1 - 1), _shape(x0)) if p0 else None
+        gx1 = None
+        if p1:
+            from .elementwise import log
+            log_x0 = log(x0) if isinstance(x0, Tensor) else math.log(x0)
+            gx1 = sum_to(gy * y * log_x0, _shape(x1))
+        return gx0, gx1
+
+
+def pow(a, b):  # noqa: A001 - mirrors torch.pow
+    return Pow()(_operand(a), _operand(b))
+
+
+class MatMul(Function):
+    """y = x0 @ x1 (1-D, 2-D and batched, as ``numpy.matmul``).
+
+    For 2-D inputs: dL/dx0 = dL/dy · x1ᵀ and dL/dx1 = x0ᵀ · dL/dy.
+    """
+
+    label = "matmul"
+
+    def forward(self, x0, x1):
+        s0, s1 = _shape(x0), _shape(x1)
+        if not s0 or not s1:
+            raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes "
+                             f"{tuple(s0)} and {tuple(s1)}")
+        k0 = s0[-1]
+        k1 = s1[0] if len(s1) == 1 else s1[-2]
+        if k0 != k1:
+            raise ValueError(f"matmul: shapes {tuple(s0)} and {tuple(s1)} are not aligned "
+                             f"({k0} != {k1})")
+        d0, d1 = x0.dtype, x1.dtype
+        if d0 != d1:
+            raise TypeError(f"matmul: dtypes {d0} and {d1} differ; convert one of them "
+                            f"(e.g. with .to(minigrad.{d0}))")
+        self.save_for_backward(x0, x1)
+        return x0 @ x1
+
+    def backward(self, gy):
+        a, b = self.saved_tensors
+        p0, p1 = self.parents
+        if a.ndim == 1 and b.ndim == 1:
+            return (gy * b if p0 else None), (gy * a if p1 else None)
+        a2 = reshape(a, (1,) + tuple(a.shape)) if a.ndim == 1 else a
+        b2 = reshape(b, tuple(b.shape) + (1,)) if b.ndim == 1 else b
+        g2 = gy
+        if a.ndim == 1:
+            g2 = reshape(g2, tuple(g2.shape[:-1]) + (1,) + tuple(g2.shape[-1:]))
+        if b.ndim == 1:
+            g2 = reshape(g2, tuple(g2.shape) + (1,))
+        gx0 = gx1 = None
+        if p0:
+            gx0 = reshape(sum_to(g2 @ transpose(b2, -1, -2), a2.shape), a.shape)
+        if p1:
+            if a2.ndim == 2 and g2.ndim == 2 and a2.shape[0] == 1:
+                # inner dimension 1 (batch size 1): an outer product, far faster than matmul
+                gx1 = transpose(a2, 0, 1) * g2
+            else:
+                gx1 = transpose(a2, -1, -2) @ g2
+            gx1 = reshape(sum_to(gx1, b2.shape), b.shape)
+        return gx0, gx1
+
+
+def matmul(a, b):
+    return MatMul()(_operand(a), _operand(b))

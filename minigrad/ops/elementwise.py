@@ -1,0 +1,224 @@
+"""Elementwise functions and their derivatives, each a one-liner in backward."""
+from __future__ import annotations
+
+from .. import backend
+from ..function import Function
+from ..tensor import Tensor
+from .shape import sum_to
+
+
+def _xp(x):
+    return backend.get_array_module(x)
+
+
+class Exp(Function):
+    """y = eˣ;  dy/dx = y."""
+
+    label = "exp"
+
+    def forward(self, x):
+        y = _xp(x).exp(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        y, = self.saved_tensors
+        return gy * y
+
+
+def exp(x):
+    return Exp()(x)
+
+
+class Log(Function):
+    """y = ln x;  dy/dx = 1/x."""
+
+    label = "log"
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return _xp(x).log(x)
+
+    def backward(self, gy):
+        x, = self.saved_tensors
+        return gy / x
+
+
+def log(x):
+    return Log()(x)
+
+
+class Sqrt(Function):
+    """y = √x;  dy/dx = 1 / (2y)."""
+
+    label = "sqrt"
+
+    def forward(self, x):
+        y = _xp(x).sqrt(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        y, = self.saved_tensors
+        return gy / (2 * y)
+
+
+def sqrt(x):
+    return Sqrt()(x)
+
+
+class Abs(Function):
+    """y = |x|;  dy/dx = sign(x) (0 at 0, as PyTorch)."""
+
+    label = "abs"
+
+    def forward(self, x):
+        xp = _xp(x)
+        self.sign = xp.sign(x)
+        return xp.abs(x)
+
+    def backward(self, gy):
+        return gy * self.sign
+
+
+def abs_(x):
+    return Abs()(x)
+
+
+class Tanh(Function):
+    """y = tanh x;  dy/dx = 1 − y²."""
+
+    label = "tanh"
+
+    def forward(self, x):
+        y = _xp(x).tanh(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        y, = self.saved_tensors
+        return gy * (1 - y * y)
+
+
+def tanh(x):
+    return Tanh()(x)
+
+
+class Sigmoid(Function):
+    """y = σ(x) = 1 / (1 + e⁻ˣ);  dy/dx = y (1 − y)."""
+
+    label = "σ"
+
+    def forward(self, x):
+        xp = _xp(x)
+        # tanh form: stable for large |x|, no overflow warning
+        y = xp.tanh(x * 0.5)
+        y *= 0.5
+        y += 0.5
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        y, = self.saved_tensors
+        return gy * y * (1 - y)
+
+
+def sigmoid(x):
+    return Sigmoid()(x)
+
+
+class ReLU(Function):
+    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0."""
+
+    label = "relu"
+
+    def forward(self, x):
+        y = _xp(x).maximum(x, 0)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        y, = self.saved_tensors
+        return gy * (y.data > 0)
+
+
+def relu(x):
+    return ReLU()(x)
+
+
+class Clamp(Function):
+    """y = min(max(x, low), high);  dy/dx = 1 inside [low, high], 0 outside."""
+
+    label = "clamp"
+
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+
+    def forward(self, x):
+        xp = _xp(x)
+        y = xp.clip(x, self.low, self.high)
+        self.inside = (y == x)
+        return y
+
+    def backward(self, gy):
+        return gy * self.inside
+
+
+def clamp(x, min=None, max=None):  # noqa: A002 - torch's argument names
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    return Clamp(min, max)(x)
+
+
+class Where(Function):
+    """y = x where condition else other; the gradient goes to whichever was chosen."""
+
+    label = "where"
+
+    def __init__(self, condition):
+        self.condition = condition
+
+    def forward(self, x, other):
+        from .arithmetic import _promote
+        x, other = _promote(x, other)
+        self.s0, self.s1 = getattr(x, "shape", ()), getattr(other, "shape", ())
+        return _xp(self.condition).where(self.condition, x, other)
+
+    def backward(self, gy):
+        p0, p1 = self.parents
+        gx0 = sum_to(gy * self.condition, self.s0) if p0 else None
+        gx1 = sum_to(gy * ~self.condition, self.s1) if p1 else None
+        return gx0, gx1
+
+
+def where(condition, x, other):
+    """Elementwise choice: ``x`` where ``condition`` is true, else ``other``."""
+    condition = condition.data if isinstance(condition, Tensor) else backend.as_array(condition)
+    if condition.dtype != backend.bool_:
+        condition = condition != 0
+    return Where(condition)(x, other)
+
+
+class AsType(Function):
+    """A dtype conversion; the gradient is converted back."""
+
+    label = "astype"
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        self.in_dtype = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        if self.in_dtype.kind != "f":
+            return None
+        return astype(gy, self.in_dtype)
+
+
+def astype(x, dtype):
+    dtype = backend.as_dtype(dtype)
+    if x.dtype == dtype:
+        return x
+    return AsType(dtype)(x)

@@ -1,0 +1,95 @@
+"""``x[index]`` with ints, slices, ``None``, ``...``, integer arrays and boolean masks.
+
+The gradient of a selection scatters back into a zero tensor of the input's shape;
+an element picked twice (``x[[0, 0]]``) receives both gradients.
+"""
+from __future__ import annotations
+
+from .. import backend
+from ..function import Function
+from ..tensor import Tensor
+
+
+def _index_arrays(index):
+    """Replace Tensors and lists inside an index by backend arrays."""
+    if isinstance(index, tuple):
+        return tuple(_index_arrays(i) for i in index)
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        return backend.as_array(index)
+    return index
+
+
+def _is_advanced(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return any(backend.is_array(i) and i.dtype != backend.bool_ for i in items)
+
+
+class GetItem(Function):
+    label = "[]"
+
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        try:
+            y = x[self.index]
+        except IndexError as error:
+            raise IndexError(f"index {_describe(self.index)} is out of range for a tensor of "
+                             f"shape {tuple(x.shape)}: {error}") from None
+        if not backend.is_array(y):
+            y = backend.wrap_scalar(y, x)
+        return y
+
+    def backward(self, gy):
+        return GetItemGrad(self.index, self.in_shape)(gy)
+
+    def name(self):
+        return f"getitem[{_describe(self.index)}]"
+
+
+class GetItemGrad(Function):
+    """Scatter ``gy`` into zeros of the input's shape (the backward of ``GetItem``)."""
+
+    label = "scatter"
+
+    def __init__(self, index, shape):
+        self.index, self.shape = index, shape
+
+    def forward(self, gy):
+        xp = backend.get_array_module(gy)
+        gx = xp.zeros(self.shape, dtype=gy.dtype)
+        if _is_advanced(self.index):
+            backend.scatter_add(gx, self.index, gy)
+        else:
+            gx[self.index] = gy
+        return gx
+
+    def backward(self, ggx):
+        return GetItem(self.index)(ggx)
+
+
+def getitem(x, index):
+    return GetItem(_index_arrays(index))(x)
+
+
+def _describe(index):
+    items = index if isinstance(index, tuple) else (index,)
+    parts = []
+    for i in items:
+        if backend.is_array(i):
+            if i.dtype == backend.bool_:
+                parts.append(f"<mask {tuple(i.shape)}>")
+            elif i.size <= 6:
+                parts.append(str(backend.to_host(i).tolist()))
+            else:
+                parts.append(f"<indices {tuple(i.shape)}, max {int(i.max())}>")
+        elif isinstance(i, slice):
+            parts.append(":" if i == slice(None) else
+                         f"{'' if i.start is None else i.start}:{'' if i.stop is None else i.stop}"
+                         + ("" if i.step is None else f":{i.step}"))
+        else:
+            parts.append(repr(i))
+    return ", ".join(parts)

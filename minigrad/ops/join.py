@@ -1,0 +1,158 @@
+"""Joining and splitting: cat, stack, split, chunk, unbind.
+
+``split`` and ``unbind`` are single nodes with several outputs, so cutting a sequence
+of T steps into T pieces costs O(T) in backward, not T full-size scatters.
+"""
+from __future__ import annotations
+
+from .. import backend
+from ..function import Function
+from ..tensor import Tensor
+from .shape import _normalize_dim
+
+
+def _xp(x):
+    return backend.get_array_module(x)
+
+
+class Cat(Function):
+    label = "cat"
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, *xs):
+        first = xs[0]
+        for i, x in enumerate(xs):
+            if x.ndim != first.ndim or any(a != b for d, (a, b) in enumerate(zip(x.shape, first.shape))
+                                           if d != self.dim):
+                raise ValueError(f"cat: tensor {i} has shape {tuple(x.shape)}, which does not match "
+                                 f"tensor 0's shape {tuple(first.shape)} outside dim {self.dim}")
+        self.sizes = [x.shape[self.dim] for x in xs]
+        return _xp(first).concatenate(xs, axis=self.dim)
+
+    def backward(self, gy):
+        return split(gy, self.sizes, self.dim)
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of tensors")
+    dim = _normalize_dim(dim, tensors[0].ndim, "cat")
+    return Cat(dim)(*tensors)
+
+
+class Stack(Function):
+    label = "stack"
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, *xs):
+        for i, x in enumerate(xs):
+            if x.shape != xs[0].shape:
+                raise ValueError(f"stack: tensor {i} has shape {tuple(x.shape)} but tensor 0 has "
+                                 f"shape {tuple(xs[0].shape)}; all must be equal")
+        return _xp(xs[0]).stack(xs, axis=self.dim)
+
+    def backward(self, gy):
+        return unbind(gy, self.dim)
+
+
+def stack(tensors, dim=0):
+    """Join equally shaped tensors along a new dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of tensors")
+    dim = _normalize_dim(dim, tensors[0].ndim + 1, "stack")
+    return Stack(dim)(*tensors)
+
+
+class Split(Function):
+    """Cut ``x`` along ``dim`` into pieces of the given sizes (several outputs)."""
+
+    label = "split"
+
+    def __init__(self, sizes, dim):
+        self.sizes, self.dim = sizes, dim
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        bounds, start = [], 0
+        for s in self.sizes:
+            bounds.append((start, start + s))
+            start += s
+        prefix = (slice(None),) * self.dim
+        return tuple(x[prefix + (slice(a, b),)] for a, b in bounds)
+
+    def backward(self, *gys):
+        if all(g is None for g in gys):
+            return None
+        parts = []
+        for g, size in zip(gys, self.sizes):
+            if g is None:
+                shape = list(self.in_shape)
+                shape[self.dim] = size
+                xp = _xp(next(g2 for g2 in gys if g2 is not None).data)
+                dtype = next(g2 for g2 in gys if g2 is not None).dtype
+                g = Tensor._make(xp.zeros(shape, dtype=dtype), None, 0, False)
+            parts.append(g)
+        return cat(parts, self.dim)
+
+
+def split(x, split_size_or_sections, dim=0):
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
+    dim = _normalize_dim(dim, x.ndim, "split")
+    length = x.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        if size <= 0:
+            raise ValueError(f"split: split_size must be positive, got {size}")
+        sizes = [size] * (length // size) + ([length % size] if length % size else [])
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != length:
+            raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, but dim {dim} of "
+                             f"shape {tuple(x.shape)} has length {length}")
+    return Split(sizes, dim)(x) if len(sizes) > 1 else (x,)
+
+
+def chunk(x, chunks, dim=0):
+    """``chunks`` pieces of (nearly) equal size along ``dim``."""
+    dim = _normalize_dim(dim, x.ndim, "chunk")
+    length = x.shape[dim]
+    size = -(-length // chunks)
+    return split(x, size, dim)
+
+
+class Unbind(Function):
+    """All slices along ``dim`` as separate outputs: ``x[0], x[1], ...`` in one node."""
+
+    label = "unbind"
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        self.in_shape, self.dtype = x.shape, x.dtype
+        prefix = (slice(None),) * self.dim
+        return tuple(x[prefix + (i,)] for i in range(x.shape[self.dim]))
+
+    def backward(self, *gys):
+        present = next((g for g in gys if g is not None), None)
+        if present is None:
+            return None
+        xp = _xp(present.data)
+        shape = tuple(s for i, s in enumerate(self.in_shape) if i != self.dim)
+        parts = [g if g is not None else Tensor._make(xp.zeros(shape, dtype=present.dtype),
+                                                      None, 0, False)
+                 for g in gys]
+        return stack(parts, self.dim)
+
+
+def unbind(x, dim=0):
+    """The slices of ``x`` along ``dim``, as a tuple (one graph node for all of them)."""
+    dim = _normalize_dim(dim, x.ndim, "unbind")
+    return Unbind(dim)(x)

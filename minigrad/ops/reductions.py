@@ -1,0 +1,143 @@
+"""Reductions over all elements or along ``dim`` (an int or a tuple), with ``keepdim``."""
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+from .. import backend
+from ..function import Function
+from ..tensor import Tensor
+from .shape import broadcast_to, reshape
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def _axes(dim, ndim, op):
+    """Normalise ``dim`` (None, int or tuple) to a tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    axes = []
+    for d in dims:
+        bound = builtins.max(ndim, 1)
+        if not -bound <= d < bound:
+            raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimensions")
+        axes.append(d % bound)
+    return tuple(sorted(set(axes))) if ndim else ()
+
+
+def _keepdim_shape(shape, axes):
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+class Sum(Function):
+    """y = Σ x over ``axes``; the gradient is gy copied back to every summed element."""
+
+    label = "sum"
+
+    def __init__(self, axes, keepdim):
+        self.axes, self.keepdim = axes, keepdim
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return backend.wrap_scalar(x.sum(axis=self.axes, keepdims=self.keepdim), x)
+
+    def backward(self, gy):
+        if not self.keepdim:
+            gy = reshape(gy, _keepdim_shape(self.in_shape, self.axes))
+        return broadcast_to(gy, self.in_shape)
+
+
+def sum(x, dim=None, keepdim=False):  # noqa: A001 - mirrors torch.sum
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    return Sum(_axes(dim, x.ndim, "sum"), keepdim)(x)
+
+
+def mean(x, dim=None, keepdim=False):
+    """Σ x / n over ``dim``."""
+    if x.dtype.kind != "f":
+        raise TypeError(f"mean: needs a floating point tensor, got dtype {x.dtype}")
+    axes = _axes(dim, x.ndim, "mean")
+    count = 1
+    for a in axes:
+        count *= x.shape[a]
+    return Sum(axes, keepdim)(x) / count
+
+
+def var(x, dim=None, keepdim=False, unbiased=True):
+    """Σ (x − mean)² / (n − 1) (or / n when ``unbiased=False``)."""
+    axes = _axes(dim, x.ndim, "var")
+    count = 1
+    for a in axes:
+        count *= x.shape[a]
+    centred = x - mean(x, axes, keepdim=True)
+    return sum(centred * centred, axes, keepdim) / (count - 1 if unbiased else count)
+
+
+class _Extreme(Function):
+    """Max or min along axes; the gradient goes to the element(s) that were chosen
+    (split evenly between ties)."""
+
+    reduce = None
+
+    def __init__(self, axes, keepdim):
+        self.axes, self.keepdim = axes, keepdim
+
+    def forward(self, x):
+        if x.size == 0:
+            raise ValueError(f"{self.label}: cannot reduce an empty tensor of shape {tuple(x.shape)}")
+        y = getattr(x, self.reduce)(axis=self.axes, keepdims=True)
+        chosen = (x == y)
+        self.weights = chosen / chosen.sum(axis=self.axes, keepdims=True)
+        self.in_shape = x.shape
+        if not self.keepdim:
+            y = y.reshape(tuple(s for i, s in enumerate(x.shape) if i not in self.axes))
+        return backend.wrap_scalar(y, x)
+
+    def backward(self, gy):
+        if not self.keepdim:
+            gy = reshape(gy, _keepdim_shape(self.in_shape, self.axes))
+        return broadcast_to(gy, self.in_shape) * self.weights.astype(gy.dtype, copy=False)
+
+
+class Max(_Extreme):
+    label = "max"
+    reduce = "max"
+
+
+class Min(_Extreme):
+    label = "min"
+    reduce = "min"
+
+
+def _extreme(op, x, dim, keepdim):
+    axes = _axes(dim, x.ndim, op.label)
+    values = op(axes, keepdim)(x)
+    if dim is None or isinstance(dim, (tuple, list)):
+        return values
+    indices = getattr(x.data, "arg" + op.reduce)(axis=axes[0] if x.ndim else None)
+    if keepdim:
+        indices = backend.get_array_module(x.data).expand_dims(indices, axes[0])
+    return values_indices(values, Tensor._make(backend.wrap_scalar(indices, x.data), None, 0, False))
+
+
+def max(x, dim=None, keepdim=False):  # noqa: A001 - mirrors torch.max
+    """The largest element; with ``dim`` an int, ``(values, indices)`` as torch.max."""
+    return _extreme(Max, x, dim, keepdim)
+
+
+def min(x, dim=None, keepdim=False):  # noqa: A001 - mirrors torch.min
+    """The smallest element; with ``dim`` an int, ``(values, indices)`` as torch.min."""
+    return _extreme(Min, x, dim, keepdim)
+
+
+def argmax(x, dim=None, keepdim=False):
+    """Index of the largest element (no gradient)."""
+    data = x.data
+    if dim is None:
+        return Tensor._make(backend.wrap_scalar(data.argmax(), data), None, 0, False)
+    indices = data.argmax(axis=dim)
+    if keepdim:
+        indices = backend.get_array_module(data).expand_dims(indices, dim)
+    return Tensor._make(backend.wrap_scalar(indices, data), None, 0, False)

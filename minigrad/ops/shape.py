@@ -1,0 +1,172 @@
+"""Shape operations: the data is rearranged, never changed, so each backward undoes its forward."""
+from __future__ import annotations
+
+from .. import backend
+from ..function import Function
+
+
+def _normalize_dim(dim, ndim, op):
+    if not -ndim - 1 < dim < max(ndim, 1):
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions")
+    return dim % max(ndim, 1)
+
+
+def _shape_args(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+class Reshape(Function):
+    label = "reshape"
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        try:
+            return x.reshape(self.shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {tuple(x.shape)} "
+                             f"({x.size} elements) into shape {self.shape}") from None
+
+    def backward(self, gy):
+        return reshape(gy, self.in_shape)
+
+
+def reshape(x, *shape):
+    """``x`` with a new shape holding the same elements (one size may be -1)."""
+    shape = _shape_args(shape)
+    if tuple(x.shape) == shape:
+        return x
+    return Reshape(shape)(x)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    shape = tuple(x.shape)
+    if not shape:
+        return reshape(x, 1)
+    start, end = start_dim % len(shape), end_dim % len(shape)
+    size = 1
+    for s in shape[start:end + 1]:
+        size *= s
+    return reshape(x, shape[:start] + (size,) + shape[end + 1:])
+
+
+class Permute(Function):
+    label = "permute"
+
+    def __init__(self, dims):
+        self.dims = dims
+
+    def forward(self, x):
+        return x.transpose(self.dims)
+
+    def backward(self, gy):
+        inverse = [0] * len(self.dims)
+        for i, d in enumerate(self.dims):
+            inverse[d] = i
+        return permute(gy, tuple(inverse))
+
+
+def permute(x, *dims):
+    dims = _shape_args(dims)
+    if len(dims) != x.ndim or sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+        raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} dimensions "
+                         f"of a tensor of shape {tuple(x.shape)}")
+    dims = tuple(d % x.ndim for d in dims)
+    if dims == tuple(range(x.ndim)):
+        return x
+    return Permute(dims)(x)
+
+
+def transpose(x, dim0, dim1):
+    """Swap two dimensions."""
+    ndim = x.ndim
+    dim0, dim1 = _normalize_dim(dim0, ndim, "transpose"), _normalize_dim(dim1, ndim, "transpose")
+    dims = list(range(ndim))
+    dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+    return permute(x, tuple(dims))
+
+
+def squeeze(x, dim=None):
+    shape = tuple(x.shape)
+    if dim is None:
+        return reshape(x, tuple(s for s in shape if s != 1))
+    dim = _normalize_dim(dim, len(shape), "squeeze")
+    if shape[dim] != 1:
+        return x
+    return reshape(x, shape[:dim] + shape[dim + 1:])
+
+
+def unsqueeze(x, dim):
+    shape = tuple(x.shape)
+    dim = _normalize_dim(dim, len(shape) + 1, "unsqueeze")
+    return reshape(x, shape[:dim] + (1,) + shape[dim:])
+
+
+class BroadcastTo(Function):
+    """Repeat along broadcast dimensions; backward sums them back (``SumTo``)."""
+
+    label = "expand"
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        xp = backend.get_array_module(x)
+        try:
+            return xp.broadcast_to(x, self.shape)
+        except ValueError:
+            raise ValueError(f"expand: a tensor of shape {tuple(x.shape)} cannot be expanded "
+                             f"to shape {self.shape}") from None
+
+    def backward(self, gy):
+        return sum_to(gy, self.in_shape)
+
+
+def broadcast_to(x, shape):
+    shape = tuple(shape)
+    if tuple(x.shape) == shape:
+        return x
+    return BroadcastTo(shape)(x)
+
+
+def expand(x, *sizes):
+    """Broadcast to ``sizes`` (-1 keeps a dimension's size), as ``torch.Tensor.expand``."""
+    sizes = _shape_args(sizes)
+    lead = len(sizes) - x.ndim
+    shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+    return broadcast_to(x, shape)
+
+
+class SumTo(Function):
+    """Sum a broadcast gradient back to the shape of the input it came from."""
+
+    label = "sum_to"
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        lead = x.ndim - len(self.shape)
+        axes = tuple(range(lead)) + tuple(
+            i + lead for i, s in enumerate(self.shape) if s == 1 and x.shape[i + lead] != 1)
+        y = x.sum(axis=axes, keepdims=True) if axes else x
+        if lead:
+            y = y.reshape(self.shape)
+        return y
+
+    def backward(self, gy):
+        return broadcast_to(gy, self.in_shape)
+
+
+def sum_to(x, shape):
+    """Sum ``x`` down to ``shape`` (the reverse of broadcasting)."""
+    shape = tuple(shape)
+    if tuple(x.shape) == shape:
+        return x
+    return SumTo(shape)(x)

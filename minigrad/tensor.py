@@ -1,0 +1,454 @@
+"""``Tensor``: an array that remembers the operation that made it.
+
+Every operation on tensors runs at once (define-by-run) and, when an input requires
+a gradient, records its node as the result's ``grad_fn``. ``backward()`` walks those
+nodes in reverse (see ``autograd.py``) and accumulates ``.grad`` on the leaves.
+"""
+from __future__ import annotations
+
+from . import backend
+from .grad_mode import STATE
+
+
+class Tensor:
+    """A multi-dimensional array with an optional gradient.
+
+    Args:
+        data: a NumPy/CuPy array, a Python number or nested list.
+        requires_grad: record operations on it so ``backward`` computes ``.grad``.
+        dtype: ``minigrad.float32`` (default for Python floats), ``float64`` or ``int64``.
+        device: ``"cpu"`` (default) or ``"cuda"`` / ``"cuda:N"``.
+    """
+
+    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_out_idx", "_vc", "_name",
+                 "__weakref__")
+    __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__
+
+    def __init__(self, data, requires_grad=False, dtype=None, device=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        self.data = backend.as_array(data, dtype=dtype, device=device)
+        self.grad = None
+        self.grad_fn = None
+        self._out_idx = 0
+        self._vc = None
+        self._name = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data, grad_fn, out_idx, requires_grad):
+        """Fast constructor for op outputs (no conversion, no checks)."""
+        t = object.__new__(cls)
+        t.data = data
+        t.requires_grad = requires_grad
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._out_idx = out_idx
+        t._vc = None
+        t._name = None
+        return t
+
+    # -- properties ------------------------------------------------------------
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self):
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def name(self):
+        """Optional label used by graph pictures."""
+        return self._name
+
+    @name.setter
+    def name(self, value):
+        self._name = value
+        if self.grad_fn is not None:
+            if self.grad_fn._names is None:
+                self.grad_fn._names = {}
+            self.grad_fn._names[self._out_idx] = value
+
+    @property
+    def _version(self):
+        return 0 if self._vc is None else self._vc[0]
+
+    def _bump_version(self):
+        if self._vc is None:
+            self._vc = [1]
+        else:
+            self._vc[0] += 1
+
+    @property
+    def T(self):
+        return permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):
+        return transpose(self, -2, -1)
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self):
+        return self.ndim
+
+    def numel(self):
+        return int(self.data.size)
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __repr__(self):
+        values = backend.to_host(self.data)
+        extra = ""
+        if self.grad_fn is not None:
+            extra = f", grad_fn=<{type(self.grad_fn).__name__}>"
+        elif self.requires_grad:
+            extra = ", requires_grad=True"
+        device = "" if self.device == "cpu" else f", device='{self.device}'"
+        dtype = "" if self.dtype == backend.float32 else f", dtype={self.dtype}"
+        body = str(values).replace("\n", "\n       ")
+        return f"tensor({body}{dtype}{device}{extra})"
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements "
+                               "is ambiguous")
+        return bool(self.data)
+
+    def __hash__(self):
+        return id(self)
+
+    # -- leaving the graph ------------------------------------------------------
+    def numpy(self):
+        """A host NumPy array (a copy for GPU tensors; shares memory on the CPU)."""
+        return backend.to_host(self.data)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item(): only a one-element tensor can be converted to a Python "
+                             f"number, got shape {tuple(self.shape)}")
+        return backend.to_host(self.data).reshape(()).item()
+
+    def tolist(self):
+        return backend.to_host(self.data).tolist()
+
+    def detach(self):
+        """The same data, cut from the graph (shares memory and the version counter)."""
+        t = Tensor._make(self.data, None, 0, False)
+        if self._vc is None:
+            self._vc = [0]
+        t._vc = self._vc
+        return t
+
+    def requires_grad_(self, flag=True):
+        if flag and self.data.dtype.kind != "f":
+            raise RuntimeError(f"only floating point tensors can require gradients, "
+                               f"got dtype {self.dtype}")
+        if not flag and self.grad_fn is not None:
+            raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use detach()")
+        self.requires_grad = flag
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
+        if self.grad_fn is None:
+            return self
+        import weakref
+        if self.grad_fn._retained is None:
+            self.grad_fn._retained = {}
+        self.grad_fn._retained[self._out_idx] = weakref.ref(self)
+        return self
+
+    def to(self, target):
+        """``to("cuda")``, ``to("cpu")`` or ``to(minigrad.float64)`` (differentiable)."""
+        try:
+            dtype = backend.as_dtype(target)
+        except TypeError:
+            dtype = None
+        if isinstance(target, str) and (target == "cpu" or target.startswith("cuda")):
+            dtype = None
+        if dtype is not None:
+            return astype(self, dtype)
+        if backend.device_of(self.data) == str(target) or (
+                str(target) == "cuda" and self.device == "cuda:0"):
+            return self
+        return to_device(self, target)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, index=0):
+        return self.to(f"cuda:{index}")
+
+    def float(self):
+        return astype(self, backend.float32)
+
+    def double(self):
+        return astype(self, backend.float64)
+
+    def long(self):
+        return astype(self, backend.int64)
+
+    def type_as(self, other):
+        return astype(self, other.dtype)
+
+    # -- autograd --------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=False, create_graph=False):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        ``gradient`` is required unless self holds a single element. The graph's saved
+        arrays are freed afterwards unless ``retain_graph`` (or ``create_graph``) is True.
+        """
+        from .autograd import backward
+        backward([self], [gradient], retain_graph=retain_graph or create_graph,
+                 create_graph=create_graph)
+
+    # -- in place (bump the version so backward can tell) -----------------------
+    def _check_inplace(self, what):
+        if self.requires_grad and STATE.grad_enabled:
+            kind = "a leaf tensor that requires grad" if self.grad_fn is None else \
+                "a tensor that is part of a recorded graph"
+            raise RuntimeError(f"{what}: in-place operation on {kind} (shape {tuple(self.shape)}); "
+                               "wrap it in `with minigrad.no_grad():` or use an out-of-place op")
+
+    def zero_(self):
+        self._check_inplace("zero_")
+        self.data[...] = 0
+        self._bump_version()
+        return self
+
+    def fill_(self, value):
+        self._check_inplace("fill_")
+        self.data[...] = value
+        self._bump_version()
+        return self
+
+    def copy_(self, source):
+        self._check_inplace("copy_")
+        source = source.data if isinstance(source, Tensor) else source
+        if tuple(getattr(source, "shape", ())) not in ((), tuple(self.shape)):
+            raise ValueError(f"copy_: source of shape {tuple(source.shape)} does not match "
+                             f"destination of shape {tuple(self.shape)}")
+        self.data[...] = source
+        self._bump_version()
+        return self
+
+    def add_(self, other, alpha=1.0):
+        self._check_inplace("add_")
+        other = other.data if isinstance(other, Tensor) else other
+        if alpha != 1.0:
+            other = other * alpha
+        self.data += other
+        self._bump_version()
+        return self
+
+    def sub_(self, other):
+        return self.add_(other, alpha=-1.0)
+
+    def mul_(self, other):
+        self._check_inplace("mul_")
+        self.data *= other.data if isinstance(other, Tensor) else other
+        self._bump_version()
+        return self
+
+    def __setitem__(self, index, value):
+        self._check_inplace("__setitem__")
+        value = value.data if isinstance(value, Tensor) else value
+        self.data[_index_arrays(index)] = value
+        self._bump_version()
+
+    # -- operators ---------------------------------------------------------------
+    def __add__(self, other):
+        return add(self, other)
+
+    def __radd__(self, other):
+        return add(other, self)
+
+    def __sub__(self, other):
+        return sub(self, other)
+
+    def __rsub__(self, other):
+        return sub(other, self)
+
+    def __mul__(self, other):
+        return mul(self, other)
+
+    def __rmul__(self, other):
+        return mul(other, self)
+
+    def __truediv__(self, other):
+        return div(self, other)
+
+    def __rtruediv__(self, other):
+        return div(other, self)
+
+    def __pow__(self, other):
+        return pow(self, other)
+
+    def __rpow__(self, other):
+        return pow(other, self)
+
+    def __matmul__(self, other):
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return matmul(other, self)
+
+    def __neg__(self):
+        return neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return abs_(self)
+
+    def __getitem__(self, index):
+        return getitem(self, index)
+
+    # comparisons make no graph: their results are bool tensors with no gradient
+    def __eq__(self, other):
+        return _compare(self, other, "equal")
+
+    def __ne__(self, other):
+        return _compare(self, other, "not_equal")
+
+    def __lt__(self, other):
+        return _compare(self, other, "less")
+
+    def __le__(self, other):
+        return _compare(self, other, "less_equal")
+
+    def __gt__(self, other):
+        return _compare(self, other, "greater")
+
+    def __ge__(self, other):
+        return _compare(self, other, "greater_equal")
+
+    # -- methods (the same ops as minigrad.<name>) ----------------------------------
+    def exp(self):
+        return exp(self)
+
+    def log(self):
+        return log(self)
+
+    def sqrt(self):
+        return sqrt(self)
+
+    def abs(self):
+        return abs_(self)
+
+    def tanh(self):
+        return tanh(self)
+
+    def sigmoid(self):
+        return sigmoid(self)
+
+    def relu(self):
+        return relu(self)
+
+    def clamp(self, min=None, max=None):
+        return clamp(self, min, max)
+
+    def pow(self, exponent):
+        return pow(self, exponent)
+
+    def matmul(self, other):
+        return matmul(self, other)
+
+    def sum(self, dim=None, keepdim=False):
+        return sum(self, dim, keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        return mean(self, dim, keepdim)
+
+    def var(self, dim=None, keepdim=False, unbiased=True):
+        return var(self, dim, keepdim, unbiased)
+
+    def max(self, dim=None, keepdim=False):
+        return max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return min(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return argmax(self, dim, keepdim)
+
+    def softmax(self, dim):
+        return softmax(self, dim)
+
+    def log_softmax(self, dim):
+        return log_softmax(self, dim)
+
+    def reshape(self, *shape):
+        return reshape(self, *shape)
+
+    def view(self, *shape):
+        return reshape(self, *shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return flatten(self, start_dim, end_dim)
+
+    def transpose(self, dim0, dim1):
+        return transpose(self, dim0, dim1)
+
+    def permute(self, *dims):
+        return permute(self, *dims)
+
+    def squeeze(self, dim=None):
+        return squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return unsqueeze(self, dim)
+
+    def expand(self, *sizes):
+        return expand(self, *sizes)
+
+    def split(self, split_size_or_sections, dim=0):
+        return split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        return chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return unbind(self, dim)
+
+    def where(self, condition, other):
+        return where(condition, self, other)
+
+
+def _compare(a, b, name):
+    xp = backend.get_array_module(a.data)
+    b = b.data if isinstance(b, Tensor) else b
+    return Tensor._make(backend.wrap_scalar(getattr(xp, name)(a.data, b), a.data), None, 0, False)
+
+
+# The ops live in minigrad/ops; imported last because they subclass Function, which uses Tensor.
+from .ops.arithmetic import add, sub, mul, div, neg, pow, matmul  # noqa: E402
+from .ops.elementwise import exp, log, sqrt, abs_, tanh, sigmoid, relu, clamp, where, astype  # noqa: E402
+from .ops.reductions import sum, mean, var, max, min, argmax  # noqa: E402,A004
+from .ops.shape import (reshape, flatten, transpose, permute, squeeze, unsqueeze,  # noqa: E402
+                        expand)
+from .ops.indexing import getitem, _index_arrays  # noqa: E402
+from .ops.join import split, chunk, unbind  # noqa: E402
+from .ops.softmax import softmax, log_softmax  # noqa: E402
+from .ops.device import to_device  # noqa: E402

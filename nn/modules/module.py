@@ -1,0 +1,327 @@
+"""``Module``: a layer that owns parameters, buffers and other modules.
+
+Assigning a ``Parameter`` or a ``Module`` as an attribute registers it, in order::
+
+    class TwoLayer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = nn.Linear(4, 8)     # registered as "hidden"
+            self.out = nn.Linear(8, 2)        # registered as "out"
+        def forward(self, x):
+            return self.out(self.hidden(x).tanh())
+
+    dict(TwoLayer().named_parameters()).keys()
+    # hidden.weight, hidden.bias, out.weight, out.bias
+
+Calling a module tags every graph node its ``forward`` makes with the module's dotted
+path (``encoder.lstm``), so graph pictures can group nodes by layer.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from minigrad import backend
+from minigrad.grad_mode import STATE, no_grad
+from minigrad.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that is a module's learnable weight: it requires grad and is registered
+    by the module it is assigned to."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True):
+        if isinstance(data, Tensor):
+            data = data.data
+        super().__init__(data, dtype=None)
+        if self.dtype.kind == "f":
+            self.requires_grad_(requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of all layers. Subclasses call ``super().__init__()`` and define ``forward``."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_local_name", None)
+        object.__setattr__(self, "_names_given", False)
+
+    # -- registration ---------------------------------------------------------
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {name!r} before Module.__init__() is called "
+                                 f"(call super().__init__() first in {type(self).__name__})")
+        for store in (self._parameters, self._modules, self._buffers):
+            if name in store and not isinstance(value, (Parameter, Module, Tensor)) and value is not None:
+                del store[name]
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+            object.__setattr__(self, "_names_given", False)
+        elif isinstance(value, Module):
+            self._modules[name] = value
+            if value._local_name is None:
+                object.__setattr__(value, "_local_name", name)
+            object.__setattr__(self, "_names_given", False)
+        elif name in self._buffers:
+            self._buffers[name] = value
+        elif name in self._parameters and value is None:
+            self._parameters[name] = None
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            if store in d and name in d[store]:
+                return d[store][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for store in (self._parameters, self._buffers, self._modules):
+            if name in store:
+                del store[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, "
+                            f"got {type(param).__name__}")
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """A tensor that is state but not a parameter (e.g. BatchNorm's running mean):
+        saved in the state dict, moved by ``to()``, never given to an optimizer."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            tensor = Tensor(tensor)
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent.add(name)
+
+    def add_module(self, name, module):
+        setattr(self, name, module)
+
+    # -- calling -----------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        scope = STATE.scope
+        if scope is None:
+            if not self._names_given:
+                self._give_parameter_names()
+            STATE.scope = ("", None)
+        else:
+            parent, step = scope
+            name = self._local_name
+            path = (f"{parent}.{name}" if parent else name) if name else parent
+            STATE.scope = (path, step)
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            STATE.scope = scope
+
+    def _give_parameter_names(self):
+        """Label each unnamed parameter with its dotted name, for graph pictures."""
+        for name, p in self.named_parameters():
+            if p._name is None:
+                p._name = name
+        object.__setattr__(self, "_names_given", True)
+
+    # -- walking the tree --------------------------------------------------------------
+    def named_modules(self, prefix="", memo=None):
+        memo = set() if memo is None else memo
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in memo:
+                continue
+            memo.add(id(module))
+            yield name, module
+            children = [(f"{name}.{k}" if name else k, m) for k, m in module._modules.items()
+                        if m is not None]
+            stack.extend(reversed(children))
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        for name, m in self._modules.items():
+            if m is not None:
+                yield name, m
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def named_parameters(self, prefix="", recurse=True):
+        """(dotted name, parameter) pairs in registration order, each parameter once."""
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, p in module._parameters.items():
+                if p is None or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{module_name}.{name}" if module_name else name), p
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True):
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, b in module._buffers.items():
+                if b is not None:
+                    yield (f"{module_name}.{name}" if module_name else name), b
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def apply(self, fn):
+        for m in list(self.modules())[::-1]:
+            fn(m)
+        return self
+
+    # -- modes and gradients ------------------------------------------------------------
+    def train(self, mode=True):
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad = Tensor._make(p.grad.data * 0, None, 0, False)
+
+    def requires_grad_(self, flag=True):
+        for p in self.parameters():
+            p.requires_grad_(flag)
+        return self
+
+    # -- state -----------------------------------------------------------------------------
+    def state_dict(self):
+        """Ordered {dotted name: Tensor} of parameters and persistent buffers (sharing data)."""
+        state = OrderedDict()
+        for module_name, module in self.named_modules():
+            for name, p in module._parameters.items():
+                if p is not None:
+                    state[f"{module_name}.{name}" if module_name else name] = p.detach()
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent:
+                    state[f"{module_name}.{name}" if module_name else name] = b.detach()
+        return state
+
+    def _state_targets(self):
+        targets = OrderedDict()
+        for module_name, module in self.named_modules():
+            for store in (module._parameters, module._buffers):
+                for name, t in store.items():
+                    if t is not None and name not in module._non_persistent:
+                        targets[f"{module_name}.{name}" if module_name else name] = t
+        return targets
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values (Tensors or NumPy arrays, e.g. a PyTorch state dict as numpy) into
+        the parameters and buffers. Every key and shape is checked before anything is
+        copied, so a failed load leaves the module unchanged.
+
+        Returns (missing_keys, unexpected_keys) when ``strict=False``.
+        """
+        targets = self._state_targets()
+        missing = [k for k in targets if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in targets]
+        if strict and (missing or unexpected):
+            parts = []
+            if missing:
+                parts.append(f"missing keys {missing}")
+            if unexpected:
+                parts.append(f"unexpected keys {unexpected}")
+            raise KeyError(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
+        staged = []
+        for key, target in targets.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            value = value.data if isinstance(value, Tensor) else value
+            value = backend.to_host(value) if not backend.is_array(value) else value
+            shape = tuple(getattr(value, "shape", ()))
+            if shape != tuple(target.shape):
+                raise ValueError(f"load_state_dict for {type(self).__name__}: size mismatch for "
+                                 f"'{key}': checkpoint has shape {shape}, the model has shape "
+                                 f"{tuple(target.shape)}")
+            staged.append((target, value))
+        with no_grad():
+            for target, value in staged:
+                xp = backend.get_array_module(target.data)
+                target.data = xp.asarray(value).astype(target.dtype, copy=True)
+                target._bump_version()
+        return (missing, unexpected)
+
+    # -- devices and dtypes ---------------------------------------------------------------------
+    def _convert(self, convert):
+        for module in self.modules():
+            for store in (module._parameters, module._buffers):
+                for t in store.values():
+                    if t is None:
+                        continue
+                    t.data = convert(t.data)
+                    if t.grad is not None:
+                        t.grad = Tensor._make(convert(t.grad.data), None, 0, False)
+        return self
+
+    def to(self, target):
+        """``to("cuda")`` / ``to("cpu")`` moves parameters and buffers; ``to(minigrad.float64)``
+        converts floating-point parameters and buffers. Returns self."""
+        try:
+            dtype = backend.as_dtype(target)
+        except TypeError:
+            dtype = None
+        if isinstance(target, str) and (target == "cpu" or target.startswith("cuda")):
+            dtype = None
+        if dtype is not None:
+            return self._convert(lambda a: a.astype(dtype) if a.dtype.kind == "f" else a)
+        backend.parse_device(target)
+        return self._convert(lambda a: backend.to_device(a, target))
+
+    def double(self):
+        return self.to(backend.float64)
+
+    def float(self):
+        return self.to(backend.float32)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, index=0):
+        return self.to(f"cuda:{index}")
+
+    # -- printing ---------------------------------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = []
+        for name, m in self._modules.items():
+            child = repr(m).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child}")
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n" + "\n".join(lines) + "\n)"
