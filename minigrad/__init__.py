@@ -22,3 +22,12 @@ from .ops.join import cat, stack, split, chunk, unbind
 from .ops.softmax import softmax, log_softmax, cross_entropy
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """``minigrad.viz`` and ``minigrad.optim`` load on first use (graphviz stays unimported
+    until someone draws)."""
+    if name in ("viz", "optim"):
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'minigrad' has no attribute '{name}'")
