@@ -1,0 +1,132 @@
+"""Searching for interpretable cells (the lecture, after Karpathy, Johnson & Fei-Fei 2015).
+
+Run the trained model over a passage, keep one activation per hidden unit per character,
+and ask which units follow something a person can name:
+
+- ``in_quote``: 1 between an opening and a closing double quote;
+- ``bracket_depth``: how many (, [ or { are open;
+- ``line_position``: how many characters since the last newline;
+- ``indented``: 1 on lines that start with a space (code examples in the corpus).
+
+For each feature the search ranks the units by the absolute Pearson correlation
+r = cov(a_j, f) / (std(a_j) std(f)) between unit j's activation a_j and the feature f.
+The picture colours each character of the passage by one unit's value, as in the lecture.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import minigrad
+
+FEATURES = ("in_quote", "bracket_depth", "line_position", "indented")
+_OPEN, _CLOSE = "([{", ")]}"
+
+
+def text_features(text):
+    """A dict feature name -> float array (len(text),): the feature's value after reading
+    each character (what the hidden state at that character can know)."""
+    quote = depth = column = 0
+    indented = False
+    values = {name: np.zeros(len(text)) for name in FEATURES}
+    for t, ch in enumerate(text):
+        if ch == '"':
+            quote = 1 - quote
+        elif ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(0, depth - 1)
+        if ch == "\n":
+            column, indented = 0, False
+        else:
+            if column == 0:
+                indented = ch == " "
+            column += 1
+        values["in_quote"][t] = quote
+        values["bracket_depth"][t] = depth
+        values["line_position"][t] = column
+        values["indented"][t] = indented
+    return values
+
+
+def activations(model, vocab, text, device="cpu"):
+    """(len(text), H) host array: the top layer's per-character state (``model.top_states``)
+    while the model reads ``text`` from a zero state."""
+    was_training = model.training
+    model.eval()
+    with minigrad.no_grad():
+        x = minigrad.tensor(vocab.encode(text)[:, None], device=device)     # (T, 1)
+        model(x)
+        states = [s.numpy()[0] for s in model.top_states()]
+    model.train(was_training)
+    acts = np.stack(states)
+    return np.tanh(acts) if model.cell == "lstm" else acts     # cell states c_t, squashed
+
+
+def correlations(acts, feature):
+    """(H,) Pearson correlation of each unit (column of ``acts``) with ``feature``; 0 where
+    either is constant."""
+    a = acts - acts.mean(axis=0)
+    f = feature - feature.mean()
+    denom = np.sqrt((a * a).sum(axis=0) * (f * f).sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (a * f[:, None]).sum(axis=0) / denom
+    return np.where(denom > 0, r, 0.0)
+
+
+def search(acts, text, top=3, skip=0):
+    """For each feature, the ``top`` units by |r|: dict name -> list of (unit, r).
+
+    ``skip`` leaves out the first characters, while the state is still warming up.
+    """
+    feats = text_features(text)
+    found = {}
+    for name in FEATURES:
+        r = correlations(acts[skip:], feats[name][skip:])
+        best = np.argsort(-np.abs(r), kind="stable")[:top]
+        found[name] = [(int(j), float(r[j])) for j in best]
+    return found
+
+
+def plot_units(text, acts, units, path, width=100, titles=None):
+    """Save a picture of ``text`` with each character's background coloured by each chosen
+    unit's activation (blue -1 .. red +1), one panel per unit; returns ``path``."""
+    from matplotlib.figure import Figure
+
+    lines = _wrap(text, width)
+    rows = len(lines)
+    fig = Figure(figsize=(width * 0.11, max(1.0, (rows * 0.2 + 0.4)) * len(units)))
+    for k, unit in enumerate(units):
+        ax = fig.add_subplot(len(units), 1, k + 1)
+        grid = np.full((rows, width), np.nan)
+        for r, line in enumerate(lines):
+            for c, (t, _) in enumerate(line):
+                grid[r, c] = acts[t, unit]
+        ax.imshow(grid, cmap="coolwarm", vmin=-1, vmax=1, aspect="auto",
+                  interpolation="nearest")
+        for r, line in enumerate(lines):
+            for c, (_, ch) in enumerate(line):
+                if ch.strip():
+                    ax.text(c, r, ch, ha="center", va="center", family="monospace", fontsize=7)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(titles[k] if titles else f"unit {unit}", fontsize=9, loc="left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def _wrap(text, width):
+    """Lines of (index into text, char), cut at newlines and every ``width`` characters."""
+    lines, line = [], []
+    for t, ch in enumerate(text):
+        if ch == "\n":
+            lines.append(line)
+            line = []
+            continue
+        line.append((t, ch))
+        if len(line) == width:
+            lines.append(line)
+            line = []
+    if line:
+        lines.append(line)
+    return lines
