@@ -20,6 +20,7 @@ from .ops.reductions import sum, mean, var, max, min, argmax
 from .ops.shape import reshape, flatten, transpose, permute, squeeze, unsqueeze, expand
 from .ops.join import cat, stack, split, chunk, unbind
 from .ops.softmax import softmax, log_softmax, cross_entropy
+from .serialization import save, load
 
 __version__ = "0.1.0"
 

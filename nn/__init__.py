@@ -1,2 +1,8 @@
-"""nn: modules and layers on top of minigrad, named and shaped as ``torch.nn``."""
-from .modules import Module, Parameter, Sequential, ModuleList, ModuleDict
+"""nn: modules and layers on top of minigrad, named and shaped as ``torch.nn``.
+
+    from nn import functional as F
+    model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2))
+"""
+from .modules import *  # noqa: F401,F403  (every layer; nn/modules/__init__.py lists them)
+from .modules import Module, Parameter, Sequential, ModuleList, ModuleDict  # noqa: F401
+from . import functional, init, utils  # noqa: F401

@@ -1,0 +1,54 @@
+"""``nn.utils``: gradient clipping, the guard against exploding gradients in RNNs.
+
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), max_norm=5.0)   # rescale if ‖g‖ > 5
+    optimizer.step()
+"""
+from __future__ import annotations
+
+import math
+
+from minigrad import backend
+from minigrad.tensor import Tensor
+
+
+def _with_grads(parameters):
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    return [p for p in parameters if p.grad is not None]
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
+    """Rescale all gradients together so their joint norm is at most ``max_norm``::
+
+        ‖g‖ = (Σ_p Σ_i |g_p,i|^k)^(1/k)      (k = norm_type; inf: max |g|)
+        g ← g · min(1, max_norm / (‖g‖ + 1e-6))
+
+    The direction of the update is kept; only its length is capped. Returns the norm
+    before clipping, as a Python float.
+    """
+    params = _with_grads(parameters)
+    if not params:
+        return 0.0
+    norm_type = float(norm_type)
+    if norm_type == math.inf:
+        total = max(float(backend.to_host(abs(p.grad.data).max())) for p in params)
+    else:
+        total = 0.0
+        for p in params:
+            total += float(backend.to_host((abs(p.grad.data) ** norm_type).sum()))
+        total = total ** (1.0 / norm_type)
+    coef = max_norm / (total + 1e-6)
+    if coef < 1.0:
+        for p in params:
+            p.grad.data *= p.grad.dtype.type(coef)
+    return total
+
+
+def clip_grad_value_(parameters, clip_value):
+    """Clamp every gradient element into [−clip_value, clip_value]."""
+    if clip_value < 0:
+        raise ValueError(f"clip_grad_value_: clip_value must be non-negative, got {clip_value}")
+    for p in _with_grads(parameters):
+        xp = backend.get_array_module(p.grad.data)
+        xp.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
