@@ -9,3 +9,5 @@ from .flatten import Flatten
 from .conv import Conv2d
 from .pooling import MaxPool2d
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .rnn_cells import RNNCell, LSTMCell, GRUCell
+from .rnn import RNN, LSTM, GRU

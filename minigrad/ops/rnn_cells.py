@@ -1,0 +1,273 @@
+"""Fused recurrent cells: one graph node per time step, with a hand-derived backward.
+
+A cell step written with ordinary ops (``nn.LSTMCell(..., fused=False)``) records about
+twenty nodes: two matmuls, the bias adds, a chunk, three sigmoids, two tanhs and the
+products of the update. Drawn, that is the lesson; run, it is twenty Python calls per
+step forward and twenty more backward. The Functions here record the whole step as
+one node (drawn as one box labelled "LSTM cell") and compute its backward directly on
+arrays, from the derivatives written out in each class's docstring.
+
+Inputs of every fused cell, in order (``None`` where absent)::
+
+    x, w_ih, b_ih, w_hh, b_hh, h [, c]
+
+    xw = x @ w_ihᵀ + b_ih        (skipped when w_ih is None: x is then the input
+                                  projection already computed, as nn.LSTM does for all
+                                  T steps with one matmul before its time loop)
+    hw = h @ w_hhᵀ + b_hh
+
+and each cell turns (xw, hw, h [, c]) into its new state. The shared linear part of
+backward (gradients of x, h, the weights and biases from d xw and d hw) lives in the
+base class; each cell adds its own gate algebra.
+
+The backward runs on arrays, so it cannot be differentiated again: asking for
+``create_graph=True`` through a fused cell raises and points at ``fused=False``.
+"""
+from __future__ import annotations
+
+from .. import backend
+from ..function import Function
+from ..grad_mode import STATE
+from ..tensor import Tensor
+
+
+def _sigmoid_(a):
+    """σ(a) in place, in the overflow-free form σ(a) = ½ (1 + tanh(a / 2))."""
+    xp = backend.get_array_module(a)
+    a *= 0.5
+    xp.tanh(a, out=a)
+    a += 1
+    a *= 0.5
+    return a
+
+
+def _weight_grad(dy, x):
+    """dL/dW for y = x Wᵀ: dyᵀ x. With one row (B=1) a broadcast outer product, which
+    NumPy runs far faster than a matmul whose inner dimension is 1."""
+    if dy.shape[0] == 1:
+        return dy.reshape(-1, 1) * x
+    return dy.T @ x
+
+
+def _wrap(array):
+    return Tensor._make(array, None, 0, False)
+
+
+class _FusedCell(Function):
+    """Shared forward projections and linear backward of the fused cells."""
+
+    n_state = 1  # h, or (h, c) for the LSTM
+
+    def forward(self, x, w_ih, b_ih, w_hh, b_hh, h, c=None):
+        if not (x.dtype == w_hh.dtype == h.dtype) or (w_ih is not None and w_ih.dtype != x.dtype):
+            raise TypeError(f"dtypes differ: input {x.dtype}, hidden state {h.dtype}, weights "
+                            f"{w_hh.dtype}; convert one of them (e.g. module.double())")
+        if w_ih is not None:
+            xw = x @ w_ih.T
+            if b_ih is not None:
+                xw += b_ih
+        else:
+            xw = x if b_ih is None else x + b_ih
+        hw = h @ w_hh.T
+        if b_hh is not None:
+            hw += b_hh
+        self.save_for_backward(x, w_ih, w_hh, h)
+        return self.cell_forward(xw, hw, h, c)
+
+    def backward(self, *grads):
+        if STATE.grad_enabled:
+            raise RuntimeError(
+                f"{self.label}: a fused cell computes its backward on arrays and cannot be "
+                "differentiated again (create_graph=True was requested). Build the layer or "
+                "cell with fused=False for double backward.")
+        x, w_ih, w_hh, h = [None if t is None else t.data for t in self.saved_tensors]
+        gys = [None if g is None else g.data for g in grads]
+        dxw, dhw, dh, dc = self.cell_backward(h, *gys)
+        need = self.needs_input_grad
+        gx = gw_ih = gb_ih = gw_hh = gb_hh = None
+        if w_ih is not None:
+            if need[0]:
+                gx = dxw @ w_ih
+            if need[1]:
+                gw_ih = _wrap(_weight_grad(dxw, x))
+        elif need[0]:
+            gx = dxw
+        if need[2]:
+            gb_ih = _wrap(dxw.sum(axis=0))
+        if need[3]:
+            gw_hh = _wrap(_weight_grad(dhw, h))
+        if need[4]:
+            gb_hh = _wrap(dhw.sum(axis=0))
+        gh = None
+        if need[5]:
+            gh = dhw @ w_hh
+            if dh is not None:
+                gh += dh
+            gh = _wrap(gh)
+        result = (None if gx is None else _wrap(gx), gw_ih, gb_ih, gw_hh, gb_hh, gh)
+        if self.n_state == 2:
+            result += (_wrap(dc) if need[6] and dc is not None else None,)
+        return result
+
+    def release(self):
+        super().release()
+        self.cache = None
+
+
+class RNNCellFunction(_FusedCell):
+    """Vanilla RNN step:  h' = φ(xw + hw),  φ = tanh or relu.
+
+    Backward:  d pre = dh' ⊙ φ'(pre)  (1 − h'² for tanh, [h' > 0] for relu);
+    d xw = d hw = d pre.
+    """
+
+    def __init__(self, nonlinearity="tanh"):
+        self.nonlinearity = nonlinearity
+        self.label = f"RNN cell ({nonlinearity})"
+
+    def cell_forward(self, xw, hw, h, c):
+        pre = hw
+        pre += xw
+        xp = backend.get_array_module(pre)
+        if self.nonlinearity == "tanh":
+            h_next = xp.tanh(pre, out=pre)
+        else:
+            h_next = xp.maximum(pre, 0, out=pre)
+        self.cache = h_next
+        return h_next
+
+    def cell_backward(self, h, gh_next):
+        h_next = self.cache
+        if self.nonlinearity == "tanh":
+            dpre = gh_next * (1 - h_next * h_next)
+        else:
+            dpre = gh_next * (h_next > 0)
+        return dpre, dpre, None, None
+
+
+class LSTMCellFunction(_FusedCell):
+    """LSTM step, gates stacked i, f, g, o (PyTorch's order)::
+
+        i, f, g, o = σ(a_i), σ(a_f), tanh(a_g), σ(a_o)      a = xw + hw   (B, 4H)
+        c' = f ⊙ c + i ⊙ g
+        h' = o ⊙ tanh(c')
+
+    Backward, from dh' and dc' (the gradient arriving along the cell state)::
+
+        do = dh' ⊙ tanh(c')
+        dc = dc' + dh' ⊙ o ⊙ (1 − tanh²(c'))       the uninterrupted path through c
+        di = dc ⊙ g,  df = dc ⊙ c,  dg = dc ⊙ i,  d c_prev = dc ⊙ f
+        da = [di ⊙ i(1−i), df ⊙ f(1−f), dg ⊙ (1−g²), do ⊙ o(1−o)],   d xw = d hw = da
+    """
+
+    label = "LSTM cell"
+    n_state = 2
+
+    def cell_forward(self, xw, hw, h, c):
+        gates = hw
+        gates += xw                                   # (B, 4H) pre-activations
+        H = gates.shape[1] // 4
+        xp = backend.get_array_module(gates)
+        _sigmoid_(gates[:, :2 * H])                   # i, f
+        xp.tanh(gates[:, 2 * H:3 * H], out=gates[:, 2 * H:3 * H])   # g
+        _sigmoid_(gates[:, 3 * H:])                   # o
+        i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+        c_next = f * c
+        c_next += i * g
+        tanh_c = xp.tanh(c_next)
+        h_next = o * tanh_c
+        self.cache = (gates, c, tanh_c)
+        return h_next, c_next
+
+    def cell_backward(self, h, gh_next, gc_next):
+        gates, c, tanh_c = self.cache
+        H = gates.shape[1] // 4
+        xp = backend.get_array_module(gates)
+        i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+        da = xp.empty_like(gates)
+        di, df, dg, do = da[:, :H], da[:, H:2 * H], da[:, 2 * H:3 * H], da[:, 3 * H:]
+        if gh_next is not None:
+            xp.multiply(gh_next, tanh_c, out=do)
+            dc = gh_next * o
+            dc *= 1 - tanh_c * tanh_c
+            if gc_next is not None:
+                dc += gc_next
+        else:
+            do[...] = 0
+            dc = gc_next
+        xp.multiply(dc, g, out=di)
+        xp.multiply(dc, c, out=df)
+        xp.multiply(dc, i, out=dg)
+        dc_prev = dc * f
+        di *= i * (1 - i)
+        df *= f * (1 - f)
+        dg *= 1 - g * g
+        do *= o * (1 - o)
+        return da, da, None, dc_prev
+
+
+class GRUCellFunction(_FusedCell):
+    """GRU step in PyTorch's form, gates stacked r, z, n::
+
+        r = σ(xw_r + hw_r),  z = σ(xw_z + hw_z)
+        n = tanh(xw_n + r ⊙ hw_n)               hw_n = W_hn h + b_hn
+        h' = (1 − z) ⊙ n + z ⊙ h
+
+    Backward, from dh'::
+
+        dn = dh' ⊙ (1 − z),  dz = dh' ⊙ (h − n),  d h (direct) = dh' ⊙ z
+        dn_pre = dn ⊙ (1 − n²),  dr = dn_pre ⊙ hw_n
+        d xw = [dr ⊙ r(1−r), dz ⊙ z(1−z), dn_pre]
+        d hw = [dr ⊙ r(1−r), dz ⊙ z(1−z), dn_pre ⊙ r]
+    """
+
+    label = "GRU cell"
+
+    def cell_forward(self, xw, hw, h, c):
+        H = hw.shape[1] // 3
+        xp = backend.get_array_module(hw)
+        rz = xw[:, :2 * H] + hw[:, :2 * H]
+        _sigmoid_(rz)
+        r, z = rz[:, :H], rz[:, H:]
+        hw_n = hw[:, 2 * H:]
+        n = r * hw_n
+        n += xw[:, 2 * H:]
+        xp.tanh(n, out=n)
+        h_next = h - n                                # (1 − z) n + z h  =  n + z (h − n)
+        h_next *= z
+        h_next += n
+        self.cache = (rz, n, hw_n)
+        return h_next
+
+    def cell_backward(self, h, gh_next):
+        rz, n, hw_n = self.cache
+        H = n.shape[1]
+        xp = backend.get_array_module(n)
+        r, z = rz[:, :H], rz[:, H:]
+        dxw = xp.empty(n.shape[:1] + (3 * H,), dtype=n.dtype)
+        dr, dz, dn = dxw[:, :H], dxw[:, H:2 * H], dxw[:, 2 * H:]
+        xp.multiply(gh_next, 1 - z, out=dn)
+        dn *= 1 - n * n
+        xp.multiply(dn, hw_n, out=dr)
+        dr *= r * (1 - r)
+        xp.subtract(h, n, out=dz)
+        dz *= gh_next
+        dz *= z * (1 - z)
+        dhw = dxw.copy()
+        dhw[:, 2 * H:] *= r
+        return dxw, dhw, gh_next * z, None
+
+
+def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One fused LSTM step: ``(h', c')``. ``w_ih=None``: ``x`` is the input projection."""
+    return LSTMCellFunction()(x, w_ih, b_ih, w_hh, b_hh, h, c)
+
+
+def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One fused GRU step: ``h'``. ``w_ih=None``: ``x`` is the input projection."""
+    return GRUCellFunction()(x, w_ih, b_ih, w_hh, b_hh, h)
+
+
+def rnn_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
+    """One fused vanilla-RNN step: ``h'``. ``w_ih=None``: ``x`` is the input projection."""
+    return RNNCellFunction(nonlinearity)(x, w_ih, b_ih, w_hh, b_hh, h)
