@@ -20,18 +20,16 @@ def _discover(root_nodes):
     """Count, for each node reachable from the roots, how many edges lead into it."""
     dependencies = {}
     stack = list(root_nodes)
-    seen = set(id(n) for n in stack)
+    seen = set(stack)
     while stack:
         node = stack.pop()
         for parent in node.parents:
-            if parent is None:
+            if parent is None or parent[1] < 0:  # no gradient needed, or a leaf tensor
                 continue
             source = parent[0]
-            if parent[1] < 0:  # a leaf tensor
-                continue
             dependencies[source] = dependencies.get(source, 0) + 1
-            if id(source) not in seen:
-                seen.add(id(source))
+            if source not in seen:
+                seen.add(source)
                 stack.append(source)
     return dependencies
 
@@ -103,7 +101,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
             else:
                 wanted_outputs.setdefault((id(t.grad_fn), t._out_idx), []).append(i)
 
-    buffers = {}        # node -> [ _GradSum or None per output ]
+    buffers = {}        # node -> [ _GradSum or None per output ]; made when a gradient arrives
     leaf_sums = {}      # id(leaf) -> (leaf, _GradSum)
     start_nodes = []
     for root, g in zip(roots, root_grads):
@@ -115,81 +113,95 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
         if slots is None:
             slots = buffers[node] = [None] * node.n_outputs
             start_nodes.append(node)
-        if slots[root._out_idx] is None:
-            slots[root._out_idx] = _GradSum(g)
-        else:
-            slots[root._out_idx].add(g, create_graph)
+        _add_to_slot(slots, root._out_idx, g, create_graph)
 
     dependencies = _discover(start_nodes)
-    ready = [n for n in start_nodes if dependencies.get(n, 0) == 0]
+    ready = [n for n in start_nodes if n not in dependencies]
 
     previous_mode = STATE.grad_enabled
     STATE.grad_enabled = create_graph
     try:
         while ready:
             node = ready.pop()
+            parents = node.parents
             slots = buffers.pop(node, None)
-            grads = [None if s is None else s.value for s in slots] if slots else [None] * node.n_outputs
-            _deliver_to_wanted(node, grads, wanted_outputs, results)
-            _set_retained(node, grads)
-            if any(g is not None for g in grads):
-                gxs = node.backward(*grads)
-                if not isinstance(gxs, tuple):
-                    gxs = (gxs,)
+            if slots is None:  # no gradient reached this node: its inputs get none either
+                gxs = (None,) * len(parents)
             else:
-                gxs = (None,) * len(node.parents)
-            if len(gxs) != len(node.parents):
-                raise RuntimeError(f"{node.name()}.backward returned {len(gxs)} gradients, but the "
-                                   f"op has {len(node.parents)} inputs")
+                grads = [None if s is None else s.value for s in slots]
+                if wanted_outputs:
+                    _deliver_to_wanted(node, grads, wanted_outputs, results)
+                if node._retained:
+                    _set_retained(node, grads)
+                gxs = node.backward(*grads)
+                if type(gxs) is not tuple:
+                    gxs = (gxs,)
+                if len(gxs) != len(parents):
+                    raise RuntimeError(f"{node.name()}.backward returned {len(gxs)} gradients, but "
+                                       f"the op has {len(parents)} inputs")
             if not retain_graph:
                 node.release()
-            for parent, gx in zip(node.parents, gxs):
+            for parent, gx in zip(parents, gxs):
                 if parent is None:
                     continue
                 source, index = parent
                 if gx is not None:
                     if not isinstance(gx, Tensor):
                         gx = Tensor._make(backend.as_array(gx), None, 0, False)
-                    expected = source.shape if index < 0 else source.out_shapes[index]
-                    if tuple(gx.shape) != tuple(expected):
+                    expected = source.data.shape if index < 0 else source.out_shapes[index]
+                    if gx.data.shape != expected:
                         raise RuntimeError(f"{node.name()}.backward returned a gradient of shape "
                                            f"{tuple(gx.shape)} for an input of shape {tuple(expected)}")
                     if edge_hook is not None:
                         edge_hook(parent, node, gx)
                     if index < 0:
                         _accumulate_leaf(leaf_sums, source, gx, create_graph)
-                    else:
-                        slots = buffers.get(source)
-                        if slots is None:
-                            slots = buffers[source] = [None] * source.n_outputs
-                        if slots[index] is None:
-                            slots[index] = _GradSum(gx)
-                        else:
-                            slots[index].add(gx, create_graph)
-                if index >= 0:
-                    remaining = dependencies[source] - 1
-                    dependencies[source] = remaining
-                    if remaining == 0:
-                        ready.append(source)
+                        continue
+                    source_slots = buffers.get(source)
+                    if source_slots is None:
+                        source_slots = buffers[source] = [None] * source.n_outputs
+                    _add_to_slot(source_slots, index, gx, create_graph)
+                elif index < 0:
+                    continue
+                remaining = dependencies[source] - 1
+                dependencies[source] = remaining
+                if remaining == 0:
+                    ready.append(source)
     finally:
         STATE.grad_enabled = previous_mode
 
     if inputs is not None:
         for leaf_id, (leaf, total) in leaf_sums.items():
             for i in wanted_leaves.get(leaf_id, ()):
-                results[i] = total.value if create_graph else total.value.detach()
+                g = total.value if create_graph else total.value.detach()
+                results[i] = _as_dtype_of(leaf, g)
         return tuple(results)
     for leaf, total in leaf_sums.values():
-        g = total.value
-        if not create_graph:
-            g = Tensor._make(g.data, None, 0, False)
-        if leaf.grad is None:
-            leaf.grad = g if (total.owned or create_graph) else Tensor._make(g.data.copy(), None, 0, False)
-        elif create_graph:
-            leaf.grad = leaf.grad + g
-        else:
+        g = _as_dtype_of(leaf, total.value)
+        if create_graph:
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
+        elif leaf.grad is not None:
             leaf.grad = Tensor._make(leaf.grad.data + g.data, None, 0, False)
+        else:  # a gradient array may be shared (x + y hands gy to both): keep a private copy
+            leaf.grad = Tensor._make(g.data if total.owned else g.data.copy(), None, 0, False)
     return None
+
+
+def _add_to_slot(slots, index, g, create_graph):
+    total = slots[index]
+    if total is None:
+        slots[index] = _GradSum(g)
+    else:
+        total.add(g, create_graph)
+
+
+def _as_dtype_of(leaf, g):
+    """The gradient in the leaf's dtype (float32 x float64 ops hand back float64 gradients)."""
+    if g.data.dtype == leaf.data.dtype:
+        return g
+    if STATE.grad_enabled or g.requires_grad:
+        return g.to(leaf.data.dtype)
+    return Tensor._make(g.data.astype(leaf.data.dtype), None, 0, False)
 
 
 def _accumulate_leaf(leaf_sums, leaf, g, create_graph):

@@ -61,54 +61,69 @@ class Function:
 
     # -- the recording --------------------------------------------------------
     def __call__(self, *inputs):
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        # One pass over the inputs: their arrays, and (when recording) each one's parent.
+        recording = STATE.grad_enabled
+        requires_grad = False
+        array_type = None
+        arrays, parents = [], []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                data = x.data
+                arrays.append(data)
+                if array_type is None:
+                    array_type = type(data)
+                elif type(data) is not array_type:
+                    _raise_device_mismatch(self, inputs)
+                if recording and x.requires_grad:
+                    requires_grad = True
+                    fn = x.grad_fn
+                    parents.append((x, -1) if fn is None else (fn, x._out_idx))
+                    continue
+            else:
+                arrays.append(x)
+            parents.append(None)
+
         try:
             outputs = self.forward(*arrays)
         except (ValueError, IndexError, TypeError) as error:
-            message = str(error)
-            name = self.name()
-            if not message.startswith(name):
-                message = f"{name}: {message}"
-            raise type(error)(message) from None
+            _reraise_named(self, error)
 
-        multiple = isinstance(outputs, tuple)
+        multiple = type(outputs) is tuple
         if not multiple:
-            outputs = (outputs,)
-        outputs = [backend.wrap_scalar(y, arrays[0]) if not backend.is_array(y) else y
-                   for y in outputs]
+            if not backend.is_array(outputs):
+                outputs = self._wrap_scalars((outputs,), arrays)[0]
+            if not requires_grad:
+                return Tensor._make(outputs, None, 0, False)
+            self.parents = tuple(parents)
+            self.scope = STATE.scope
+            self.out_shapes = (outputs.shape,)
+            y = Tensor._make(outputs, self, 0, True)
+            if self._saved:
+                self._link_saved(inputs, (outputs,), (y,))
+            return y
 
-        requires_grad = False
-        if STATE.grad_enabled:
-            device_type = None
-            for x in inputs:
-                if isinstance(x, Tensor):
-                    if x.requires_grad:
-                        requires_grad = True
-                    if device_type is None:
-                        device_type = type(x.data)
-                    elif type(x.data) is not device_type:
-                        _raise_device_mismatch(self, inputs)
-
+        if not all(backend.is_array(y) for y in outputs):
+            outputs = self._wrap_scalars(outputs, arrays)
         if not requires_grad:
-            tensors = [Tensor._make(y, None, 0, False) for y in outputs]
-            self._saved = ()
-            return tuple(tensors) if multiple else tensors[0]
-
-        parents = []
-        for x in inputs:
-            if isinstance(x, Tensor) and x.requires_grad:
-                fn = x.grad_fn
-                parents.append((fn, x._out_idx) if fn is not None else (x, -1))
-            else:
-                parents.append(None)
+            return tuple(Tensor._make(y, None, 0, False) for y in outputs)
         self.parents = tuple(parents)
         self.scope = STATE.scope
         self.n_outputs = len(outputs)
         self.out_shapes = tuple(y.shape for y in outputs)
-        tensors = [Tensor._make(y, self, i, True) for i, y in enumerate(outputs)]
+        tensors = tuple(Tensor._make(y, self, i, True) for i, y in enumerate(outputs))
         if self._saved:
             self._link_saved(inputs, outputs, tensors)
-        return tuple(tensors) if multiple else tensors[0]
+        return tensors
+
+    def _wrap_scalars(self, outputs, arrays):
+        """NumPy gives scalars for 0-d results: make them 0-d arrays, in the outputs and in
+        what was saved for backward (so a saved output is still recognised as that output)."""
+        like = next((a for a in arrays if backend.is_array(a)), None)
+        wrapped = tuple(y if backend.is_array(y) else backend.wrap_scalar(y, like) for y in outputs)
+        if self._saved:
+            swap = {id(y): w for y, w in zip(outputs, wrapped)}
+            self._saved = tuple(swap.get(id(a), a) for a in self._saved)
+        return wrapped
 
     def name(self) -> str:
         return type(self).__name__.lower()
@@ -186,6 +201,19 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__} node>"
+
+
+def _reraise_named(fn, error):
+    """Re-raise an error from ``forward`` with the op's name in front of its message."""
+    message = str(error)
+    name = fn.name()
+    if message.startswith(name):
+        raise error
+    try:
+        renamed = type(error)(f"{name}: {message}")
+    except Exception:  # an exception type with a different constructor: keep it as it is
+        raise error from None
+    raise renamed from None
 
 
 def _raise_device_mismatch(fn, inputs):

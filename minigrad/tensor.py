@@ -137,6 +137,17 @@ class Tensor:
     def __hash__(self):
         return id(self)
 
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors can be used as an index, got dtype {self.dtype}")
+        return int(self.item())
+
     # -- leaving the graph ------------------------------------------------------
     def numpy(self):
         """A host NumPy array (a copy for GPU tensors; shares memory on the CPU)."""
@@ -188,8 +199,7 @@ class Tensor:
             dtype = None
         if dtype is not None:
             return astype(self, dtype)
-        if backend.device_of(self.data) == str(target) or (
-                str(target) == "cuda" and self.device == "cuda:0"):
+        if backend.canonical_device(target) == self.device:
             return self
         return to_device(self, target)
 
@@ -218,9 +228,8 @@ class Tensor:
         ``gradient`` is required unless self holds a single element. The graph's saved
         arrays are freed afterwards unless ``retain_graph`` (or ``create_graph``) is True.
         """
-        from .autograd import backward
-        backward([self], [gradient], retain_graph=retain_graph or create_graph,
-                 create_graph=create_graph)
+        run_backward((self,), (gradient,), retain_graph=retain_graph or create_graph,
+                     create_graph=create_graph)
 
     # -- in place (bump the version so backward can tell) -----------------------
     def _check_inplace(self, what):
@@ -273,7 +282,7 @@ class Tensor:
     def __setitem__(self, index, value):
         self._check_inplace("__setitem__")
         value = value.data if isinstance(value, Tensor) else value
-        self.data[_index_arrays(index)] = value
+        self.data[_index_arrays(index, self.data)] = value
         self._bump_version()
 
     # -- operators ---------------------------------------------------------------
@@ -452,3 +461,4 @@ from .ops.indexing import getitem, _index_arrays  # noqa: E402
 from .ops.join import split, chunk, unbind  # noqa: E402
 from .ops.softmax import softmax, log_softmax  # noqa: E402
 from .ops.device import to_device  # noqa: E402
+from .autograd import run_backward  # noqa: E402
