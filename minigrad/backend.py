@@ -5,8 +5,14 @@ Every other module asks this one for the array module of its data::
     xp = get_array_module(x)      # numpy for CPU arrays, cupy for GPU arrays
     out = xp.zeros(x.shape, dtype=x.dtype)
 
-Where NumPy and CuPy spell an operation differently (scatter-add, random numbers,
-copying to the host) the difference is resolved here, once.
+CuPy copies NumPy's API, so ``xp.exp``, ``x.sum(axis=1)`` and ``x @ w`` are the same code
+on both. The few operations the two libraries spell differently (moving data between
+devices, scatter-add, random numbers) are methods of an ``ArrayBackend``, written once
+here: ``NumpyBackend`` for ``"cpu"``, ``CupyBackend`` for ``"cuda"``. Each backend is
+registered under its device name and its array type, so finding the backend of an array
+is one dictionary lookup. A test can register a third one (see
+``minigrad.testing.checked_backend``) whose arrays refuse to mix with NumPy's, to prove
+that no code reaches around this module.
 
 Dtype rules (as PyTorch): Python floats become ``float32``; NumPy float arrays keep
 their dtype unless ``dtype=`` is given; integers become ``int64``; booleans stay ``bool``.
@@ -15,11 +21,15 @@ numbers never promote a tensor (``x32 * 2.0`` stays float32).
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy
 
 try:  # a stand-in when CuPy is absent, so ``xp is cupy`` works everywhere
-    import cupy  # type: ignore
-    import cupyx  # type: ignore
+    with warnings.catch_warnings():  # `import minigrad` must stay silent without a GPU
+        warnings.simplefilter("ignore")
+        import cupy  # type: ignore
+        import cupyx  # type: ignore
     CUPY_IMPORTED = True
 except Exception:  # ImportError, or CUDA libraries missing: the CPU path must still work
     class _CupyStandIn:
@@ -60,88 +70,274 @@ def as_dtype(dtype):
 
 
 # ---------------------------------------------------------------------------
+# The backends: what differs between array libraries, written once
+# ---------------------------------------------------------------------------
+class ArrayBackend:
+    """One array library minigrad can compute with, serving the devices ``kind:0..N-1``.
+
+    Attributes:
+        kind: the device name (``"cpu"``, ``"cuda"``).
+        xp: the NumPy-like module that makes and computes on its arrays.
+        array_type: the class of its arrays.
+    """
+
+    kind = None
+    xp = None
+    array_type = None
+
+    def device_count(self) -> int:
+        raise NotImplementedError
+
+    def device_of(self, array) -> str:
+        raise NotImplementedError
+
+    def from_host(self, host, index):
+        """This library's copy of NumPy array ``host`` on device ``index``."""
+        raise NotImplementedError
+
+    def move(self, array, index):
+        """``array`` (already of this library) on device ``index``; no copy when there."""
+        return array
+
+    def to_host(self, array):
+        raise NotImplementedError
+
+    def scatter_add(self, target, index, values):
+        """``target[index] += values``, repeated indices accumulating (in place)."""
+        raise NotImplementedError
+
+    def add_rows(self, target, rows, values):
+        """``target[rows[n]] += values[n]`` for whole rows, repeats accumulating (in place)."""
+        self.scatter_add(target, rows, values)
+
+    def default_rng(self, seed):
+        """A generator with ``standard_normal(shape, dtype)``, ``random(shape, dtype)`` and
+        ``integers(low, high, size, dtype)`` making this library's arrays."""
+        raise NotImplementedError
+
+
+class NumpyBackend(ArrayBackend):
+    """NumPy arrays in host memory: the ``"cpu"`` device."""
+
+    kind = "cpu"
+    xp = numpy
+    array_type = numpy.ndarray
+
+    def device_count(self):
+        return 1
+
+    def device_of(self, array):
+        return "cpu"
+
+    def from_host(self, host, index):
+        return host
+
+    def to_host(self, array):
+        return numpy.asarray(array)
+
+    def scatter_add(self, target, index, values):
+        numpy.add.at(target, index, values)
+
+    def add_rows(self, target, rows, values):
+        # numpy.add.at is slow; for distinct rows a fancy-index += is exact, and repeated
+        # rows are summed first (unique + one small add.at) so each row is written once.
+        if not (rows.size and values.ndim == 2 and target.ndim == 2):
+            numpy.add.at(target, rows, values)
+            return
+        unique, inverse = numpy.unique(rows, return_inverse=True)
+        if unique.size == rows.size:
+            target[rows] += values
+            return
+        summed = numpy.zeros((unique.size, values.shape[1]), dtype=target.dtype)
+        numpy.add.at(summed, inverse.reshape(-1), values)
+        target[unique] += summed
+
+    def default_rng(self, seed):
+        return numpy.random.default_rng(seed)
+
+
+class _CupyGenerator:
+    """CuPy's ``RandomState`` behind the three methods minigrad draws with.
+
+    CuPy's random streams differ from NumPy's: the same seed gives different numbers on the
+    GPU, so runs that must match the CPU make their weights on the CPU and move them."""
+
+    def __init__(self, seed):
+        self.state = cupy.random.RandomState(seed)
+
+    def standard_normal(self, shape, dtype):
+        return self.state.standard_normal(shape, dtype=dtype)
+
+    def random(self, shape, dtype):
+        return self.state.random_sample(shape, dtype=dtype)
+
+    def integers(self, low, high, size, dtype):
+        return self.state.randint(low, high, size=size, dtype=dtype)
+
+
+class CupyBackend(ArrayBackend):
+    """CuPy arrays in GPU memory: the ``"cuda:N"`` devices."""
+
+    kind = "cuda"
+    xp = cupy
+    array_type = cupy.ndarray
+
+    def device_count(self):
+        try:
+            return int(cupy.cuda.runtime.getDeviceCount())
+        except Exception:  # no driver, no device: CUDA is simply unavailable
+            return 0
+
+    def device_of(self, array):
+        return f"cuda:{array.device.id}"
+
+    def from_host(self, host, index):
+        with cupy.cuda.Device(index):
+            return cupy.asarray(host)
+
+    def move(self, array, index):
+        if array.device.id == index:
+            return array
+        with cupy.cuda.Device(index):
+            return array.copy()  # CuPy copies onto the current device
+
+    def to_host(self, array):
+        return array.get()
+
+    def scatter_add(self, target, index, values):
+        cupyx.scatter_add(target, index, values)
+
+    def default_rng(self, seed):
+        return _CupyGenerator(seed)
+
+
+NUMPY = NumpyBackend()
+_BY_KIND = {"cpu": NUMPY}              # device name -> backend
+_BY_TYPE = {numpy.ndarray: NUMPY}      # array class -> backend (exact type: one lookup)
+_BY_MODULE = {id(numpy): NUMPY}        # id(xp) -> backend, for the random helpers
+_ARRAY_TYPES = (numpy.ndarray,)        # for isinstance (NumPy subclasses such as memmap)
+
+
+def register_backend(array_backend):
+    """Make ``array_backend`` serve the devices ``array_backend.kind:N``. Returns it."""
+    global _ARRAY_TYPES
+    if array_backend.kind in _BY_KIND:
+        raise ValueError(f"a backend for device {array_backend.kind!r} is already registered")
+    _BY_KIND[array_backend.kind] = array_backend
+    _BY_TYPE[array_backend.array_type] = array_backend
+    _BY_MODULE[id(array_backend.xp)] = array_backend
+    _ARRAY_TYPES = _ARRAY_TYPES + (array_backend.array_type,)
+    return array_backend
+
+
+def unregister_backend(kind):
+    """Forget the backend of device ``kind`` (the CPU's stays)."""
+    global _ARRAY_TYPES
+    if kind == "cpu":
+        raise ValueError("the cpu backend cannot be unregistered")
+    array_backend = _BY_KIND.pop(kind)
+    del _BY_TYPE[array_backend.array_type]
+    del _BY_MODULE[id(array_backend.xp)]
+    _ARRAY_TYPES = tuple(t for t in _ARRAY_TYPES if t is not array_backend.array_type)
+    random_state.forget(kind)
+
+
+if CUPY_IMPORTED:
+    register_backend(CupyBackend())
+
+
+def backend_of(x) -> ArrayBackend:
+    """The backend owning array ``x`` (NumPy's for anything that is not an array)."""
+    found = _BY_TYPE.get(type(x))
+    if found is not None:
+        return found
+    for array_type in _ARRAY_TYPES[::-1]:  # most recently registered first: subclasses win
+        if isinstance(x, array_type):
+            return _BY_TYPE[array_type]
+    return NUMPY
+
+
+def backend_for(device) -> ArrayBackend:
+    """The backend serving ``device``; raises when that device is not usable here."""
+    kind, index = parse_device(device)
+    found = _BY_KIND.get(kind)
+    if found is None or found.device_count() == 0:
+        raise RuntimeError(f"device {str(device)!r} requested but CUDA is not available "
+                           "(install the 'cuda' extra: cupy-cuda12x, and check a GPU is visible)")
+    count = found.device_count()
+    if index >= count:
+        raise RuntimeError(f"device {str(device)!r} requested but only {count} {kind} "
+                           f"device(s) are visible")
+    return found
+
+
+# ---------------------------------------------------------------------------
 # Devices
 # ---------------------------------------------------------------------------
 def get_array_module(x):
     """The module (``numpy`` or ``cupy``) that owns array ``x``."""
-    if CUPY_IMPORTED and isinstance(x, cupy.ndarray):
-        return cupy
-    return numpy
+    found = _BY_TYPE.get(type(x))
+    return numpy if found is None else found.xp
 
 
 def is_array(x) -> bool:
-    return isinstance(x, numpy.ndarray) or (CUPY_IMPORTED and isinstance(x, cupy.ndarray))
+    return isinstance(x, _ARRAY_TYPES)
 
 
 def device_of(x) -> str:
     """``"cpu"`` for NumPy arrays, ``"cuda:N"`` for CuPy arrays."""
-    if CUPY_IMPORTED and isinstance(x, cupy.ndarray):
-        return f"cuda:{x.device.id}"
-    return "cpu"
+    return backend_of(x).device_of(x)
 
 
 def parse_device(device) -> tuple[str, int]:
-    """``"cpu"`` -> ("cpu", 0); ``"cuda"`` / ``"cuda:1"`` -> ("cuda", 1)."""
+    """``"cpu"`` -> ("cpu", 0); ``"cuda"`` -> ("cuda", 0); ``"cuda:1"`` -> ("cuda", 1)."""
     if device is None:
         return ("cpu", 0)
     name = str(device)
-    if name == "cpu":
-        return ("cpu", 0)
-    if name == "cuda" or name.startswith("cuda:"):
-        index = 0
-        if ":" in name:
-            try:
-                index = int(name.split(":", 1)[1])
-            except ValueError:
-                raise ValueError(f"bad device {device!r}: expected 'cpu', 'cuda' or 'cuda:N'") from None
-        return ("cuda", index)
-    raise ValueError(f"bad device {device!r}: expected 'cpu', 'cuda' or 'cuda:N'")
+    kind, colon, index = name.partition(":")
+    known = kind == "cuda" or kind in _BY_KIND
+    if not known or (colon and not index.isdigit()) or (kind == "cpu" and index not in ("", "0")):
+        kinds = " or ".join(repr(k) for k in sorted(set(_BY_KIND) | {"cuda"}))
+        raise ValueError(f"bad device {device!r}: expected {kinds}, optionally with ':N' "
+                         "('cuda:1')")
+    return (kind, int(index) if colon else 0)
+
+
+def canonical_device(device) -> str:
+    """The name ``Tensor.device`` would report: ``"cuda"`` -> ``"cuda:0"``, ``"cpu"`` -> ``"cpu"``."""
+    kind, index = parse_device(device)
+    return "cpu" if kind == "cpu" else f"{kind}:{index}"
 
 
 def cuda_available() -> bool:
-    if not CUPY_IMPORTED:
-        return False
-    try:
-        return cupy.cuda.runtime.getDeviceCount() > 0
-    except Exception:
-        return False
+    """True when CuPy imports and at least one CUDA device is visible. Never raises."""
+    found = _BY_KIND.get("cuda")
+    return found is not None and found.device_count() > 0
 
 
 def cuda_device_count() -> int:
-    if not CUPY_IMPORTED:
-        return 0
-    try:
-        return int(cupy.cuda.runtime.getDeviceCount())
-    except Exception:
-        return 0
+    found = _BY_KIND.get("cuda")
+    return 0 if found is None else found.device_count()
 
 
 def array_module_for(device):
-    """The array module that makes arrays on ``device``."""
-    kind, index = parse_device(device)
-    if kind == "cpu":
-        return numpy
-    if not cuda_available():
-        raise RuntimeError(f"device {device!r} requested but CUDA is not available "
-                           "(install the 'cuda' extra: cupy-cuda12x, and check a GPU is visible)")
-    return cupy
+    """The array module that makes arrays on ``device`` (``None`` means the CPU)."""
+    return backend_for(device).xp
 
 
 def to_device(array, device):
     """Copy ``array`` to ``device`` (no copy when it is already there)."""
     kind, index = parse_device(device)
-    if kind == "cpu":
-        return to_host(array)
-    array_module_for(device)
-    with cupy.cuda.Device(index):
-        return cupy.asarray(array)
+    target = backend_for(device)
+    source = backend_of(array)
+    if source is target:
+        return target.move(array, index)
+    return target.from_host(source.to_host(array), index)
 
 
 def to_host(array):
     """A NumPy array with the same values (``.get()`` for CuPy arrays)."""
-    if CUPY_IMPORTED and isinstance(array, cupy.ndarray):
-        return array.get()
-    return numpy.asarray(array)
+    return backend_of(array).to_host(array)
 
 
 # ---------------------------------------------------------------------------
@@ -156,6 +352,8 @@ def as_array(data, dtype=None, device=None):
     dtype = as_dtype(dtype)
     if is_array(data):
         array = data
+        if type(array) not in _BY_TYPE:  # a NumPy subclass (memmap, matrix): plain ndarray
+            array = backend_of(array).xp.asarray(array)
         if dtype is not None and array.dtype != dtype:
             array = array.astype(dtype)
         elif dtype is None and array.dtype.kind in "iu" and array.dtype != int64:
@@ -179,23 +377,20 @@ def as_array(data, dtype=None, device=None):
 
 
 def wrap_scalar(value, like):
-    """NumPy turns 0-d results into scalars; turn them back into 0-d arrays."""
-    if isinstance(value, numpy.generic):
-        return numpy.asarray(value)
-    if not is_array(value):
-        return get_array_module(like).asarray(value)
-    return value
+    """NumPy turns 0-d results into scalars; turn them back into 0-d arrays on ``like``'s device."""
+    if is_array(value):
+        return value
+    return get_array_module(like).asarray(value)
 
 
 # ---------------------------------------------------------------------------
 # Where NumPy and CuPy differ
 # ---------------------------------------------------------------------------
 def scatter_add(target, index, values):
-    """``target[index] += values`` with repeated indices accumulating (in place)."""
-    if CUPY_IMPORTED and isinstance(target, cupy.ndarray):
-        cupyx.scatter_add(target, index, values)
-    else:
-        numpy.add.at(target, index, values)
+    """``target[index] += values`` with repeated indices accumulating (in place).
+
+    NumPy spells it ``numpy.add.at``, CuPy ``cupyx.scatter_add``."""
+    backend_of(target).scatter_add(target, index, values)
     return target
 
 
@@ -203,41 +398,38 @@ def add_rows(target, rows, values):
     """Add each row of ``values`` (N, D) into ``target`` (V, D) at row ``rows[n]`` (in place).
 
     The embedding backward. Repeated rows accumulate. Faster than the general
-    scatter-add because it treats whole rows at once.
+    scatter-add on the CPU because it treats whole rows at once.
     """
-    if CUPY_IMPORTED and isinstance(target, cupy.ndarray):
-        cupyx.scatter_add(target, rows, values)
-        return target
-    if rows.size and values.ndim == 2 and target.ndim == 2:
-        unique, inverse = numpy.unique(rows, return_inverse=True)
-        if unique.size == rows.size:
-            target[rows] += values
-            return target
-        summed = numpy.zeros((unique.size, values.shape[1]), dtype=target.dtype)
-        numpy.add.at(summed, inverse, values)
-        target[unique] += summed
-        return target
-    numpy.add.at(target, rows, values)
+    backend_of(target).add_rows(target, rows, values)
     return target
 
 
 class RandomState:
-    """Per-module random generators, seeded together by ``minigrad.manual_seed``."""
+    """One random generator per device kind, seeded together by ``minigrad.manual_seed``.
+
+    The same seed gives the same numbers on every NumPy-backed device; CuPy's generator
+    draws a different stream."""
 
     def __init__(self, seed=None):
         self.seed(seed)
 
     def seed(self, seed):
         self._seed = seed
-        self.numpy = numpy.random.default_rng(seed)
-        self._cupy = None
+        self.numpy = NUMPY.default_rng(seed)
+        self._generators = {"cpu": self.numpy}
 
     def generator(self, xp):
-        if xp is numpy:
-            return self.numpy
-        if self._cupy is None:
-            self._cupy = cupy.random.default_rng(self._seed)
-        return self._cupy
+        """The generator for arrays of module ``xp`` (``numpy``, ``cupy``, ...)."""
+        found = _BY_MODULE.get(id(xp))
+        if found is None:
+            raise TypeError(f"no registered backend uses the array module {xp!r}")
+        gen = self._generators.get(found.kind)
+        if gen is None:
+            gen = self._generators[found.kind] = found.default_rng(self._seed)
+        return gen
+
+    def forget(self, kind):
+        self._generators.pop(kind, None)
 
 
 random_state = RandomState()

@@ -10,15 +10,17 @@ from ..function import Function
 from ..tensor import Tensor
 
 
-def _index_arrays(index):
-    """Replace Tensors and lists inside an index by backend arrays."""
+def _index_arrays(index, like=None):
+    """Replace Tensors and lists inside an index by backend arrays (on ``like``'s device)."""
     if isinstance(index, tuple):
-        return tuple(_index_arrays(i) for i in index)
+        return tuple(_index_arrays(i, like) for i in index)
     if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, list):
-        return backend.as_array(index)
-    return index
+        index = index.data
+    elif isinstance(index, list):
+        index = backend.as_array(index)
+    else:
+        return index
+    return index if like is None else backend.to_device(index, backend.device_of(like))
 
 
 def _is_advanced(index):
@@ -72,7 +74,7 @@ class GetItemGrad(Function):
 
 
 def getitem(x, index):
-    return GetItem(_index_arrays(index))(x)
+    return GetItem(_index_arrays(index, x.data))(x)
 
 
 def _describe(index):
