@@ -274,7 +274,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
         raise ValueError(f"conv2d: expected input of shape (N, C, H, W), got {tuple(x.shape)}")
     if weight.ndim != 4 or weight.shape[1] != x.shape[1]:
         raise ValueError(f"conv2d: input of shape {tuple(x.shape)} has {x.shape[1]} channels, the "
-                         f"weight of shape {tuple(weight.shape)} expects (O, {x.shape[1]}, KH, KW)")
+                         f"weight of shape {tuple(weight.shape)} (O, C, KH, KW) expects "
+                         f"{weight.shape[1] if weight.ndim == 4 else '?'} channels")
     for i in range(2):
         _out_size(x.shape[2 + i], weight.shape[2 + i], stride[i], padding[i], "conv2d",
                   ("height", "width")[i])
