@@ -161,7 +161,7 @@ class RNNBase(Module):
             h0 = self._initial(hx, x, unbatched, "hx")
             c0 = None
 
-        path, _ = _scope_path(self)
+        path = _scope_path(self)[0]
         previous_scope = STATE.scope
         h_n, c_n = [], []
         try:
@@ -183,7 +183,7 @@ class RNNBase(Module):
                 x = outputs[0] if len(outputs) == 1 else cat(outputs, 2)
                 if self.dropout and self.training and layer < self.num_layers - 1:
                     x = dropout(x, self.dropout)
-            STATE.scope = (path, None) if previous_scope is None else previous_scope
+            STATE.scope = (path, None if previous_scope is None else previous_scope[1])
             output = x
             h_n = stack(h_n, 0)
             c_n = stack(c_n, 0) if lstm else None
