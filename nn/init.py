@@ -114,14 +114,15 @@ def orthogonal_(tensor, gain=1.0):
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: needs a tensor with at least 2 dims, got shape "
                          f"{tuple(tensor.shape)}")
-    xp = _xp(tensor)
+    np = backend.host_numpy()  # a one-off QR at initialisation: done on the host, then moved
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = backend.random_normal((rows, cols), backend.float64, xp=xp)
+    flat = backend.random_normal((rows, cols), backend.float64, xp=np)
     if rows < cols:
         flat = flat.T
-    q, r = xp.linalg.qr(flat)
-    q = q * xp.sign(xp.diag(r))
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))
     if rows < cols:
         q = q.T
-    return _fill(tensor, (gain * q).reshape(tensor.shape).astype(tensor.dtype))
+    q = (gain * q).reshape(tensor.shape).astype(tensor.dtype)
+    return _fill(tensor, backend.to_device(q, tensor.device))

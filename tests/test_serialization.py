@@ -1,7 +1,6 @@
 """minigrad.save / minigrad.load: nested round trips, no pickle, atomic writes, clear
 errors on damaged files."""
 import os
-import zipfile
 from collections import OrderedDict
 
 import numpy as np
