@@ -207,7 +207,7 @@ def _reraise_named(fn, error):
     """Re-raise an error from ``forward`` with the op's name in front of its message."""
     message = str(error)
     name = fn.name()
-    if message.startswith(name):
+    if message.startswith((name, f"{fn.label}:")):
         raise error
     try:
         renamed = type(error)(f"{name}: {message}")

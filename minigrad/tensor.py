@@ -279,6 +279,22 @@ class Tensor:
         self._bump_version()
         return self
 
+    # ``w -= lr * g`` under no_grad changes w itself (as PyTorch), so w stays the leaf an
+    # optimizer holds; while a graph is being recorded it is the out-of-place ``w = w - ...``.
+    def __iadd__(self, other):
+        return self + other if self.requires_grad and STATE.grad_enabled else self.add_(other)
+
+    def __isub__(self, other):
+        return self - other if self.requires_grad and STATE.grad_enabled else self.sub_(other)
+
+    def __imul__(self, other):
+        return self * other if self.requires_grad and STATE.grad_enabled else self.mul_(other)
+
+    def __itruediv__(self, other):
+        if self.requires_grad and STATE.grad_enabled:
+            return self / other
+        return self.mul_(1.0 / (other.data if isinstance(other, Tensor) else other))
+
     def __setitem__(self, index, value):
         self._check_inplace("__setitem__")
         value = value.data if isinstance(value, Tensor) else value

@@ -221,4 +221,6 @@ def astype(x, dtype):
     dtype = backend.as_dtype(dtype)
     if x.dtype == dtype:
         return x
+    if dtype.kind != "f":  # integer / bool results carry no gradient (as PyTorch)
+        return Tensor._make(x.data.astype(dtype), None, 0, False)
     return AsType(dtype)(x)

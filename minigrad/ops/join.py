@@ -122,6 +122,8 @@ def split(x, split_size_or_sections, dim=0):
 def chunk(x, chunks, dim=0):
     """``chunks`` pieces of (nearly) equal size along ``dim``."""
     dim = _normalize_dim(dim, x.ndim, "chunk")
+    if not isinstance(chunks, int) or chunks <= 0:
+        raise ValueError(f"chunk: the number of chunks must be a positive integer, got {chunks!r}")
     length = x.shape[dim]
     size = -(-length // chunks)
     return split(x, size, dim)
