@@ -18,17 +18,18 @@ def copy_weights(ours, theirs):
 
 def run_both(ours, theirs, x, dtype=np.float64, integer_input=False):
     """Forward and backward of sum(y * R) on both; returns pairs to compare."""
-    ours.double()
-    theirs.double()
+    ours.to(dtype)
+    theirs.to(getattr(torch, np.dtype(dtype).name))
     copy_weights(ours, theirs)
     rng = np.random.default_rng(42)
+    x = x if integer_input else x.astype(dtype)
     if integer_input:
         mx, tx = minigrad.tensor(x), torch.tensor(x)
     else:
         mx = minigrad.tensor(x, requires_grad=True)
         tx = torch.tensor(x, requires_grad=True)
     my, ty = ours(mx), theirs(tx)
-    r = rng.standard_normal(tuple(ty.shape))
+    r = rng.standard_normal(tuple(ty.shape)).astype(dtype)
     (my * minigrad.tensor(r)).sum().backward()
     (ty * torch.tensor(r)).sum().backward()
     pairs = [("output", my.numpy(), ty.detach().numpy())]
@@ -121,3 +122,38 @@ def test_small_cnn_matches_torch():
                                  torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
                                  torch.nn.Linear(3 * 3 * 3, 2))
     assert_pairs(run_both(ours, theirs, x_normal(4, 1, 6, 7)))
+
+
+def parity_report(dtype):
+    """Max abs / rel error of outputs and gradients against PyTorch, per layer."""
+    cases = {
+        "Linear": (lambda: nn.Linear(5, 3), lambda: torch.nn.Linear(5, 3), x_normal(8, 4, 5), False),
+        "Embedding": (lambda: nn.Embedding(10, 4), lambda: torch.nn.Embedding(10, 4),
+                      np.random.default_rng(0).integers(0, 10, (8, 5)), True),
+        "Conv2d": (lambda: nn.Conv2d(3, 8, 3, 2, 1), lambda: torch.nn.Conv2d(3, 8, 3, 2, 1),
+                   x_normal(4, 3, 16, 16), False),
+        "MaxPool2d": (lambda: nn.MaxPool2d(3, 2, 1), lambda: torch.nn.MaxPool2d(3, 2, 1),
+                      x_normal(4, 3, 16, 16), False),
+        "BatchNorm2d(train)": (lambda: nn.BatchNorm2d(3), lambda: torch.nn.BatchNorm2d(3),
+                               x_normal(4, 3, 8, 8), False),
+        "BatchNorm1d(eval)": (lambda: nn.BatchNorm1d(3).eval(), lambda: torch.nn.BatchNorm1d(3).eval(),
+                              x_normal(16, 3), False),
+        "LayerNorm": (lambda: nn.LayerNorm(6), lambda: torch.nn.LayerNorm(6), x_normal(8, 5, 6), False),
+    }
+    for name, (mine, ref, x, integer) in cases.items():
+        m, r = mine(), ref()
+        if "eval" in name:
+            with torch.no_grad():
+                r.running_mean.copy_(torch.tensor([0.3, -0.2, 0.1]))
+                r.running_var.copy_(torch.tensor([0.5, 2.0, 1.3]))
+        worst_abs = worst_rel = 0.0
+        for _, a, b in run_both(m, r, x, dtype=dtype, integer_input=integer):
+            diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
+            worst_abs = max(worst_abs, float(diff.max()))
+            worst_rel = max(worst_rel, float((diff / np.maximum(np.abs(b), 1e-3)).max()))
+        print(f"{np.dtype(dtype).name:8s} {name:20s} max abs {worst_abs:.2e}  max rel {worst_rel:.2e}")
+
+
+if __name__ == "__main__":  # python tests/test_nn_torch_parity.py: the figures for the report
+    for dt in (np.float64, np.float32):
+        parity_report(dt)
