@@ -110,11 +110,13 @@ class Dropout(Function):
     def forward(self, x):
         xp = _xp(x)
         keep = backend.random_uniform(x.shape, x.dtype, xp=xp) >= self.p
-        self.mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.p))
-        return x * self.mask
+        mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.p))
+        self.save_for_backward(mask)
+        return x * mask
 
     def backward(self, gy):
-        return gy * self.mask
+        mask, = self.saved_tensors
+        return gy * mask
 
 
 def dropout(x, p=0.5, training=True):
@@ -237,21 +239,22 @@ class Conv2d(Function):
         y = cols @ weight.reshape(o, -1).T                                 # (N·OH·OW, O)
         if bias is not None:
             y += bias
-        self.cols, self.weight = cols, weight
+        self.save_for_backward(cols, weight)           # freed after backward
         self.x_shape, self.pad_shape, self.out_hw = x.shape, xpad.shape, (oh, ow)
         return y.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
 
     def backward(self, gy):
         _no_double_backward("conv2d")
+        cols, weight = (t.data for t in self.saved_tensors)
         xp = _xp(gy.data)
         needs = self.needs_input_grad
         (sh, sw), (ph, pw) = self.stride, self.padding
-        o, c, kh, kw = self.weight.shape
+        o, c, kh, kw = weight.shape
         n, (oh, ow) = self.x_shape[0], self.out_hw
         gy2 = gy.data.transpose(0, 2, 3, 1).reshape(-1, o)                 # (N·OH·OW, O)
         gx = gw = gb = None
         if needs[0]:
-            gcols = (gy2 @ self.weight.reshape(o, -1)).reshape(n, oh, ow, c, kh, kw)
+            gcols = (gy2 @ weight.reshape(o, -1)).reshape(n, oh, ow, c, kh, kw)
             gpad = xp.zeros(self.pad_shape, dtype=gy2.dtype)
             for u in range(kh):                                            # col2im: one slice per
                 for v in range(kw):                                        # kernel position
@@ -260,7 +263,7 @@ class Conv2d(Function):
             h, w = self.x_shape[2:]
             gx = Tensor._make(gpad[:, :, ph:ph + h, pw:pw + w], None, 0, False)
         if needs[1]:
-            gw = Tensor._make((gy2.T @ self.cols).reshape(self.weight.shape), None, 0, False)
+            gw = Tensor._make((gy2.T @ cols).reshape(weight.shape), None, 0, False)
         if len(needs) > 2 and needs[2]:
             gb = Tensor._make(gy2.sum(0), None, 0, False)
         return (gx, gw, gb) if len(needs) > 2 else (gx, gw)
@@ -304,17 +307,18 @@ class MaxPool2d(Function):
         # flat position of each maximum inside one padded (H, W) plane
         rows = xp.arange(oh).reshape(1, 1, oh, 1) * sh + arg // kw
         cols = xp.arange(ow).reshape(1, 1, 1, ow) * sw + arg % kw
-        self.where = rows * xpad.shape[3] + cols
+        self.save_for_backward(rows * xpad.shape[3] + cols)   # where each maximum came from
         self.x_shape, self.pad_shape = x.shape, xpad.shape
         return y
 
     def backward(self, gy):
         _no_double_backward("max_pool2d")
+        where = self.saved_tensors[0].data
         xp = _xp(gy.data)
         n, c, hp, wp = self.pad_shape
         gpad = xp.zeros((n * c, hp * wp), dtype=gy.dtype)
         plane = xp.arange(n * c).reshape(-1, 1)
-        backend.scatter_add(gpad, (plane, self.where.reshape(n * c, -1)), gy.data.reshape(n * c, -1))
+        backend.scatter_add(gpad, (plane, where.reshape(n * c, -1)), gy.data.reshape(n * c, -1))
         (ph, pw), (h, w) = self.padding, self.x_shape[2:]
         gx = gpad.reshape(n, c, hp, wp)[:, :, ph:ph + h, pw:pw + w]
         return Tensor._make(xp.ascontiguousarray(gx), None, 0, False)

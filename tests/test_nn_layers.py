@@ -279,3 +279,18 @@ def test_clip_grad_norm_and_value():
     nn.utils.clip_grad_value_([a, b], 0.7)
     np.testing.assert_allclose(a.grad.numpy(), [0.6, 0, 0], rtol=1e-5)
     np.testing.assert_allclose(b.grad.numpy(), [0, 0.7], rtol=1e-5)
+
+
+def test_conv_pool_dropout_free_their_saved_arrays_and_see_inplace_changes():
+    conv = nn.Conv2d(1, 2, 3)
+    for make in (lambda x: conv(x), lambda x: F.max_pool2d(x, 2), lambda x: F.dropout(x, 0.5)):
+        x = minigrad.randn(2, 1, 6, 6, requires_grad=True)
+        loss = make(x).sum()
+        loss.backward()
+        with pytest.raises(RuntimeError, match="second time"):   # saved arrays were released
+            loss.backward()
+    loss = conv(minigrad.randn(2, 1, 6, 6)).sum()
+    with minigrad.no_grad():
+        conv.weight.mul_(2.0)                                      # an optimizer step too early
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
