@@ -14,7 +14,9 @@ def _shape(size):
     return tuple(size)
 
 
-def _new(array, requires_grad):
+def _new(array, requires_grad, device=None):
+    if device is not None:  # CuPy makes arrays on the current GPU: move them to "cuda:N"
+        array = backend.to_device(array, device)
     t = Tensor._make(array, None, 0, False)
     if requires_grad:
         t.requires_grad_(True)
@@ -32,17 +34,17 @@ def tensor(data, requires_grad=False, dtype=None, device=None):
 
 def zeros(*size, requires_grad=False, dtype=None, device=None):
     xp = backend.array_module_for(device)
-    return _new(xp.zeros(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+    return _new(xp.zeros(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 def ones(*size, requires_grad=False, dtype=None, device=None):
     xp = backend.array_module_for(device)
-    return _new(xp.ones(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+    return _new(xp.ones(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 def full(size, fill_value, requires_grad=False, dtype=None, device=None):
     xp = backend.array_module_for(device)
-    return _new(xp.full(_shape((size,)), fill_value, dtype=_float_dtype(dtype)), requires_grad)
+    return _new(xp.full(_shape((size,)), fill_value, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 def zeros_like(t, requires_grad=False, dtype=None):
@@ -58,18 +60,18 @@ def ones_like(t, requires_grad=False, dtype=None):
 def randn(*size, requires_grad=False, dtype=None, device=None):
     """Samples of the standard normal distribution (seeded by ``manual_seed``)."""
     xp = backend.array_module_for(device)
-    return _new(backend.random_normal(_shape(size), _float_dtype(dtype), xp), requires_grad)
+    return _new(backend.random_normal(_shape(size), _float_dtype(dtype), xp), requires_grad, device)
 
 
 def rand(*size, requires_grad=False, dtype=None, device=None):
     """Samples of the uniform distribution on [0, 1)."""
     xp = backend.array_module_for(device)
-    return _new(backend.random_uniform(_shape(size), _float_dtype(dtype), xp=xp), requires_grad)
+    return _new(backend.random_uniform(_shape(size), _float_dtype(dtype), xp=xp), requires_grad, device)
 
 
 def randint(low, high, size, device=None):
     xp = backend.array_module_for(device)
-    return _new(backend.random_integers(low, high, _shape((size,)), xp), False)
+    return _new(backend.random_integers(low, high, _shape((size,)), xp), False, device)
 
 
 def arange(start, end=None, step=1, requires_grad=False, dtype=None, device=None):
@@ -80,7 +82,7 @@ def arange(start, end=None, step=1, requires_grad=False, dtype=None, device=None
     if dtype is None:
         integral = all(isinstance(v, int) for v in (start, end, step))
         dtype = backend.int64 if integral else backend.default_float
-    return _new(xp.arange(start, end, step, dtype=backend.as_dtype(dtype)), requires_grad)
+    return _new(xp.arange(start, end, step, dtype=backend.as_dtype(dtype)), requires_grad, device)
 
 
 def manual_seed(seed):

@@ -269,8 +269,8 @@ class Module:
             staged.append((target, value))
         with no_grad():
             for target, value in staged:
-                xp = backend.get_array_module(target.data)
-                target.data = xp.asarray(value).astype(target.dtype, copy=True)
+                value = backend.to_device(backend.as_array(value), target.device)  # host or GPU
+                target.data = value.astype(target.dtype, copy=True)
                 target._bump_version()
         return (missing, unexpected)
 
