@@ -94,6 +94,15 @@ class Tensor:
         else:
             self._vc[0] += 1
 
+    def _as_view_of(self, base):
+        """Share ``base``'s version counter: this tensor's array is a view of ``base``'s, so an
+        in-place change of either one must be seen by a backward that saved the other."""
+        if isinstance(base, Tensor):
+            if base._vc is None:
+                base._vc = [0]
+            self._vc = base._vc
+        return self
+
     @property
     def T(self):
         return permute(self, tuple(range(self.ndim - 1, -1, -1)))

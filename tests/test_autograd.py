@@ -228,6 +228,20 @@ def test_augmented_assignment_is_in_place_outside_recording():
     assert h.grad_fn is not None and h.grad_fn.name() == "add"
 
 
+@pytest.mark.parametrize("view", [lambda w: w.T, lambda w: w[0:2], lambda w: w.reshape(3, 3),
+                                  lambda w: w.unsqueeze(0), lambda w: w.split(1, 0)[1],
+                                  lambda w: w.unbind(1)[0], lambda w: w.expand(2, 3, 3)])
+def test_in_place_change_of_the_base_of_a_saved_view_raises(view):
+    """nn.Linear computes x @ W.T: an optimizer step on W before backward must be caught."""
+    w = randn64(3, 3)
+    x = randn64(3, requires_grad=False)
+    loss = (view(w) * x).sum()
+    with minigrad.no_grad():
+        w.sub_(0.1)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
+
+
 def test_detach_shares_the_version_counter():
     x = randn64(3)
     y = (x * x.detach()).sum()   # the detached copy is saved for backward

@@ -74,7 +74,16 @@ class GetItemGrad(Function):
 
 
 def getitem(x, index):
-    return GetItem(_index_arrays(index, x.data))(x)
+    index = _index_arrays(index, x.data)
+    y = GetItem(index)(x)
+    if not _has_arrays(index):
+        y._as_view_of(x)  # basic indexing (ints, slices, None, ...) gives a view of x's array
+    return y
+
+
+def _has_arrays(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return any(backend.is_array(i) for i in items)
 
 
 def _describe(index):

@@ -116,7 +116,9 @@ def split(x, split_size_or_sections, dim=0):
         if sum(sizes) != length:
             raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, but dim {dim} of "
                              f"shape {tuple(x.shape)} has length {length}")
-    return Split(sizes, dim)(x) if len(sizes) > 1 else (x,)
+    if len(sizes) == 1:
+        return (x,)
+    return tuple(piece._as_view_of(x) for piece in Split(sizes, dim)(x))
 
 
 def chunk(x, chunks, dim=0):
@@ -157,4 +159,4 @@ class Unbind(Function):
 def unbind(x, dim=0):
     """The slices of ``x`` along ``dim``, as a tuple (one graph node for all of them)."""
     dim = _normalize_dim(dim, x.ndim, "unbind")
-    return Unbind(dim)(x)
+    return tuple(piece._as_view_of(x) for piece in Unbind(dim)(x))

@@ -40,7 +40,7 @@ def reshape(x, *shape):
     shape = _shape_args(shape)
     if tuple(x.shape) == shape:
         return x
-    return Reshape(shape)(x)
+    return Reshape(shape)(x)._as_view_of(x)
 
 
 def flatten(x, start_dim=0, end_dim=-1):
@@ -78,7 +78,7 @@ def permute(x, *dims):
     dims = tuple(d % x.ndim for d in dims)
     if dims == tuple(range(x.ndim)):
         return x
-    return Permute(dims)(x)
+    return Permute(dims)(x)._as_view_of(x)
 
 
 def transpose(x, dim0, dim1):
@@ -131,7 +131,7 @@ def broadcast_to(x, shape):
     shape = tuple(shape)
     if tuple(x.shape) == shape:
         return x
-    return BroadcastTo(shape)(x)
+    return BroadcastTo(shape)(x)._as_view_of(x)
 
 
 def expand(x, *sizes):
