@@ -1,0 +1,510 @@
+"""Benchmark minigrad's recurrent training step beside PyTorch, DeZero and hand-written NumPy.
+
+    python bench/run.py            # full run (~5-10 min on 2 cores): prints the tables and
+                                   # writes docs/performance.md + docs/img/perf_tokens_per_s.png
+    python bench/run.py --quick    # fewer repeats and points (~2 min), same outputs
+
+What is timed: one char-LM training step (Embedding(V, H) → LSTM / GRU / RNN (H → H) →
+Linear(H, V) → cross-entropy over all T·B outputs → backward through all T steps → clip
+the gradient norm → Adam), float32, 2 BLAS/torch threads, V = 65. Tokens per second =
+B·T / (median seconds per step). All implementations of one configuration are timed in
+turn, step by step (round robin), so a burst of load from elsewhere on the machine hits
+them alike: compare ratios within one run, not absolute numbers across runs.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+THREADS = 2
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = str(THREADS)      # before NumPy loads its BLAS
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path[:0] = [ROOT, HERE]
+
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import inspect  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import char_lm_step  # noqa: E402
+import memory  # noqa: E402
+import peers  # noqa: E402
+from numpy_lstm import NumpyCharLM  # noqa: E402
+
+V = 65
+CONFIGS = [(32, 64, 128), (32, 64, 512), (1, 25, 100)]          # (B, T, H)
+SMOKE_CONFIGS = [(2, 5, 8)]
+REFERENCE = "torch_lstm"                                         # ratios are to this column
+
+# name -> (column label, cells it exists for)
+IMPLS = {
+    "minigrad": ("minigrad", ("lstm", "gru", "rnn")),
+    "minigrad_unfused": ("minigrad fused=False", ("lstm",)),
+    "numpy": ("hand NumPy", ("lstm", "gru", "rnn")),
+    "torch_lstm": ("PyTorch nn.{CELL}", ("lstm", "gru", "rnn")),
+    "torch_cell": ("PyTorch {CELL}Cell loop", ("lstm", "gru", "rnn")),
+    "dezero": ("dezero", ("lstm", "rnn")),
+}
+CELL_NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}
+
+
+def label(name, cell):
+    return IMPLS[name][0].replace("{CELL}", CELL_NAMES[cell])
+
+
+# -- building the implementations -----------------------------------------------------------
+def absent_reason(name, cell):
+    """None when ``name`` can run for ``cell``, else why it is absent."""
+    if name.startswith("minigrad"):
+        missing = char_lm_step.missing_pieces(cell)
+        if missing:
+            return "minigrad lacks " + ", ".join(missing)
+        if name == "minigrad_unfused":
+            import nn
+            layer = getattr(nn, CELL_NAMES[cell])
+            if "fused" not in inspect.signature(layer.__init__).parameters:
+                return f"nn.{CELL_NAMES[cell]} has no fused= argument"
+        return None
+    if name == "numpy":
+        return None
+    return peers.peer_status(name)
+
+
+def build(name, cell, H, seed=0):
+    if name == "minigrad":
+        return char_lm_step.MinigradCharLM(cell, V, H, seed=seed)
+    if name == "minigrad_unfused":
+        return char_lm_step.MinigradCharLM(cell, V, H, seed=seed, fused=False)
+    if name == "numpy":
+        return NumpyCharLM(cell, V, H, seed=seed)
+    return peers.make_peer(name, cell, V, H, seed=seed)
+
+
+# -- timing ----------------------------------------------------------------------------------
+def time_config(cell, B, T, H, names, warmup, min_reps, max_reps, budget_s, gap_s=0.15):
+    """Median seconds per training step of each implementation, timed round robin.
+
+    Returns {name: {"seconds": median, "steps": n, "loss": first loss} or {"error": text}}.
+    """
+    rng = np.random.default_rng(B * 1000 + T + H)
+    idx, targets = rng.integers(0, V, (T, B)), rng.integers(0, V, (T, B))
+    results, runners = {}, {}
+    for name in names:
+        reason = absent_reason(name, cell)
+        if reason:
+            results[name] = {"error": f"absent ({reason})"}
+            continue
+        try:
+            runner = build(name, cell, H)
+            loss, _ = runner.train_step(idx, targets)
+            start = time.perf_counter()
+            for _ in range(warmup):
+                runner.train_step(idx, targets)
+            results[name] = {"loss": loss, "times": [],
+                             "warm": (time.perf_counter() - start) / max(warmup, 1)}
+            runners[name] = runner
+        except Exception as error:
+            results[name] = {"error": f"failed ({type(error).__name__}: {error})"}
+            traceback.print_exc()
+    per_round = sum(results[n]["warm"] for n in runners) or 1e-3
+    reps = int(max(min_reps, min(max_reps, budget_s / per_round)))
+    for _ in range(reps):
+        for name, runner in runners.items():
+            time.sleep(gap_s)         # let the previous one's idle BLAS/OpenMP threads stop spinning
+            start = time.perf_counter()
+            runner.train_step(idx, targets)
+            results[name]["times"].append(time.perf_counter() - start)
+    for name in runners:
+        times = results[name].pop("times")
+        results[name].update(seconds=statistics.median(times), steps=len(times),
+                             spread=(max(times) - min(times)) / statistics.median(times))
+    return results
+
+
+def tokens_per_s(B, T, result):
+    return B * T / result["seconds"] if "seconds" in result else None
+
+
+def cell_table(cell, configs, results, names):
+    """Markdown table: tokens/s (ratio to PyTorch nn.X) per implementation, per config."""
+    head = ["config"] + [label(n, cell) for n in names] + ["minigrad / NumPy", "minigrad / dezero"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for (B, T, H) in configs:
+        res = results[(cell, B, T, H)]
+        ref = tokens_per_s(B, T, res.get(REFERENCE, {}))
+        cells = [f"B={B} T={T} H={H}"]
+        for n in names:
+            tps = tokens_per_s(B, T, res[n])
+            if tps is None:
+                cells.append(res[n]["error"].split(" (")[0])
+            else:
+                cells.append(f"{tps:,.0f}" + (f" ({tps / ref:.2f})" if ref else ""))
+        for other in ("numpy", "dezero"):
+            a, b = tokens_per_s(B, T, res.get("minigrad", {})), tokens_per_s(B, T, res.get(other, {}))
+            cells.append(f"{a / b:.2f}x" if a and b else "—")
+        lines.append("| " + " | ".join(cells) + " |")
+    notes = sorted({f"{label(n, cell)}: {res[n]['error']}" for res in
+                    (results[(cell,) + c] for c in configs) for n in names if "error" in res[n]})
+    return "\n".join(lines + ([""] + [f"- {n}" for n in notes] if notes else []))
+
+
+# -- targets ----------------------------------------------------------------------------------
+def targets(results, mem_rows, configs):
+    """[(target, measured, met)] for the issue's targets (None = could not measure)."""
+    out = []
+
+    def ratio(cfg, a, b):
+        res = results.get(("lstm",) + cfg, {})
+        x, y = tokens_per_s(cfg[0], cfg[1], res.get(a, {})), tokens_per_s(cfg[0], cfg[1], res.get(b, {}))
+        return x / y if x and y else None
+
+    for cfg in configs:
+        r = ratio(cfg, "minigrad", "numpy")
+        out.append((f"LSTM B={cfg[0]} T={cfg[1]} H={cfg[2]}: minigrad ≥ 0.9x hand NumPy", r,
+                    None if r is None else r >= 0.9))
+    for cfg in configs:
+        r = ratio(cfg, "minigrad", "dezero")
+        out.append((f"LSTM B={cfg[0]} T={cfg[1]} H={cfg[2]}: minigrad ≥ 3x dezero", r,
+                    None if r is None else r >= 3.0))
+    if (1, 25, 100) in configs:
+        r = ratio((1, 25, 100), "minigrad", "torch_lstm")
+        out.append(("LSTM B=1 T=25 H=100: minigrad ≥ 1.0x PyTorch nn.LSTM", r,
+                    None if r is None else r >= 1.0))
+    by = {(m["impl"], m["mode"], m["T"]): m for m in mem_rows}
+    mg, ref = by.get(("minigrad", "full", 256)), by.get(("numpy", "full", 256))
+    r = mg["peak_mib"] / ref["peak_mib"] if mg and ref and "error" not in mg and "error" not in ref else None
+    out.append(("memory, full BPTT, T=256: minigrad peak ≤ 1.2x hand NumPy", r,
+                None if r is None else r <= 1.2))
+    return out
+
+
+def targets_table(rows):
+    lines = ["| target | measured | met |", "|---|---|---|"]
+    for name, value, met in rows:
+        lines.append(f"| {name} | {'—' if value is None else f'{value:.2f}x'} | "
+                     f"{'not measured' if met is None else ('yes' if met else '**no**')} |")
+    return "\n".join(lines)
+
+
+# -- per-op overhead (bench/op_overhead.py, written beside this harness) ----------------------
+def op_overhead(quick):
+    try:
+        import op_overhead as module
+    except ImportError as error:
+        return f"bench/op_overhead.py is missing ({error}): per-op overhead not measured."
+    if not hasattr(module, "run"):
+        return "bench/op_overhead.py has no run(quick) function: per-op overhead not measured."
+    try:
+        rows = module.run(quick=quick)
+    except Exception as error:
+        traceback.print_exc()
+        return f"bench/op_overhead.py run() failed: {type(error).__name__}: {error}"
+    return rows_table(rows)
+
+
+def rows_table(rows):
+    """Markdown for a list of dicts (keys become columns) or of sequences (first row = header
+    when it holds only strings)."""
+    rows = list(rows)
+    if not rows:
+        return "(no rows)"
+    fmt = (lambda v: f"{v:,.3g}" if isinstance(v, float) else str(v))
+    if isinstance(rows[0], dict):
+        head = list(rows[0].keys())
+        for r in rows[1:]:
+            head += [k for k in r if k not in head]
+        body = [[fmt(r.get(k, "")) for k in head] for r in rows]
+    else:
+        first = list(rows[0])
+        if all(isinstance(v, str) for v in first):
+            head, rows = first, rows[1:]
+        else:
+            head = [f"col{i}" for i in range(len(first))]
+        body = [[fmt(v) for v in r] for r in rows]
+    lines = ["| " + " | ".join(map(str, head)) + " |", "|" + "---|" * len(head)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body])
+
+
+# -- the sweep for the plot ------------------------------------------------------------------
+def sweep(quick, smoke, args):
+    names = ["minigrad", "numpy", "torch_lstm", "torch_cell", "dezero"]
+    if smoke:
+        hs, ts = [8], [5]
+    elif quick:
+        hs, ts = [64, 256], [16, 64]
+    else:
+        hs, ts = [32, 64, 128, 256, 512], [8, 16, 32, 64, 128, 256]
+    by_h = {H: time_config("lstm", 32, 64, H, names, **args) for H in hs}
+    by_t = {T: time_config("lstm", 32, T, 128, names, **args) for T in ts}
+    return names, by_h, by_t
+
+
+def plot(names, by_h, by_t, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for ax, data, xlabel, title, fixed in (
+            (axes[0], by_h, "hidden size H", "B=32, T=64", lambda k: (32, 64)),
+            (axes[1], by_t, "sequence length T", "B=32, H=128", lambda k: (32, k))):
+        for name in names:
+            xs, ys = [], []
+            for k, res in sorted(data.items()):
+                B, T = fixed(k)
+                tps = tokens_per_s(B, T, res.get(name, {}))
+                if tps:
+                    xs.append(k)
+                    ys.append(tps)
+            if xs:
+                ax.plot(xs, ys, marker="o", label=label(name, "lstm"))
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("tokens / s (training)")
+        ax.set_title(f"LSTM char-LM training step, {title}")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def sweep_table(names, data, key_name, fixed):
+    head = [key_name] + [label(n, "lstm") for n in names]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for k, res in sorted(data.items()):
+        B, T = fixed(k)
+        cells = [str(k)]
+        for n in names:
+            tps = tokens_per_s(B, T, res.get(n, {}))
+            cells.append(f"{tps:,.0f}" if tps else "—")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+# -- the machine -----------------------------------------------------------------------------
+def machine():
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    blas = "unknown BLAS"
+    try:
+        cfg = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        blas = f"{cfg.get('name')} {cfg.get('version')}"
+    except Exception:
+        pass
+    versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__} ({blas})"]
+    try:
+        import torch
+        versions.append(f"PyTorch {torch.__version__}")
+    except ImportError:
+        versions.append("PyTorch absent")
+    return (f"{cpu}, {usable} usable of {os.cpu_count()} logical CPUs, {platform.system()} "
+            f"{platform.release()}; " + ", ".join(versions))
+
+
+def profile_summary(configs):
+    """cProfile's self-time of the minigrad LSTM step grouped by category, per config."""
+    import cProfile
+    import pstats
+    import io
+    if char_lm_step.missing_pieces("lstm"):
+        return "minigrad cannot run the LSTM step yet: no profile."
+    blocks = []
+    for (B, T, H) in configs:
+        rng = np.random.default_rng(0)
+        model = char_lm_step.MinigradCharLM("lstm", V, H)
+        idx, tgt = rng.integers(0, V, (T, B)), rng.integers(0, V, (T, B))
+        model.train_step(idx, tgt)
+        steps = 3 if B * T * H > 100000 else 10
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(steps):
+            model.train_step(idx, tgt)
+        profiler.disable()
+        stats = pstats.Stats(profiler, stream=io.StringIO())
+        total = sum(v[2] for v in stats.stats.values())
+        calls = sum(v[1] for v in stats.stats.values()) / steps
+        lines = [f"B={B} T={T} H={H}: {total / steps * 1e3:.1f} ms/step under cProfile, "
+                 f"{calls:,.0f} Python-visible calls per step", "",
+                 "| where the time goes | ms / step | share |", "|---|---|---|"]
+        for name, seconds in char_lm_step.categorize(stats):
+            lines.append(f"| {name} | {seconds / steps * 1e3:.2f} | {100 * seconds / total:.0f}% |")
+        top = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:8]
+        lines += ["", "Top functions by self time: " + "; ".join(
+            f"`{os.path.basename(k[0])}:{k[2]}` {v[2] / steps * 1e3:.2f} ms ({v[1] // steps} calls)"
+            for k, v in top)]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+# -- main ------------------------------------------------------------------------------------
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and sweep points (~2 min)")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds (for tests)")
+    parser.add_argument("--out", default=os.path.join(ROOT, "docs", "performance.md"),
+                        help="results page to write ('' to write nothing)")
+    parser.add_argument("--plot", default=None, help="plot path (default: docs/img/perf_tokens_per_s.png "
+                                                     "beside --out)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory measurements")
+    parser.add_argument("--no-sweep", action="store_true", help="skip the H/T sweep and the plot")
+    parser.add_argument("--no-overhead", action="store_true", help="skip bench/op_overhead.py")
+    args = parser.parse_args(argv)
+    started = time.time()
+    load_start = os.getloadavg()
+    quick = args.quick or args.smoke
+    configs = SMOKE_CONFIGS if args.smoke else CONFIGS
+    if args.smoke:
+        timing = dict(warmup=1, min_reps=1, max_reps=1, budget_s=0.0, gap_s=0.0)
+    elif args.quick:
+        timing = dict(warmup=1, min_reps=3, max_reps=5, budget_s=2.5)
+    else:
+        timing = dict(warmup=2, min_reps=5, max_reps=25, budget_s=8.0)
+    torch_threads = None
+    if peers.peer_status("torch_lstm") is None:
+        import torch
+        torch.set_num_threads(THREADS)
+        torch_threads = torch.get_num_threads()
+
+    print(f"machine: {machine()}")
+    results, sections = {}, []
+    for cell in ("lstm", "gru", "rnn"):
+        names = [n for n, (_, cells) in IMPLS.items() if cell in cells]
+        for (B, T, H) in configs:
+            print(f"timing {cell} B={B} T={T} H={H} ...", flush=True)
+            results[(cell, B, T, H)] = time_config(cell, B, T, H, names, **timing)
+        table = cell_table(cell, configs, results, names)
+        title = f"{CELL_NAMES[cell]} training step: tokens/s (ratio to PyTorch nn.{CELL_NAMES[cell]})"
+        print(f"\n{title}\n{table}\n", flush=True)
+        sections.append((title, table))
+
+    overhead = "not measured (--no-overhead)"
+    if not args.no_overhead:
+        print("per-op overhead ...", flush=True)
+        overhead = op_overhead(quick)
+        print(overhead + "\n", flush=True)
+
+    mem_rows, mem_table = [], "not measured (--no-memory)"
+    if not args.no_memory:
+        print("memory (fresh process per measurement) ...", flush=True)
+        available = {"minigrad": (lambda m: "minigrad lacks " + ", ".join(m) if m else None)(
+            char_lm_step.missing_pieces("lstm")), "numpy": None, "torch": peers.peer_status("torch_lstm")}
+        if args.smoke:
+            mem_rows = memory.run(Ts=(8,), B=2, H=8, impls=("numpy",), available=available)
+            mem_rows = [r for r in mem_rows if r["mode"] == "full"]
+        else:
+            mem_rows = memory.run(quick=quick, available=available)
+        mem_table = memory.table(mem_rows, ("numpy",) if args.smoke else memory.IMPLS)
+        print(mem_table + "\n", flush=True)
+
+    target_rows = targets(results, mem_rows, configs)
+    target_md = targets_table(target_rows)
+    print("targets\n" + target_md + "\n", flush=True)
+
+    sweep_md, plot_path = "not measured (--no-sweep)", None
+    if not args.no_sweep:
+        print("sweep over H and T (LSTM) ...", flush=True)
+        names, by_h, by_t = sweep(args.quick, args.smoke, timing)
+        sweep_md = ("Against H (B=32, T=64):\n\n" + sweep_table(names, by_h, "H", lambda k: (32, 64))
+                    + "\n\nAgainst T (B=32, H=128):\n\n" + sweep_table(names, by_t, "T", lambda k: (32, k)))
+        print(sweep_md + "\n", flush=True)
+        if args.out:
+            plot_path = args.plot or os.path.join(os.path.dirname(args.out), "img", "perf_tokens_per_s.png")
+            plot(names, by_h, by_t, plot_path)
+
+    profile_md = "not profiled (--smoke)" if args.smoke else profile_summary(
+        [(32, 64, 128), (1, 25, 100)] if not args.quick else [(1, 25, 100)])
+    print("profile\n" + profile_md + "\n", flush=True)
+
+    elapsed = time.time() - started
+    if args.out:
+        write_page(args, sections, overhead, mem_table, target_md, sweep_md, plot_path, profile_md,
+                   elapsed, load_start, os.getloadavg(), torch_threads, timing)
+        print(f"wrote {args.out}" + (f" and {plot_path}" if plot_path else ""))
+    print(f"total {elapsed:.0f} s")
+    return results, mem_rows, target_rows
+
+
+def write_page(args, sections, overhead, mem_table, target_md, sweep_md, plot_path, profile_md,
+               elapsed, load_start, load_end, torch_threads, timing):
+    mode = "smoke" if args.smoke else ("quick" if args.quick else "full")
+    findings_path = os.path.join(HERE, "findings.md")
+    findings = open(findings_path).read().strip() if os.path.exists(findings_path) else "(none yet)"
+    out_dir = os.path.dirname(os.path.abspath(args.out))
+    parts = [
+        "# Performance",
+        "",
+        "<!-- generated by `python bench/run.py` — edit bench/run.py or bench/findings.md, not this page -->",
+        "",
+        f"Generated {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} by `python bench/run.py"
+        f"{' --quick' if args.quick else ''}{' --smoke' if args.smoke else ''}` ({mode} run, {elapsed:.0f} s).",
+        "",
+        f"**Machine:** {machine()}. BLAS threads: {THREADS} (OMP/OPENBLAS_NUM_THREADS), "
+        f"torch threads: {torch_threads}. Load average (1/5/15 min) {load_start[0]:.1f}/{load_start[1]:.1f}/"
+        f"{load_start[2]:.1f} at the start, {load_end[0]:.1f}/{load_end[1]:.1f}/{load_end[2]:.1f} at the end.",
+        "",
+        "**Noise.** This machine is shared with other engineers' jobs, so absolute timings move by "
+        "±15% or more between runs (and more when the load average is above the core count). "
+        "Every implementation of one configuration is timed in turn, step by step, so load hits "
+        "them alike: **the ratios within one run are what counts**, not the absolute numbers. "
+        f"Medians over {timing['min_reps']}–{timing['max_reps']} timed steps after "
+        f"{timing['warmup']} warm-up steps.",
+        "",
+        "**What is timed:** one char-LM training step — Embedding(65, H) → recurrent layer (H → H) → "
+        "Linear(H, 65) → cross-entropy over all T·B outputs → backward through all T steps (full BPTT) → "
+        "clip the global gradient norm to 5 → Adam — in float32. Tokens/s = B·T / seconds per step. "
+        "The hand NumPy reference (`bench/numpy_lstm.py`) hoists the input projection and the weight "
+        "gradients out of the time loop, does one matmul per step for all gates and derives backward by "
+        "hand: the best a NumPy framework can hope for. dezero is the `dezero` package as published "
+        "(8 matmuls per LSTM step, one graph node per operation).",
+        "",
+        "## Targets",
+        "",
+        target_md,
+        "",
+    ]
+    for title, table in sections:
+        parts += [f"## {title}", "", table, ""]
+    parts += ["## Tokens/s against H and T (LSTM)", ""]
+    if plot_path:
+        parts += [f"![tokens/s against H and T]({os.path.relpath(plot_path, out_dir)})", ""]
+    parts += [sweep_md, "",
+              "## Per-op overhead (tiny tensors; `bench/op_overhead.py`)", "", overhead, "",
+              "## Memory: peak RSS against T (B=32, H=512, LSTM)", "",
+              "Each cell is one fresh process: peak resident set size, and in brackets its growth over "
+              "the process's RSS just before training (imports, model, data). *full*: one step over all "
+              f"T tokens; *truncated*: steps over chunks of {memory.CHUNK} with the state detached between "
+              "chunks. Full BPTT grows linearly in T; truncation keeps it flat.", "",
+              mem_table, "",
+              "## Where minigrad's time goes (cProfile, self time)", "",
+              "Profiled with `python bench/char_lm_step.py --B 32 --T 64 --H 128` (cProfile adds its own "
+              "per-call cost, so Python-heavy parts look larger than they are).", "",
+              profile_md, "",
+              "## What limits minigrad", "", findings, ""]
+    os.makedirs(out_dir, exist_ok=True)
+    with open(args.out, "w") as f:
+        f.write("\n".join(parts))
+
+
+if __name__ == "__main__":
+    main()
