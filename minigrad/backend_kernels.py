@@ -1,0 +1,161 @@
+"""Fused GPU kernels for the LSTM and GRU cell updates (CuPy ``ElementwiseKernel``).
+
+On the GPU every array operation is a kernel launch, and a cell's gate algebra written
+with array ops (three sigmoids, two tanhs, the products of the update, each in forward and
+again in backward) is a dozen launches per step, each reading and writing all of (B, 4H).
+Here each update is one kernel: a fused LSTM step is the matmul ``h @ W_hhᵀ``, its bias
+add, and one kernel (the input projection ``x @ W_ihᵀ`` is one matmul for all T steps,
+made by ``nn.LSTM`` before its loop); backward is one kernel and the two weight matmuls.
+
+Each kernel runs one thread per (b, j) element of the (B, H) state. Gate arrays are
+(B, 4H) or (B, 3H), stacked as PyTorch stacks them, and are ``raw`` parameters indexed by
+the logical C-order position ``b * kH + gate * H + j`` (CuPy turns that into an address
+with the array's strides, so views work). The formulas are those of the classes in
+``minigrad/ops/rnn_cells.py`` (their docstrings derive them); σ(a) is computed as
+½ tanh(a/2) + ½, as there, so it never overflows.
+
+The kernel bodies are plain C expressions over a type ``T``; ``tests/test_gpu_kernels.py``
+compiles these very strings with the host C compiler and compares them with the NumPy
+path, so the arithmetic is checked on machines without a GPU. Only the CuPy launch itself
+(``cupy.ElementwiseKernel``) needs one.
+"""
+from __future__ import annotations
+
+from . import backend
+
+
+class KernelSpec:
+    """An elementwise kernel's source: ``ElementwiseKernel(in_params, out_params, body, name)``."""
+
+    def __init__(self, name, in_params, out_params, body):
+        self.name, self.in_params, self.out_params, self.body = name, in_params, out_params, body
+        self._compiled = None
+
+    def compiled(self):
+        """The ``cupy.ElementwiseKernel`` (built once, compiled by CuPy on first launch)."""
+        if self._compiled is None:
+            self._compiled = backend.cupy.ElementwiseKernel(
+                self.in_params, self.out_params, self.body, self.name)
+        return self._compiled
+
+
+_SIGMOID = "(T)0.5 * tanh((T)0.5 * ({a})) + (T)0.5"
+
+LSTM_FORWARD = KernelSpec(
+    "minigrad_lstm_forward",
+    "raw T xw, raw T hw, T c, int32 H",
+    "raw T gates, T h_next, T c_next, T tanh_c",
+    f"""
+    const ptrdiff_t b = i / H, j = i % H, row = b * 4 * H + j;
+    const T ig = {_SIGMOID.format(a="xw[row] + hw[row]")};
+    const T fg = {_SIGMOID.format(a="xw[row + H] + hw[row + H]")};
+    const T gg = tanh(xw[row + 2 * H] + hw[row + 2 * H]);
+    const T og = {_SIGMOID.format(a="xw[row + 3 * H] + hw[row + 3 * H]")};
+    gates[row] = ig;
+    gates[row + H] = fg;
+    gates[row + 2 * H] = gg;
+    gates[row + 3 * H] = og;
+    c_next = fg * c + ig * gg;
+    tanh_c = tanh(c_next);
+    h_next = og * tanh_c;
+    """)
+
+LSTM_BACKWARD = KernelSpec(
+    "minigrad_lstm_backward",
+    "raw T gates, T c, T tanh_c, T gh, T gc, int32 H",
+    "raw T da, T dc_prev",
+    """
+    const ptrdiff_t b = i / H, j = i % H, row = b * 4 * H + j;
+    const T ig = gates[row], fg = gates[row + H], gg = gates[row + 2 * H], og = gates[row + 3 * H];
+    const T dc = gc + gh * og * ((T)1 - tanh_c * tanh_c);
+    da[row] = dc * gg * ig * ((T)1 - ig);
+    da[row + H] = dc * c * fg * ((T)1 - fg);
+    da[row + 2 * H] = dc * ig * ((T)1 - gg * gg);
+    da[row + 3 * H] = gh * tanh_c * og * ((T)1 - og);
+    dc_prev = dc * fg;
+    """)
+
+GRU_FORWARD = KernelSpec(
+    "minigrad_gru_forward",
+    "raw T xw, raw T hw, T h, int32 H",
+    "raw T rz, T n, T h_next",
+    f"""
+    const ptrdiff_t b = i / H, j = i % H, row = b * 3 * H + j, rz_row = b * 2 * H + j;
+    const T r = {_SIGMOID.format(a="xw[row] + hw[row]")};
+    const T z = {_SIGMOID.format(a="xw[row + H] + hw[row + H]")};
+    rz[rz_row] = r;
+    rz[rz_row + H] = z;
+    n = tanh(xw[row + 2 * H] + r * hw[row + 2 * H]);
+    h_next = n + z * (h - n);
+    """)
+
+GRU_BACKWARD = KernelSpec(
+    "minigrad_gru_backward",
+    "raw T rz, T n, T hw_n, T h, T gh, int32 H",
+    "raw T dxw, raw T dhw, T dh",
+    """
+    const ptrdiff_t b = i / H, j = i % H, row = b * 3 * H + j, rz_row = b * 2 * H + j;
+    const T r = rz[rz_row], z = rz[rz_row + H];
+    const T dn = gh * ((T)1 - z) * ((T)1 - n * n);
+    const T dr = dn * hw_n * r * ((T)1 - r);
+    const T dz = gh * (h - n) * z * ((T)1 - z);
+    dxw[row] = dr;
+    dxw[row + H] = dz;
+    dxw[row + 2 * H] = dn;
+    dhw[row] = dr;
+    dhw[row + H] = dz;
+    dhw[row + 2 * H] = dn * r;
+    dh = gh * z;
+    """)
+
+KERNELS = (LSTM_FORWARD, LSTM_BACKWARD, GRU_FORWARD, GRU_BACKWARD)
+
+
+def fused_for(array) -> bool:
+    """True when ``array`` lives on a CUDA GPU, where the fused kernels replace the array ops."""
+    return backend.CUPY_IMPORTED and isinstance(array, backend.cupy.ndarray)
+
+
+def lstm_forward(xw, hw, c):
+    """(h', c', (gates, c, tanh c')) for pre-activations xw, hw (B, 4H) and state c (B, H);
+    the third item is the cache ``LSTMCellFunction.cell_backward`` reads."""
+    xp = backend.cupy
+    H = c.shape[1]
+    gates = xp.empty(hw.shape, dtype=hw.dtype)
+    h_next, c_next, tanh_c = (xp.empty(c.shape, dtype=c.dtype) for _ in range(3))
+    LSTM_FORWARD.compiled()(xw, hw, c, H, gates, h_next, c_next, tanh_c)
+    return h_next, c_next, (gates, c, tanh_c)
+
+
+def lstm_backward(gates, c, tanh_c, gh_next, gc_next):
+    """(d pre-activation (B, 4H), d c_prev (B, H)); a missing incoming gradient is zero."""
+    xp = backend.cupy
+    gh_next = xp.zeros_like(c) if gh_next is None else gh_next
+    gc_next = xp.zeros_like(c) if gc_next is None else gc_next
+    da = xp.empty(gates.shape, dtype=gates.dtype)
+    dc_prev = xp.empty(c.shape, dtype=c.dtype)
+    LSTM_BACKWARD.compiled()(gates, c, tanh_c, gh_next, gc_next, c.shape[1], da, dc_prev)
+    return da, dc_prev
+
+
+def gru_forward(xw, hw, h):
+    """(h', (rz, n, hw_n)) for pre-activations xw, hw (B, 3H) and state h (B, H); the cache
+    is what ``GRUCellFunction.cell_backward`` reads."""
+    xp = backend.cupy
+    H = h.shape[1]
+    rz = xp.empty((h.shape[0], 2 * H), dtype=h.dtype)
+    n = xp.empty(h.shape, dtype=h.dtype)
+    h_next = xp.empty(h.shape, dtype=h.dtype)
+    GRU_FORWARD.compiled()(xw, hw, h, H, rz, n, h_next)
+    return h_next, (rz, n, hw[:, 2 * H:])
+
+
+def gru_backward(rz, n, hw_n, h, gh_next):
+    """(d xw (B, 3H), d hw (B, 3H), d h through the update gate (B, H))."""
+    xp = backend.cupy
+    B, H = n.shape
+    dxw = xp.empty((B, 3 * H), dtype=n.dtype)
+    dhw = xp.empty((B, 3 * H), dtype=n.dtype)
+    dh = xp.empty(n.shape, dtype=n.dtype)
+    GRU_BACKWARD.compiled()(rz, n, hw_n, h, gh_next, H, dxw, dhw, dh)
+    return dxw, dhw, dh

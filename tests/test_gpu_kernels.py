@@ -1,0 +1,194 @@
+"""The fused LSTM/GRU GPU kernels, checked without a GPU.
+
+``minigrad/backend_kernels.py`` writes each kernel body as C over a type ``T``. Here those
+very strings are compiled with the host C compiler (T = double) into a loop that mimics
+``cupy.ElementwiseKernel``: one iteration per element ``i`` of the non-raw arrays, non-raw
+parameters bound to element ``i``, raw parameters indexed by logical C-order position.
+A stand-in for ``cupy`` that launches these loops then drives the real wrappers and the
+hooks in ``minigrad/ops/rnn_cells.py``, so the kernels' arithmetic, their argument order
+and the wiring are compared with the NumPy path and with finite differences.
+
+What this cannot check: CuPy's own compilation (nvcc/NVRTC) of the bodies, float32
+``tanh`` overloads on the device, and launch configuration. ``tests/test_gpu.py`` does,
+on a machine with a GPU.
+"""
+import ctypes
+import re
+import shutil
+import subprocess
+import types
+
+import numpy as np
+import pytest
+
+import minigrad
+import nn
+from minigrad import backend, backend_kernels
+from minigrad.ops.rnn_cells import GRUCellFunction, LSTMCellFunction
+
+CC = shutil.which("cc") or shutil.which("gcc")
+pytestmark = pytest.mark.skipif(CC is None, reason="a C compiler is required to check the kernel bodies")
+
+
+def parse_params(text, output):
+    params = []
+    for part in text.split(","):
+        words = part.split()
+        raw = words[0] == "raw"
+        kind, name = words[-2], words[-1]
+        params.append(types.SimpleNamespace(raw=raw, kind=kind, name=name, output=output))
+    return params
+
+
+class HostKernel:
+    """``cupy.ElementwiseKernel``'s contract, run on the CPU from the same C body."""
+
+    _cache = {}
+
+    def __init__(self, in_params, out_params, body, name, tmp_dir):
+        self.params = parse_params(in_params, False) + parse_params(out_params, True)
+        key = (in_params, out_params, body)
+        if key not in self._cache:
+            self._cache[key] = self._compile(body, name, tmp_dir)
+        self.function = self._cache[key]
+
+    def _compile(self, body, name, tmp_dir):
+        args, before, after = [], [], []
+        for p in self.params:
+            if p.kind == "int32":
+                args.append(f"int {p.name}")
+            elif p.raw:
+                args.append(f"T *{p.name}")
+            else:
+                args.append(f"T *{p.name}_p")
+                before.append(f"T {p.name}" + ("" if p.output else f" = {p.name}_p[i]") + ";")
+                if p.output:
+                    after.append(f"{p.name}_p[i] = {p.name};")
+        source = ("#include <math.h>\n#include <stddef.h>\ntypedef double T;\n"
+                  f"void run(ptrdiff_t n, {', '.join(args)}) {{\n"
+                  "  for (ptrdiff_t i = 0; i < n; ++i) {\n"
+                  f"    {' '.join(before)}\n    {{ {body} }}\n    {' '.join(after)}\n  }}\n}}\n")
+        c_file, library = tmp_dir / f"{name}.c", tmp_dir / f"{name}.so"
+        c_file.write_text(source)
+        subprocess.run([CC, "-O1", "-shared", "-fPIC", "-Wall", "-Werror", "-o", str(library),
+                        str(c_file), "-lm"], check=True, capture_output=True, text=True)
+        function = ctypes.CDLL(str(library)).run
+        function.restype = None
+        return function
+
+    def __call__(self, *args):
+        assert len(args) == len(self.params), "argument count differs from the kernel's parameters"
+        size, call = None, []
+        for p, a in zip(self.params, args):
+            if p.kind == "int32":
+                call.append(ctypes.c_int(int(a)))
+                continue
+            assert a.dtype == np.float64
+            if not p.raw:
+                size = a.size if size is None else size
+                assert a.size == size, f"{p.name}: non-raw arrays must have one shape"
+            if p.output:
+                assert a.flags.c_contiguous, f"output {p.name} must be contiguous"
+            else:
+                a = np.ascontiguousarray(a)  # CuPy indexes raw arrays logically, views included
+            call.append(ctypes.c_void_p(a.ctypes.data))
+            self._keep = getattr(self, "_keep", []) + [a]
+        self.function(ctypes.c_ssize_t(size), *call)
+
+
+@pytest.fixture
+def host_cupy(monkeypatch, tmp_path):
+    """``backend.cupy`` replaced by NumPy plus host-compiled kernels; kernels forced on."""
+    fake = types.SimpleNamespace(
+        ElementwiseKernel=lambda i, o, body, name: HostKernel(i, o, body, name, tmp_path),
+        empty=np.empty, zeros_like=np.zeros_like)
+    monkeypatch.setattr(backend, "cupy", fake)
+    for spec in backend_kernels.KERNELS:
+        monkeypatch.setattr(spec, "_compiled", None)
+    monkeypatch.setattr(backend_kernels, "fused_for", lambda array: True)
+    yield fake
+
+
+def rand(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def test_kernel_sources_declare_what_the_wrappers_pass():
+    for spec in backend_kernels.KERNELS:
+        names = [p.name for p in parse_params(spec.in_params, False) + parse_params(spec.out_params, True)]
+        assert len(set(names)) == len(names)
+        for p in names:
+            assert re.search(rf"\b{p}\b", spec.body) or p == "H", f"{spec.name}: {p} unused"
+
+
+def test_lstm_kernels_match_the_numpy_path(host_cupy):
+    B, H = 3, 4
+    xw, hw, h, c = rand(B, 4 * H, seed=1), rand(B, 4 * H, seed=2), rand(B, H, seed=3), rand(B, H, seed=4)
+    reference = LSTMCellFunction()
+    with_kernels = LSTMCellFunction()
+    ref_h, ref_c = _numpy_path(reference, xw, hw, h, c)
+    got_h, got_c = with_kernels.cell_forward(xw.copy(), hw.copy(), h, c)
+    np.testing.assert_allclose(got_h, ref_h, rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(got_c, ref_c, rtol=1e-13, atol=1e-14)
+    for a, b in zip(with_kernels.cache, reference.cache):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-14)
+    gh, gc = rand(B, H, seed=5), rand(B, H, seed=6)
+    for g_h, g_c in ((gh, gc), (gh, None), (None, gc)):
+        want = _numpy_backward(reference, h, g_h, g_c)
+        got = with_kernels.cell_backward(h, g_h, g_c)
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(got[3], want[3], rtol=1e-13, atol=1e-14)
+
+
+def test_gru_kernels_match_the_numpy_path(host_cupy):
+    B, H = 2, 5
+    xw, hw, h = rand(B, 3 * H, seed=1), rand(B, 3 * H, seed=2), rand(B, H, seed=3)
+    reference, with_kernels = GRUCellFunction(), GRUCellFunction()
+    ref_h = _numpy_path(reference, xw, hw, h, None)
+    got_h = with_kernels.cell_forward(xw.copy(), hw.copy(), h, None)
+    np.testing.assert_allclose(got_h, ref_h, rtol=1e-13, atol=1e-14)
+    gh = rand(B, H, seed=4)
+    want = _numpy_backward(reference, h, gh)
+    got = with_kernels.cell_backward(h, gh)
+    for k in range(3):
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-13, atol=1e-14)
+
+
+def _numpy_path(fn, xw, hw, h, c):
+    """The array-op path of a cell (kernels off), on copies."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(backend_kernels, "fused_for", lambda array: False)
+        if c is None:
+            return fn.cell_forward(xw.copy(), hw.copy(), h, None)
+        return fn.cell_forward(xw.copy(), hw.copy(), h, c)
+
+
+def _numpy_backward(fn, h, *grads):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(backend_kernels, "fused_for", lambda array: False)
+        return fn.cell_backward(h, *grads)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_layers_gradcheck_through_the_kernels(host_cupy, kind):
+    minigrad.manual_seed(0)
+    layer = getattr(nn, kind)(2, 3, batch_first=True).double()
+    x = minigrad.tensor(rand(2, 3, 2, seed=7), requires_grad=True)
+    assert minigrad.gradcheck(lambda x, *ps: layer(x)[0], [x] + list(layer.parameters()))
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_layer_with_kernels_matches_unfused_layer(host_cupy, kind):
+    minigrad.manual_seed(0)
+    fused = getattr(nn, kind)(3, 4, num_layers=2).double()
+    minigrad.manual_seed(0)
+    unfused = getattr(nn, kind)(3, 4, num_layers=2, fused=False).double()
+    x = rand(5, 2, 3, seed=8)
+    outs = []
+    for layer in (fused, unfused):
+        out, _ = layer(minigrad.tensor(x))
+        (out * out).sum().backward()
+        outs.append((out, [p.grad for p in layer.parameters()]))
+    np.testing.assert_allclose(outs[0][0].numpy(), outs[1][0].numpy(), rtol=1e-12, atol=1e-12)
+    for a, b in zip(outs[0][1], outs[1][1]):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-12)
