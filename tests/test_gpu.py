@@ -1,0 +1,109 @@
+"""On a real GPU (CuPy): gradient checks, the fused kernels, and a short LSTM training run
+compared with the same run on the CPU. Skipped without CuPy and a CUDA device; run them
+with ``scripts/check_gpu.sh``.
+
+The op cases are those of ``test_backend_checked.py`` (the same table, not a copy).
+Weights are made on the CPU and moved, because CuPy draws different random numbers.
+"""
+import numpy as np
+import pytest
+
+import minigrad
+import nn
+from nn import functional as F
+from test_backend_checked import OPS, host
+
+pytestmark = [pytest.mark.gpu,
+              pytest.mark.skipif(not minigrad.cuda.is_available(),
+                                 reason="CuPy and a CUDA GPU are required")]
+
+
+def leaves(shapes, device):
+    return [minigrad.tensor(host(s, i, away_from_zero=True), requires_grad=True, device=device)
+            for i, s in enumerate(shapes)]
+
+
+def test_arrays_are_cupy_and_placement_works():
+    import cupy
+    x = minigrad.randn(3, 4, device="cuda")
+    assert isinstance(x.data, cupy.ndarray) and x.device == "cuda:0"
+    assert type(x.numpy()) is np.ndarray and isinstance(x.sum().item(), float)
+    with pytest.raises(RuntimeError, match="cpu") as info:
+        x + minigrad.randn(3, 4)
+    assert "cuda:0" in str(info.value)
+    model = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)).to("cuda")
+    assert all(t.device == "cuda:0" for t in list(model.parameters()) + list(model.buffers()))
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_gradcheck_on_gpu(name):
+    fn, shapes = OPS[name]
+    xs = leaves(shapes, "cuda")
+    assert minigrad.gradcheck(fn, xs)
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_op_matches_cpu(name):
+    fn, shapes = OPS[name]
+    results = []
+    for device in ("cpu", "cuda"):
+        xs = leaves(shapes, device)
+        out = fn(*xs)
+        outs = out if isinstance(out, tuple) else (out,)
+        sum(((o * o).sum() for o in outs if o.requires_grad), minigrad.zeros((), dtype=minigrad.float64,
+                                                                           device=device)).backward()
+        results.append((outs, xs))
+    for a, b in zip(results[0][0], results[1][0]):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-10, atol=1e-12)
+    for a, b in zip(results[0][1], results[1][1]):
+        if a.grad is not None:
+            np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_fused_kernels_gradcheck_and_match_unfused(kind):
+    minigrad.manual_seed(0)
+    fused = getattr(nn, kind)(3, 4, num_layers=2).double().to("cuda")
+    x = minigrad.tensor(host((4, 2, 3), 9), requires_grad=True, device="cuda")
+    assert minigrad.gradcheck(lambda x, *ps: fused(x)[0], [x] + list(fused.parameters()))
+    unfused = getattr(nn, kind)(3, 4, num_layers=2, fused=False).double().to("cuda")
+    unfused.load_state_dict(fused.state_dict())
+    a, b = fused(x)[0], unfused(x)[0]
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
+
+
+class CharLM(nn.Module):
+    def __init__(self, vocab=20, hidden=32):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, 16)
+        self.lstm = nn.LSTM(16, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, vocab)
+
+    def forward(self, tokens):
+        out, _ = self.lstm(self.embed(tokens))
+        return self.head(out)
+
+
+def train(device, steps=8):
+    minigrad.manual_seed(0)
+    model = CharLM().to(device)
+    opt = minigrad.optim.Adam(model.parameters(), lr=3e-3)
+    tokens = np.random.default_rng(0).integers(0, 20, size=(4, 17))
+    x = minigrad.tensor(tokens[:, :-1], device=device)
+    y = minigrad.tensor(tokens[:, 1:], device=device)
+    losses = []
+    for _ in range(steps):
+        logits = model(x)
+        loss = F.cross_entropy(logits.reshape(-1, 20), y.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+def test_short_lstm_training_matches_cpu():
+    cpu, gpu = train("cpu"), train("cuda")
+    assert cpu[-1] < cpu[0]
+    np.testing.assert_allclose(gpu, cpu, rtol=2e-4, atol=2e-5)
