@@ -67,7 +67,7 @@ def _check_root_grad(root, grad):
         return _ones_like_root(root)
     if not isinstance(grad, Tensor):
         grad = Tensor(grad, dtype=root.dtype)
-    if tuple(grad.shape) != tuple(root.shape):
+    if grad.data.shape != root.data.shape:
         raise ValueError(f"backward(): gradient has shape {tuple(grad.shape)} but the output has "
                          f"shape {tuple(root.shape)}")
     return grad

@@ -36,6 +36,8 @@ def _promote(x0, x1):
 
 def _operand(x):
     """Python-number view of NumPy scalars (so they never promote float32 to float64)."""
+    if isinstance(x, Tensor):
+        return x
     if isinstance(x, backend.numpy.generic):
         return x.item()
     if isinstance(x, (list, tuple)):
