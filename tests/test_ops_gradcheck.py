@@ -66,6 +66,17 @@ def test_pow_tensor_tensor(s0, s1):
     check(lambda a, b: a ** b, s0, s1, positive=True)
 
 
+def test_pow_exponent_gradient_at_zero_base_is_zero():
+    base = minigrad.tensor([0.0, 2.0], requires_grad=True, dtype=minigrad.float64)
+    exponent = minigrad.tensor([2.0, 3.0], requires_grad=True, dtype=minigrad.float64)
+    (base ** exponent).sum().backward()
+    np.testing.assert_allclose(exponent.grad.numpy(), [0.0, 8 * np.log(2)])
+    np.testing.assert_allclose(base.grad.numpy(), [0.0, 12.0])
+    e = minigrad.tensor([1.5], requires_grad=True, dtype=minigrad.float64)
+    (0.0 ** e).sum().backward()
+    assert e.grad.item() == 0.0
+
+
 @pytest.mark.parametrize("s0,s1", [
     ((3,), (3,)),            # 1-D · 1-D -> scalar
     ((3,), (3, 4)),          # vector @ matrix
