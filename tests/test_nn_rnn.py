@@ -327,3 +327,50 @@ def test_two_layer_lstm_language_model_learns():
         optimizer.step()
         losses.append(loss.item())
     assert losses[0] > 2.5 and losses[-1] < 0.5 * losses[0], losses[::10]
+
+
+# ---------------------------------------------------------------------------
+# W_hh's gradient is summed over the sequence in one matmul (SequenceWeightGrad)
+# ---------------------------------------------------------------------------
+def _weight_grads(kind, fused, loss_fn, backward_twice=False):
+    minigrad.manual_seed(11)
+    layer = _make(kind, 3, 4, bidirectional=True, fused=fused).double()
+    layer(randn64(5, 2, 3))
+    loss = loss_fn(layer)
+    loss.backward(retain_graph=backward_twice)
+    if backward_twice:
+        loss.backward()
+    # the reverse direction's weights get no gradient from a loss on forward states
+    return [p.grad.numpy() for p in layer.parameters() if p.grad is not None]
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
+def test_weight_gradient_when_backward_reaches_only_some_steps(kind):
+    """A loss on h_2 alone: steps 3, 4 never run backward; the forward direction's W_hh
+    gradient still sums exactly the steps that did (as the unfused graph does)."""
+    def loss_fn(layer):
+        return (layer.hidden_states[2] ** 2).sum()
+    fused, unfused = _weight_grads(kind, True, loss_fn), _weight_grads(kind, False, loss_fn)
+    assert len(fused) == len(unfused) == len(list(_make(kind, 3, 4).parameters()))
+    for a, b in zip(fused, unfused):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_weight_gradient_with_retain_graph_accumulates_twice():
+    def loss_fn(layer):
+        return (layer.hidden_states[-1] * layer.hidden_states[1]).sum()
+    once = _weight_grads("lstm", True, loss_fn)
+    twice = _weight_grads("lstm", True, loss_fn, backward_twice=True)
+    unfused = _weight_grads("lstm", False, loss_fn, backward_twice=True)
+    for a, b, c in zip(once, twice, unfused):
+        np.testing.assert_allclose(b, 2 * a, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(b, c, rtol=1e-12, atol=1e-14)
+
+
+def test_weights_changed_in_place_before_backward_raise():
+    lstm = nn.LSTM(3, 4)
+    output, _ = lstm(minigrad.randn(3, 2, 3))
+    with minigrad.no_grad():
+        lstm.weight_hh_l0.sub_(0.1)     # an optimizer step between forward and backward
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        output.sum().backward()

@@ -25,7 +25,7 @@ The backward runs on arrays, so it cannot be differentiated again: asking for
 """
 from __future__ import annotations
 
-from .. import backend
+from .. import backend, backend_kernels
 from ..function import Function
 from ..grad_mode import STATE
 from ..tensor import Tensor
@@ -53,10 +53,64 @@ def _wrap(array):
     return Tensor._make(array, None, 0, False)
 
 
+class SequenceWeightGrad:
+    """The gradient of W_hh (and b_hh) over all steps of one layer, as one matmul.
+
+    Every step of a layer uses the same W_hh, so
+
+        dL/dW_hh = Σ_t d hw_tᵀ h_{t-1}      (d hw_t: (B, G), h_{t-1}: (B, H))
+
+    Summed step by step that is T small matmuls and T accumulations of a (G, H) array;
+    stacked it is one (G, T·B) @ (T·B, H) matmul, as cuDNN and the hand-written NumPy
+    reference compute it. A layer gives one of these to all the steps of a direction:
+    each step's backward stores its d hw_t and h_{t-1} here, and the first step of the
+    sequence, which backward reaches last, hands the whole sum to W_hh (the other
+    steps hand W_hh nothing, so a picture of gradient flow shows W_hh's gradient
+    arriving at that step only).
+    """
+
+    __slots__ = ("T", "first", "dhw", "h", "filled")
+
+    def __init__(self, T, first):
+        self.T, self.first = T, first   # first: the step that runs first forward (0, or T-1 reversed)
+        self.dhw, self.h, self.filled = None, [None] * T, 0
+
+    def add(self, t, dhw, h):
+        if self.dhw is None:
+            xp = backend.get_array_module(dhw)
+            self.dhw = xp.empty((self.T,) + dhw.shape, dtype=dhw.dtype)
+        self.dhw[t] = dhw
+        self.h[t] = h
+        self.filled += 1
+
+    def total(self):
+        """(dL/dW_hh, dL/db_hh) summed over the steps stored so far; then starts afresh."""
+        dhw, hs = self.dhw, self.h
+        xp = backend.get_array_module(dhw)
+        if self.filled < self.T:        # steps no gradient reached contribute nothing
+            like = next(h for h in hs if h is not None)
+            for t in range(self.T):
+                if hs[t] is None:
+                    dhw[t] = 0
+                    hs[t] = xp.zeros_like(like)
+        rows = dhw.reshape(-1, dhw.shape[-1])                   # (T·B, G)
+        gw = _weight_grad(rows, xp.concatenate(hs, axis=0))     # (G, H)
+        gb = rows.sum(axis=0)
+        self.dhw, self.h, self.filled = None, [None] * self.T, 0
+        return gw, gb
+
+
 class _FusedCell(Function):
-    """Shared forward projections and linear backward of the fused cells."""
+    """Shared forward projections and linear backward of the fused cells.
+
+    ``weight_grad=(SequenceWeightGrad, t)`` (given by the layers) defers W_hh's and
+    b_hh's gradient to one matmul over the whole sequence.
+    """
 
     n_state = 1  # h, or (h, c) for the LSTM
+
+    def __init__(self, weight_grad=None):
+        self.weight_grad = weight_grad
 
     def forward(self, x, w_ih, b_ih, w_hh, b_hh, h, c=None):
         if not (x.dtype == w_hh.dtype == h.dtype) or (w_ih is not None and w_ih.dtype != x.dtype):
@@ -71,7 +125,8 @@ class _FusedCell(Function):
         hw = h @ w_hh.T
         if b_hh is not None:
             hw += b_hh
-        self.save_for_backward(x, w_ih, w_hh, h)
+        self.save_for_backward(w_ih, w_hh)   # version-checked: an optimizer step before
+        self.x_h = (x, h)                    # backward would make the gradient stale
         return self.cell_forward(xw, hw, h, c)
 
     def backward(self, *grads):
@@ -80,7 +135,8 @@ class _FusedCell(Function):
                 f"{self.label}: a fused cell computes its backward on arrays and cannot be "
                 "differentiated again (create_graph=True was requested). Build the layer or "
                 "cell with fused=False for double backward.")
-        x, w_ih, w_hh, h = [None if t is None else t.data for t in self.saved_tensors]
+        w_ih, w_hh = [None if t is None else t.data for t in self.saved_tensors]
+        x, h = self.x_h
         gys = [None if g is None else g.data for g in grads]
         dxw, dhw, dh, dc = self.cell_backward(h, *gys)
         need = self.needs_input_grad
@@ -94,10 +150,18 @@ class _FusedCell(Function):
             gx = dxw
         if need[2]:
             gb_ih = _wrap(dxw.sum(axis=0))
-        if need[3]:
-            gw_hh = _wrap(_weight_grad(dhw, h))
-        if need[4]:
-            gb_hh = _wrap(dhw.sum(axis=0))
+        if self.weight_grad is not None and (need[3] or need[4]):
+            sequence, t = self.weight_grad
+            sequence.add(t, dhw, h)
+            if t == sequence.first:
+                gw, gb = sequence.total()
+                gw_hh = _wrap(gw) if need[3] else None
+                gb_hh = _wrap(gb) if need[4] else None
+        else:
+            if need[3]:
+                gw_hh = _wrap(_weight_grad(dhw, h))
+            if need[4]:
+                gb_hh = _wrap(dhw.sum(axis=0))
         gh = None
         if need[5]:
             gh = dhw @ w_hh
@@ -111,7 +175,7 @@ class _FusedCell(Function):
 
     def release(self):
         super().release()
-        self.cache = None
+        self.cache = self.x_h = None
 
 
 class RNNCellFunction(_FusedCell):
@@ -121,7 +185,8 @@ class RNNCellFunction(_FusedCell):
     d xw = d hw = d pre.
     """
 
-    def __init__(self, nonlinearity="tanh"):
+    def __init__(self, nonlinearity="tanh", weight_grad=None):
+        self.weight_grad = weight_grad
         self.nonlinearity = nonlinearity
         self.label = f"RNN cell ({nonlinearity})"
 
@@ -164,6 +229,9 @@ class LSTMCellFunction(_FusedCell):
     n_state = 2
 
     def cell_forward(self, xw, hw, h, c):
+        if backend_kernels.fused_for(hw):             # on a GPU: one kernel for the update
+            h_next, c_next, self.cache = backend_kernels.lstm_forward(xw, hw, c)
+            return h_next, c_next
         gates = hw
         gates += xw                                   # (B, 4H) pre-activations
         H = gates.shape[1] // 4
@@ -184,25 +252,24 @@ class LSTMCellFunction(_FusedCell):
         H = gates.shape[1] // 4
         xp = backend.get_array_module(gates)
         i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
-        da = xp.empty_like(gates)
-        di, df, dg, do = da[:, :H], da[:, H:2 * H], da[:, 2 * H:3 * H], da[:, 3 * H:]
+        da = xp.empty_like(gates)                     # d i, d f, d g, d o, then ⊙ σ' or tanh'
         if gh_next is not None:
-            xp.multiply(gh_next, tanh_c, out=do)
+            xp.multiply(gh_next, tanh_c, out=da[:, 3 * H:])             # do
             dc = gh_next * o
             dc *= 1 - tanh_c * tanh_c
             if gc_next is not None:
                 dc += gc_next
         else:
-            do[...] = 0
+            da[:, 3 * H:] = 0
             dc = gc_next
-        xp.multiply(dc, g, out=di)
-        xp.multiply(dc, c, out=df)
-        xp.multiply(dc, i, out=dg)
+        xp.multiply(dc, g, out=da[:, :H])                              # di
+        xp.multiply(dc, c, out=da[:, H:2 * H])                         # df
+        xp.multiply(dc, i, out=da[:, 2 * H:3 * H])                     # dg
         dc_prev = dc * f
-        di *= i * (1 - i)
-        df *= f * (1 - f)
-        dg *= 1 - g * g
-        do *= o * (1 - o)
+        slope = 1 - gates                             # σ' = s (1 − s) for i, f, o ...
+        slope *= gates
+        slope[:, 2 * H:3 * H] = 1 - g * g             # ... and tanh' = 1 − g² for g
+        da *= slope
         return da, da, None, dc_prev
 
 
@@ -224,6 +291,9 @@ class GRUCellFunction(_FusedCell):
     label = "GRU cell"
 
     def cell_forward(self, xw, hw, h, c):
+        if backend_kernels.fused_for(hw):             # on a GPU: one kernel for the update
+            h_next, self.cache = backend_kernels.gru_forward(xw, hw, h)
+            return h_next
         H = hw.shape[1] // 3
         xp = backend.get_array_module(hw)
         rz = xw[:, :2 * H] + hw[:, :2 * H]
@@ -241,6 +311,9 @@ class GRUCellFunction(_FusedCell):
 
     def cell_backward(self, h, gh_next):
         rz, n, hw_n = self.cache
+        if backend_kernels.fused_for(n):
+            dxw, dhw, dh = backend_kernels.gru_backward(rz, n, hw_n, h, gh_next)
+            return dxw, dhw, dh, None
         H = n.shape[1]
         xp = backend.get_array_module(n)
         r, z = rz[:, :H], rz[:, H:]
@@ -258,16 +331,3 @@ class GRUCellFunction(_FusedCell):
         return dxw, dhw, gh_next * z, None
 
 
-def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
-    """One fused LSTM step: ``(h', c')``. ``w_ih=None``: ``x`` is the input projection."""
-    return LSTMCellFunction()(x, w_ih, b_ih, w_hh, b_hh, h, c)
-
-
-def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
-    """One fused GRU step: ``h'``. ``w_ih=None``: ``x`` is the input projection."""
-    return GRUCellFunction()(x, w_ih, b_ih, w_hh, b_hh, h)
-
-
-def rnn_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
-    """One fused vanilla-RNN step: ``h'``. ``w_ih=None``: ``x`` is the input projection."""
-    return RNNCellFunction(nonlinearity)(x, w_ih, b_ih, w_hh, b_hh, h)

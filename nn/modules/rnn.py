@@ -24,6 +24,7 @@ import warnings
 from minigrad import backend
 from minigrad.grad_mode import STATE
 from minigrad.ops.join import cat, stack, unbind
+from minigrad.ops.rnn_cells import SequenceWeightGrad
 from minigrad.tensor import Tensor
 
 from ..functional import dropout
@@ -217,15 +218,18 @@ class RNNBase(Module):
         hs, cs = [None] * T, ([None] * T if mode == "LSTM" else None)
         steps = range(T - 1, -1, -1) if direction else range(T)
         nonlinearity = "relu" if mode == "RNN_RELU" else "tanh"
+        # fused steps hand W_hh's gradient over in one piece, summed over the sequence
+        sequence = SequenceWeightGrad(T, steps[0]) if fused else None
         for t in steps:
             STATE.scope = (scope, t)
+            weight_grad = (sequence, t) if fused else None
             if mode == "LSTM":
-                h, c = lstm_step(xws[t], h, c, None, w_hh, None, b_hh, fused)
+                h, c = lstm_step(xws[t], h, c, None, w_hh, None, b_hh, fused, weight_grad)
                 cs[t] = c
             elif mode == "GRU":
-                h = gru_step(xws[t], h, None, w_hh, None, b_hh, fused)
+                h = gru_step(xws[t], h, None, w_hh, None, b_hh, fused, weight_grad)
             else:
-                h = rnn_step(xws[t], h, None, w_hh, None, b_hh, nonlinearity, fused)
+                h = rnn_step(xws[t], h, None, w_hh, None, b_hh, nonlinearity, fused, weight_grad)
             hs[t] = h
         return hs, cs
 

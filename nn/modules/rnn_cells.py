@@ -42,20 +42,23 @@ def _project(x, w_ih, b_ih):
     return xw if b_ih is None else xw + b_ih
 
 
-def rnn_step(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", fused=True):
-    """h' = φ(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh), φ = tanh or relu."""
+def rnn_step(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", fused=True,
+             weight_grad=None):
+    """h' = φ(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh), φ = tanh or relu.
+
+    ``weight_grad``: ``(SequenceWeightGrad, t)`` when called by a layer (fused only)."""
     if fused:
-        return fused_ops.RNNCellFunction(nonlinearity)(x, w_ih, b_ih, w_hh, b_hh, h)
+        return fused_ops.RNNCellFunction(nonlinearity, weight_grad)(x, w_ih, b_ih, w_hh, b_hh, h)
     pre = _project(x, w_ih, b_ih) + h @ w_hh.T
     if b_hh is not None:
         pre = pre + b_hh
     return pre.tanh() if nonlinearity == "tanh" else pre.relu()
 
 
-def lstm_step(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None, fused=True):
+def lstm_step(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None, fused=True, weight_grad=None):
     """(h', c') of one LSTM step (gates stacked i, f, g, o)."""
     if fused:
-        return fused_ops.LSTMCellFunction()(x, w_ih, b_ih, w_hh, b_hh, h, c)
+        return fused_ops.LSTMCellFunction(weight_grad)(x, w_ih, b_ih, w_hh, b_hh, h, c)
     gates = _project(x, w_ih, b_ih) + h @ w_hh.T       # (B, 4H)
     if b_hh is not None:
         gates = gates + b_hh
@@ -66,10 +69,10 @@ def lstm_step(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None, fused=True):
     return h_next, c_next
 
 
-def gru_step(x, h, w_ih, w_hh, b_ih=None, b_hh=None, fused=True):
+def gru_step(x, h, w_ih, w_hh, b_ih=None, b_hh=None, fused=True, weight_grad=None):
     """h' of one GRU step (gates stacked r, z, n; PyTorch's form)."""
     if fused:
-        return fused_ops.GRUCellFunction()(x, w_ih, b_ih, w_hh, b_hh, h)
+        return fused_ops.GRUCellFunction(weight_grad)(x, w_ih, b_ih, w_hh, b_hh, h)
     x_r, x_z, x_n = _project(x, w_ih, b_ih).chunk(3, dim=1)    # each (B, H)
     hw = h @ w_hh.T
     if b_hh is not None:
