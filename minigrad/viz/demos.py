@@ -1,0 +1,161 @@
+"""The lecture's figures: unrolled graphs, the backward pass, vanishing and exploding gradients.
+
+    python -m minigrad.viz --out figures/        # writes every figure as SVG and PNG
+
+Each ``*_demo`` function builds a small network, runs it, and returns ``{file stem: Digraph or
+Figure}``; ``render_all`` writes them. ``vanilla_rnn`` is the lecture's hand-written cell loop,
+the smallest thing whose picture shows backpropagation through time::
+
+    h_t = tanh(x_t W_xh + h_{t-1} W_hh),   y_t = h_t W_hy,   L = Σ_t ||y_t - target_t||²
+"""
+from __future__ import annotations
+
+import os
+
+import minigrad
+import nn
+from minigrad import backend
+from nn.modules.module import Parameter
+
+from .draw import draw_graph
+from .gradient_flow import gradient_flow, plot_gradient_flow
+
+
+def _weight(shape, name, scale, sigma=None):
+    """A named leaf W ~ N(0, scale²); with ``sigma`` rescaled so its largest singular value is sigma."""
+    w = minigrad.randn(*shape) * scale
+    if sigma is not None:
+        np = backend.host_numpy()
+        largest = float(np.linalg.svd(backend.to_host(w.data), compute_uv=False)[0])
+        w = w * (sigma / largest)
+    p = Parameter(w)
+    p.name = name
+    return p
+
+
+def vanilla_rnn(T=5, batch=2, input_size=3, hidden_size=4, output_size=2, sigma=None,
+                loss_at="all", input_scale=1.0):
+    """The hand-written vanilla RNN, unrolled over T steps inside ``graph_scope`` blocks.
+
+    Args:
+        sigma: largest singular value of W_hh (None: W_hh ~ N(0, 0.5²)).
+        loss_at: ``"all"`` sums a squared error over every step, ``"last"`` uses the last only.
+
+    Returns:
+        ``(loss, hs, params)``: the scalar loss, the T hidden states h_t (B, H), and
+        ``{"W_xh": .., "W_hh": .., "W_hy": ..}``.
+    """
+    if loss_at not in ("all", "last"):
+        raise ValueError(f"vanilla_rnn: loss_at must be 'all' or 'last', got {loss_at!r}")
+    params = {"W_xh": _weight((input_size, hidden_size), "W_xh", 0.5),
+              "W_hh": _weight((hidden_size, hidden_size), "W_hh", 0.5, sigma),
+              "W_hy": _weight((hidden_size, output_size), "W_hy", 0.5)}
+    W_xh, W_hh, W_hy = params["W_xh"], params["W_hh"], params["W_hy"]
+    xs = minigrad.randn(T, batch, input_size) * input_scale
+    targets = minigrad.randn(T, batch, output_size)
+    h = minigrad.zeros(batch, hidden_size)
+    hs, loss = [], None
+    for t in range(T):
+        with minigrad.graph_scope(module="rnn", step=t):
+            h = (xs[t] @ W_xh + h @ W_hh).tanh()        # (B, H)
+            h.name = f"h{t}"
+            hs.append(h)
+            if loss_at == "all" or t == T - 1:
+                y = h @ W_hy                                # (B, out)
+                step_loss = ((y - targets[t]) ** 2).sum()
+                loss = step_loss if loss is None else loss + step_loss
+    loss.name = "loss"
+    return loss, hs, params
+
+
+class SequenceModel(nn.Module):
+    """An nn recurrent layer (``"RNN"``, ``"LSTM"`` or ``"GRU"``) and a linear head on its
+    last output; its parameters are named ``rnn.weight_hh_l0``, ``head.weight``, ..."""
+
+    def __init__(self, kind, input_size=3, hidden_size=4, output_size=2, fused=True):
+        super().__init__()
+        self.rnn = getattr(nn, kind)(input_size, hidden_size, fused=fused)
+        self.head = nn.Linear(hidden_size, output_size)
+
+    def forward(self, x):                               # x: (T, B, in)
+        output, _ = self.rnn(x)
+        return self.head(output[-1])                    # (B, out)
+
+
+def _sequence_loss(kind, T, fused=True, seed=0):
+    minigrad.manual_seed(seed)
+    model = SequenceModel(kind, fused=fused)
+    x = minigrad.randn(T, 2, 3)
+    loss = (model(x) ** 2).sum()
+    loss.name = "loss"
+    return loss, model
+
+
+def hello_demo():
+    """The hand-written vanilla RNN (T=5) in all three modes, and collapsed."""
+    minigrad.manual_seed(0)
+    loss, _, _ = vanilla_rnn(T=5)
+    return {"hello_rnn_forward": draw_graph(loss),
+            "hello_rnn_backward": draw_graph(loss, mode="backward"),
+            "hello_rnn_flow": draw_graph(loss, mode="flow"),
+            "hello_rnn_collapsed": draw_graph(loss, collapse=True)}
+
+
+def layers_demo(T=5):
+    """nn.RNN, nn.LSTM and nn.GRU unrolled over T steps, in all three modes."""
+    figures = {}
+    for kind in ("RNN", "LSTM", "GRU"):
+        loss, _ = _sequence_loss(kind, T)
+        for mode in ("forward", "backward", "flow"):
+            figures[f"{kind.lower()}_T{T}_{mode}"] = draw_graph(loss, mode=mode)
+    loss, _ = _sequence_loss("LSTM", 3, fused=False)
+    figures["lstm_T3_gates_forward"] = draw_graph(loss)
+    return figures
+
+
+def long_sequence_demo(T=50):
+    """An LSTM over T=50 steps, one box per step (the gate-level layer, so every step's
+    share of W_hh's gradient is its own edge in the flow picture)."""
+    loss, _ = _sequence_loss("LSTM", T, fused=False)
+    return {f"lstm_T{T}_collapsed": draw_graph(loss, collapse=True),
+            f"lstm_T{T}_collapsed_flow": draw_graph(loss, mode="flow", collapse=True)}
+
+
+def vanishing_demo(T=30, hidden_size=16):
+    """||dL/dh_t|| with the loss at the last step: vanilla RNN with σ_max(W_hh) = 0.5
+    (vanishing) and 1.5 (exploding), beside an LSTM; plus the flow picture of the first."""
+    flows = {}
+    for sigma in (0.5, 1.5):
+        minigrad.manual_seed(1)
+        loss, hs, _ = vanilla_rnn(T=T, batch=4, input_size=8, hidden_size=hidden_size, sigma=sigma,
+                                  loss_at="last", input_scale=0.1)
+        flows[f"vanilla RNN, σ_max(W_hh) = {sigma}"] = gradient_flow(loss, hs)
+    minigrad.manual_seed(1)
+    lstm = SequenceModel("LSTM", input_size=8, hidden_size=hidden_size)
+    x = minigrad.randn(T, 4, 8)
+    loss = (lstm(x) ** 2).sum()
+    flows["LSTM (PyTorch init)"] = gradient_flow(loss, lstm.rnn.hidden_states)
+    figure = plot_gradient_flow(flows, title=f"Gradient reaching each of T = {T} steps")
+    minigrad.manual_seed(1)
+    small, _, _ = vanilla_rnn(T=10, sigma=0.5, loss_at="last")
+    return {"gradient_flow_vanishing_exploding": figure,
+            "vanilla_rnn_T10_vanishing_flow": draw_graph(small, mode="flow", collapse=True)}
+
+
+DEMOS = (hello_demo, layers_demo, long_sequence_demo, vanishing_demo)
+
+
+def render_all(out, formats=("svg", "png")):
+    """Render every demo figure into ``out``; return the written paths, in order."""
+    os.makedirs(out, exist_ok=True)
+    paths = []
+    for demo in DEMOS:
+        for stem, figure in demo().items():
+            for fmt in formats:
+                path = os.path.join(out, f"{stem}.{fmt}")
+                if hasattr(figure, "savefig"):
+                    figure.savefig(path)
+                else:
+                    figure.render(outfile=path, format=fmt, cleanup=True)
+                paths.append(path)
+    return paths

@@ -1,0 +1,122 @@
+"""Flow mode: how large is the gradient that crosses each edge of the forward graph?
+
+    for every edge  parent --x--> node :   ||dL/dx||  as handed from node back to parent
+
+Measured with one backward pass through ``minigrad.autograd.run_backward`` with an
+``edge_hook``, asking for the gradients of the leaves (``inputs=``), so no ``.grad`` of
+any tensor changes and the graph stays usable (``retain_graph=True``). Colours map
+``log10`` of the norm onto a colour scale (cold = vanishing, hot = exploding).
+"""
+from __future__ import annotations
+
+import math
+
+from minigrad import backend
+from minigrad.autograd import run_backward
+from minigrad.tensor import Tensor
+
+from . import styles
+
+
+def measure_edge_gradients(root, graph):
+    """{(src, src_out, dst): summed gradient (host array)} for the edges of ``graph``.
+
+    ``graph`` must come from ``walk(root, keep_objects=True)``.
+    """
+    objects = graph.objects
+    number = {id(obj): i for i, obj in enumerate(objects)}
+    leaves = [obj for obj in objects if isinstance(obj, Tensor)]
+    if root.grad_fn is None or not leaves:
+        return {}
+    gradients = {}
+
+    def hook(parent, node, gx):
+        key = (number[id(parent[0])], parent[1], number[id(node)])
+        g = backend.to_host(gx.data)
+        total = gradients.get(key)
+        gradients[key] = g.copy() if total is None else total + g
+
+    xp = backend.get_array_module(root.data)
+    seed = Tensor._make(xp.ones(root.shape, dtype=root.dtype), None, 0, False)
+    # Tensors that called retain_grad() would get a .grad from this pass: switch them off.
+    retained = [(fn, fn._retained) for fn in objects
+                if not isinstance(fn, Tensor) and fn._retained]
+    try:
+        for fn, _ in retained:
+            fn._retained = None
+        run_backward([root], [seed], retain_graph=True, inputs=leaves, edge_hook=hook)
+    except RuntimeError as error:
+        if "second time" in str(error):
+            raise RuntimeError(
+                "draw_graph(mode='flow') runs a backward pass itself, but this graph's saved "
+                "arrays were freed by an earlier backward(). Draw before calling backward(), "
+                "or call backward(retain_graph=True).") from None
+        raise
+    finally:
+        for fn, value in retained:
+            fn._retained = value
+    return gradients
+
+
+def norm(array):
+    np = backend.host_numpy()
+    return float(np.sqrt(np.sum(np.square(np.asarray(array, dtype=np.float64)))))
+
+
+class ColorScale:
+    """Maps a gradient norm to an edge colour and width on a log10 scale."""
+
+    def __init__(self, norms):
+        logs = [math.log10(n) for n in norms if n is not None and n > 0 and math.isfinite(n)]
+        if logs:
+            self.lo, self.hi = math.floor(min(logs)), math.ceil(max(logs))
+        else:
+            self.lo, self.hi = -1, 0
+        if self.hi <= self.lo:
+            self.hi = self.lo + 1
+        self._cmap = _colormap()
+
+    def position(self, value):
+        return min(1.0, max(0.0, (math.log10(value) - self.lo) / (self.hi - self.lo)))
+
+    def color(self, value):
+        return self._cmap(self.position(value))
+
+    def penwidth(self, value):
+        thin, thick = styles.FLOW_PENWIDTH
+        return thin + (thick - thin) * self.position(value)
+
+    def ticks(self):
+        """Decades shown in the legend (at most about 7 of them)."""
+        span = self.hi - self.lo
+        stride = max(1, math.ceil(span / 6))
+        values = list(range(self.lo, self.hi + 1, stride))
+        if values[-1] != self.hi:
+            values.append(self.hi)
+        return [10.0 ** v for v in values]
+
+
+def _colormap():
+    """matplotlib's colour map when matplotlib is there, else a fixed palette."""
+    try:
+        from matplotlib import colormaps
+        from matplotlib.colors import to_hex
+        cmap = colormaps[styles.FLOW_COLORMAP]
+        lo, hi = styles.FLOW_COLORMAP_RANGE
+        return lambda x: to_hex(cmap(lo + (hi - lo) * x))
+    except ImportError:
+        palette = styles.FLOW_FALLBACK_PALETTE
+        return lambda x: palette[min(len(palette) - 1, int(x * len(palette)))]
+
+
+def legend_label(scale, title="‖gradient‖ crossing the edge"):
+    """An HTML-like table: one coloured bar per decade, plus the 'no gradient' style."""
+    rows = [f'<tr><td colspan="2"><b>{title}</b></td></tr>']
+    for value in reversed(scale.ticks()):
+        width = scale.penwidth(value)
+        bar = "━" * 3
+        rows.append(f'<tr><td><font color="{scale.color(value)}" point-size="{10 + 2 * width:.0f}">'
+                    f'{bar}</font></td><td align="left">{value:.0e}</td></tr>')
+    rows.append('<tr><td><font color="#bbbbbb">╌╌╌</font></td><td align="left">no gradient</td></tr>')
+    return ('<<table border="1" cellborder="0" cellspacing="2" cellpadding="2" color="#cccccc">'
+            + "".join(rows) + "</table>>")
