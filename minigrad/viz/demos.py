@@ -22,12 +22,14 @@ from .gradient_flow import gradient_flow, plot_gradient_flow
 
 
 def _weight(shape, name, scale, sigma=None):
-    """A named leaf W ~ N(0, scale²); with ``sigma`` rescaled so its largest singular value is sigma."""
-    w = minigrad.randn(*shape) * scale
-    if sigma is not None:
+    """A named leaf W ~ N(0, scale²); with ``sigma``: sigma · Q for a random orthogonal Q,
+    so every singular value (the largest included) is sigma and ||W^k v|| = sigma^k ||v||."""
+    if sigma is None:
+        w = minigrad.randn(*shape) * scale
+    else:
         np = backend.host_numpy()
-        largest = float(np.linalg.svd(backend.to_host(w.data), compute_uv=False)[0])
-        w = w * (sigma / largest)
+        q, _ = np.linalg.qr(backend.to_host(minigrad.randn(*shape).data).astype(np.float64))
+        w = minigrad.tensor((sigma * q).astype(np.float32))
     p = Parameter(w)
     p.name = name
     return p
@@ -38,7 +40,8 @@ def vanilla_rnn(T=5, batch=2, input_size=3, hidden_size=4, output_size=2, sigma=
     """The hand-written vanilla RNN, unrolled over T steps inside ``graph_scope`` blocks.
 
     Args:
-        sigma: largest singular value of W_hh (None: W_hh ~ N(0, 0.5²)).
+        sigma: W_hh = sigma · (random orthogonal), so its largest singular value is sigma
+            (None: W_hh ~ N(0, 0.5²)).
         loss_at: ``"all"`` sums a squared error over every step, ``"last"`` uses the last only.
 
     Returns:
@@ -121,20 +124,27 @@ def long_sequence_demo(T=50):
             f"lstm_T{T}_collapsed_flow": draw_graph(loss, mode="flow", collapse=True)}
 
 
-def vanishing_demo(T=30, hidden_size=16):
-    """||dL/dh_t|| with the loss at the last step: vanilla RNN with σ_max(W_hh) = 0.5
-    (vanishing) and 1.5 (exploding), beside an LSTM; plus the flow picture of the first."""
+def vanishing_demo(T=20, hidden_size=16):
+    """||dL/dh_t|| with the loss at the last step: a vanilla RNN with W_hh = 0.5·Q
+    (vanishing) and 1.5·Q (exploding, inputs kept tiny so tanh stays linear), beside an
+    LSTM with PyTorch's init and with its forget gates opened (bias 3); plus the flow
+    picture of a vanishing RNN."""
     flows = {}
     for sigma in (0.5, 1.5):
         minigrad.manual_seed(1)
         loss, hs, _ = vanilla_rnn(T=T, batch=4, input_size=8, hidden_size=hidden_size, sigma=sigma,
-                                  loss_at="last", input_scale=0.1)
+                                  loss_at="last", input_scale=1e-4)
         flows[f"vanilla RNN, σ_max(W_hh) = {sigma}"] = gradient_flow(loss, hs)
-    minigrad.manual_seed(1)
-    lstm = SequenceModel("LSTM", input_size=8, hidden_size=hidden_size)
-    x = minigrad.randn(T, 4, 8)
-    loss = (lstm(x) ** 2).sum()
-    flows["LSTM (PyTorch init)"] = gradient_flow(loss, lstm.rnn.hidden_states)
+    for forget_bias in (None, 3.0):
+        minigrad.manual_seed(1)
+        model = SequenceModel("LSTM", input_size=8, hidden_size=hidden_size)
+        label = "LSTM (PyTorch init)"
+        if forget_bias is not None:
+            H = hidden_size
+            model.rnn.bias_ih_l0.data[H:2 * H] = forget_bias    # gates i, f, g, o: f is rows H..2H
+            label = f"LSTM, forget-gate bias {forget_bias:g}"
+        loss = (model(minigrad.randn(T, 4, 8)) ** 2).sum()
+        flows[label] = gradient_flow(loss, model.rnn.hidden_states)
     figure = plot_gradient_flow(flows, title=f"Gradient reaching each of T = {T} steps")
     minigrad.manual_seed(1)
     small, _, _ = vanilla_rnn(T=10, sigma=0.5, loss_at="last")

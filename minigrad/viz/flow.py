@@ -87,13 +87,9 @@ class ColorScale:
         return thin + (thick - thin) * self.position(value)
 
     def ticks(self):
-        """Decades shown in the legend (at most about 7 of them)."""
-        span = self.hi - self.lo
-        stride = max(1, math.ceil(span / 6))
-        values = list(range(self.lo, self.hi + 1, stride))
-        if values[-1] != self.hi:
-            values.append(self.hi)
-        return [10.0 ** v for v in values]
+        """Decades shown in the legend, from the largest down (at most 7 of them)."""
+        stride = max(1, math.ceil((self.hi - self.lo) / 6))
+        return [10.0 ** v for v in range(self.hi, self.lo - 1, -stride)]
 
 
 def _colormap():
@@ -112,11 +108,11 @@ def _colormap():
 def legend_label(scale, title="‖gradient‖ crossing the edge"):
     """An HTML-like table: one coloured bar per decade, plus the 'no gradient' style."""
     rows = [f'<tr><td colspan="2"><b>{title}</b></td></tr>']
-    for value in reversed(scale.ticks()):
+    for value in scale.ticks():
         width = scale.penwidth(value)
         bar = "━" * 3
         rows.append(f'<tr><td><font color="{scale.color(value)}" point-size="{10 + 2 * width:.0f}">'
                     f'{bar}</font></td><td align="left">{value:.0e}</td></tr>')
-    rows.append('<tr><td><font color="#bbbbbb">╌╌╌</font></td><td align="left">no gradient</td></tr>')
+    rows.append('<tr><td><font color="#bbbbbb">╌╌╌</font></td><td align="left">zero / none</td></tr>')
     return ('<<table border="1" cellborder="0" cellspacing="2" cellpadding="2" color="#cccccc">'
             + "".join(rows) + "</table>>")

@@ -83,7 +83,9 @@ def plot_gradient_flow(flows, path=None, title="Gradient reaching each time step
     np = backend.host_numpy()
     if not flows:
         raise ValueError("plot_gradient_flow: flows is empty; pass {label: norms, ...}")
-    fig = Figure(figsize=(7, 4.2), dpi=110, layout="constrained")
+    from matplotlib.ticker import MaxNLocator
+
+    fig = Figure(figsize=(8.5, 4.2), dpi=110, layout="constrained")
     ax = fig.add_subplot()
     markers = "osD^vP*X"
     for k, (label, norms) in enumerate(flows.items()):
@@ -98,7 +100,8 @@ def plot_gradient_flow(flows, path=None, title="Gradient reaching each time step
     ax.set_title(title)
     ax.grid(True, which="major", alpha=0.35)
     ax.grid(True, which="minor", alpha=0.12)
-    ax.legend(frameon=False)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(frameon=False, loc="center left", bbox_to_anchor=(1.01, 0.5))
     if path is not None:
         fig.savefig(path)
     return fig
