@@ -61,7 +61,7 @@ def collapse(graph, gradients=None):
         key = (node.module, node.step)
         ops = members[key]
         counts = Counter(op.label for op in ops)
-        label = ops[0].label if len(ops) == 1 else (node.module.rsplit(".", 1)[-1] if node.module else "cell")
+        label = ops[0].label if len(ops) == 1 else (node.module or "cell")
         nodes.append(VizNode(
             index=node.index, kind="cell", label=label,
             shapes=tuple(outgoing.get(node.index, {})) or ops[0].shapes,

@@ -297,9 +297,32 @@ class _Picture:
                 axis.node(f"n{i}")
             for a, b in zip(row, row[1:]):
                 axis.edge(a, b, style="invis")
-        for t in order:
-            pair = (f"n{anchors[t]}", f"time{t}") if self.backward else (f"time{t}", f"n{anchors[t]}")
-            dot.edge(*pair, style="invis")
+        ties = [(f"time{t}", f"n{anchors[t]}") for t in order]
+        # What the loop reads from before it starts (an input projection for all steps)
+        # goes above the steps, not beside them.
+        before = self._before_steps()
+        for e in self.graph.edges:
+            dst = self.by_index[e.dst]
+            if e.src in before and dst.step is not None:
+                tie = (f"n{e.src}", f"n{anchors[dst.step]}")
+                if tie not in ties:
+                    ties.append(tie)
+        for tail, head in ties:
+            dot.edge(*((head, tail) if self.backward else (tail, head)), style="invis")
+
+    def _before_steps(self):
+        """Op nodes outside the steps that no step's result flows into."""
+        after = {n.index for n in self.graph.nodes if n.step is not None}
+        consumers = {}
+        for e in self.graph.edges:
+            consumers.setdefault(e.src, []).append(e.dst)
+        stack = list(after)
+        while stack:
+            for d in consumers.get(stack.pop(), ()):
+                if d not in after:
+                    after.add(d)
+                    stack.append(d)
+        return {n.index for n in self.graph.nodes if n.kind == "op" and n.index not in after}
 
     def _forward_edges(self, dot):
         scale = None

@@ -87,7 +87,11 @@ class ColorScale:
         return thin + (thick - thin) * self.position(value)
 
     def ticks(self):
-        """Decades shown in the legend, from the largest down (at most 7 of them)."""
+        """Values shown in the legend, from the largest down (at most about 7): decades,
+        or 1-2-5 steps when the norms span two decades or less."""
+        if self.hi - self.lo <= 2:
+            values = [m * 10.0 ** e for e in range(self.hi, self.lo - 1, -1) for m in (5, 2, 1)]
+            return [v for v in values if 10.0 ** self.lo <= v <= 10.0 ** self.hi]
         stride = max(1, math.ceil((self.hi - self.lo) / 6))
         return [10.0 ** v for v in range(self.hi, self.lo - 1, -stride)]
 

@@ -6,7 +6,8 @@ Change a picture's look here; the drawing code only picks an entry by kind.
 FONT = "Helvetica"
 
 GRAPH = {"fontname": FONT, "fontsize": "12", "nodesep": "0.18", "ranksep": "0.35",
-         "newrank": "true", "bgcolor": "white", "pad": "0.2"}
+         "newrank": "true", "bgcolor": "white", "pad": "0.2",
+         "outputorder": "edgesfirst"}  # nodes drawn over edges, so labels stay readable
 # Time steps side by side: straight edges, so h_t -> step t+1 is a short diagonal between
 # neighbouring columns (curved splines would route it around the clusters).
 TIME_LAYOUT = {"splines": "line", "nodesep": "0.3"}
