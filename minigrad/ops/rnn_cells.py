@@ -236,9 +236,9 @@ class LSTMCellFunction(_FusedCell):
         gates += xw                                   # (B, 4H) pre-activations
         H = gates.shape[1] // 4
         xp = backend.get_array_module(gates)
-        _sigmoid_(gates[:, :2 * H])                   # i, f
-        xp.tanh(gates[:, 2 * H:3 * H], out=gates[:, 2 * H:3 * H])   # g
-        _sigmoid_(gates[:, 3 * H:])                   # o
+        a_g = gates[:, 2 * H:3 * H].copy()
+        _sigmoid_(gates)                              # i, f, o (one pass over all four)
+        xp.tanh(a_g, out=gates[:, 2 * H:3 * H])       # g
         i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
         c_next = f * c
         c_next += i * g
