@@ -39,8 +39,9 @@ def draw_graph(root, *, mode="forward", group="timestep", collapse=False, show_v
         group: ``"timestep"`` (a cluster per unrolled step), ``"module"`` (a cluster per
             module path) or ``None`` (flat).
         collapse: draw each (module, time step) as one box.
-        show_values / show_grads: add the values / ``.grad`` of leaves (and the root) to
-            their labels (a few numbers, or mean and std).
+        show_values: add the values of leaves (and the root) to their labels (a few
+            numbers, or mean and std).
+        show_grads: add the ``.grad`` of leaves (and the root) to their labels.
         max_nodes: draw at most this many nodes (those nearest the root) and say in a note
             what was left out.
         rankdir: the direction time runs on the page (``"LR"``: left to right). The

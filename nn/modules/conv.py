@@ -13,9 +13,11 @@ class Conv2d(Module):
     """y[n, o] = b[o] + Σ_c W[o, c] ⋆ x[n, c]  (cross-correlation, as every framework).
 
     Args:
-        in_channels, out_channels: C and O.
+        in_channels: C, the input's channels.
+        out_channels: O, the output's channels.
         kernel_size: int or (kh, kw).
-        stride, padding: ints or pairs; zero padding on each side.
+        stride: int or pair.
+        padding: int or pair; zero padding on each side.
         bias: learn one bias per output channel.
 
     Shapes: (N, C, H, W) -> (N, O, (H + 2p − kh)//s + 1, (W + 2p − kw)//s + 1).

@@ -13,7 +13,8 @@ class Linear(Module):
     """y = x Wᵀ + b.
 
     Args:
-        in_features, out_features: sizes of each input and output row.
+        in_features: size of each input row.
+        out_features: size of each output row.
         bias: learn an additive bias.
 
     Shapes: input (..., in_features) -> output (..., out_features).

@@ -243,7 +243,9 @@ class RNN(RNNBase):
     (with dropout between layers while training, when ``dropout > 0``).
 
     Args:
-        input_size, hidden_size, num_layers: sizes (PyTorch's meaning).
+        input_size: features of each input step.
+        hidden_size: features of the hidden state h.
+        num_layers: recurrent layers stacked on each other.
         nonlinearity: "tanh" or "relu".
         bias: use ``bias_ih_l{k}`` and ``bias_hh_l{k}``.
         batch_first: input and output are (B, T, ·) instead of (T, B, ·).

@@ -189,7 +189,8 @@ class RNNCell(RNNCellBase):
     ``nonlinearity="relu"`` uses relu instead of tanh.
 
     Args:
-        input_size, hidden_size: sizes of x (B, in) and h (B, H).
+        input_size: size of x (B, in).
+        hidden_size: size of h (B, H).
         bias: add ``bias_ih`` and ``bias_hh``.
         fused: one graph node per step (fast) or the step built from ordinary ops.
 
