@@ -61,8 +61,8 @@ def tutorial_graphs():
     rnn = nn.RNN(input_size=4, hidden_size=3, fused=False)
     output, _ = rnn(minigrad.randn(4, 1, 4))
     figures["rnn_backward"] = viz.draw_graph(output.sum(), mode="backward")
-    loss, _ = demos._sequence_loss("LSTM", 4, fused=False)
-    figures["lstm_flow"] = viz.draw_graph(loss, mode="flow", collapse=True)
+    loss, _ = demos._sequence_loss("LSTM", 5)      # fused: one node per step, h and c edges
+    figures["lstm_flow"] = viz.draw_graph(loss, mode="flow")
     loss, _ = demos._sequence_loss("LSTM", 2, fused=False)
     figures["lstm_forward"] = viz.draw_graph(loss)
     figures["gradient_flow"] = demos.vanishing_demo()["gradient_flow_vanishing_exploding"]
