@@ -33,6 +33,13 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
     norm_type = float(norm_type)
     if norm_type == math.inf:
         total = max(float(backend.to_host(abs(p.grad.data).max())) for p in params)
+    elif norm_type == 2.0:   # the usual case: one dot product per gradient, no temporaries
+        total = 0.0
+        for p in params:
+            g = p.grad.data
+            xp = backend.get_array_module(g)
+            total += float(backend.to_host(xp.vdot(g, g)))
+        total = math.sqrt(total)
     else:
         total = 0.0
         for p in params:
