@@ -76,6 +76,61 @@ class MinigradCharLM:
         return loss.item(), state
 
 
+# -- where the step's time goes, measured without a profiler ---------------------------------
+def phase_times(cell="lstm", B=32, T=64, H=128, V=65, reps=15):
+    """Best-of-``reps`` milliseconds of each phase of one step, minigrad beside the NumPy
+    reference: {phase: (minigrad_ms, reference_ms or None)}. The reference's forward and
+    backward are one function, so it reports their sum under "forward + backward"."""
+    import time
+    import numpy as np
+    from numpy_lstm import NumpyCharLM
+    rng = np.random.default_rng(0)
+    idx, targets = rng.integers(0, V, (T, B)), rng.integers(0, V, (T, B))
+    mg, ref = MinigradCharLM(cell, V, H), NumpyCharLM(cell, V, H)
+    mg.train_step(idx, targets)
+    ref.train_step(idx, targets)
+    clock = time.perf_counter
+    best = {}
+
+    def keep(name, seconds):
+        best[name] = min(best.get(name, float("inf")), seconds * 1e3)
+
+    for _ in range(reps):
+        t0 = clock()
+        x = mg.embedding(mg.minigrad.tensor(idx))
+        t1 = clock()
+        out, _ = mg.rnn(x)
+        t2 = clock()
+        loss = mg.F.cross_entropy(mg.out(out.reshape(T * B, -1)),
+                                  mg.minigrad.tensor(targets.reshape(-1)))
+        t3 = clock()
+        mg.opt.zero_grad()
+        loss.backward()
+        t4 = clock()
+        mg.clip(mg.params, MAX_NORM)
+        t5 = clock()
+        mg.opt.step()
+        t6 = clock()
+        for name, a, b in (("embedding forward", t0, t1), ("recurrent layer forward", t1, t2),
+                           ("linear + cross-entropy forward", t2, t3), ("backward (all)", t3, t4),
+                           ("clip_grad_norm_", t4, t5), ("Adam step", t5, t6),
+                           ("forward + backward", t0, t4), ("whole step", t0, t6)):
+            keep("mg " + name, b - a)
+        r0 = clock()
+        _, grads, _ = ref.loss_and_grads(idx, targets)
+        r1 = clock()
+        ref._clip(grads)
+        r2 = clock()
+        ref._adam(grads)
+        r3 = clock()
+        for name, a, b in (("forward + backward", r0, r1), ("clip_grad_norm_", r1, r2),
+                           ("Adam step", r2, r3), ("whole step", r0, r3)):
+            keep("ref " + name, b - a)
+    phases = ["embedding forward", "recurrent layer forward", "linear + cross-entropy forward",
+              "backward (all)", "forward + backward", "clip_grad_norm_", "Adam step", "whole step"]
+    return {p: (best["mg " + p], best.get("ref " + p)) for p in phases}
+
+
 # -- profiling ------------------------------------------------------------------------------
 # Where a profiled function's time goes, by the file (or C function) it belongs to.
 CATEGORIES = [

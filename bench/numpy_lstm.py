@@ -43,6 +43,16 @@ def _sigmoid_(a):
     return a
 
 
+def _add_rows(target, rows, values):
+    """target[rows[n]] += values[n], repeats accumulating: sort the rows and sum each run of
+    equal rows with one add.reduceat (several times faster than numpy.add.at)."""
+    order = np.argsort(rows, kind="stable")
+    ordered = rows[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    target[ordered[starts]] += np.add.reduceat(values[order], starts, axis=0)
+    return target
+
+
 class NumpyCharLM:
     """Embedding → recurrent layer (LSTM, GRU or tanh RNN) → Linear → cross-entropy, by hand.
 
@@ -124,9 +134,7 @@ class NumpyCharLM:
         if self.cell != "gru":
             g["bias_hh"] = g["bias_ih"].copy()
         dx = d_pre @ p["weight_ih"]                                        # (T*B, E)
-        g_emb = np.zeros_like(p["embedding"])
-        np.add.at(g_emb, idx.reshape(-1), dx)
-        g["embedding"] = g_emb
+        g["embedding"] = _add_rows(np.zeros_like(p["embedding"]), idx.reshape(-1), dx)
         return loss, g, last
 
     # -- LSTM ----------------------------------------------------------------------
