@@ -93,7 +93,7 @@ def plot_units(text, acts, units, path, width=100, titles=None):
     from matplotlib.figure import Figure
 
     lines = _wrap(text, width)
-    rows = len(lines)
+    rows, width = len(lines), max(len(line) for line in lines)
     fig = Figure(figsize=(width * 0.11, max(1.0, (rows * 0.2 + 0.4)) * len(units)))
     for k, unit in enumerate(units):
         ax = fig.add_subplot(len(units), 1, k + 1)

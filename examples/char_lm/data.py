@@ -47,11 +47,22 @@ class Vocab:
     array stored in a checkpoint (Unicode code points: no pickle needed).
     """
 
-    def __init__(self, chars):
-        self.chars = sorted(set(chars))
+    def __init__(self, text):
+        self.chars = sorted(set(text))
         if not self.chars:
             raise ValueError("cannot build a vocabulary from empty text")
         self.index = {c: i for i, c in enumerate(self.chars)}
+
+    @classmethod
+    def from_chars(cls, chars):
+        """A vocabulary in the given order (the lecture's [h, e, l, o]); no repeats."""
+        chars = list(chars)
+        if len(set(chars)) != len(chars):
+            raise ValueError(f"repeated characters in vocabulary {chars}")
+        vocab = cls(chars)
+        vocab.chars = chars
+        vocab.index = {c: i for i, c in enumerate(chars)}
+        return vocab
 
     def __len__(self):
         return len(self.chars)
@@ -80,7 +91,7 @@ class Vocab:
 
     @classmethod
     def from_codes(cls, codes):
-        return cls(chr(int(c)) for c in np.asarray(codes).reshape(-1))
+        return cls.from_chars(chr(int(c)) for c in np.asarray(codes).reshape(-1))
 
 
 def split(ids, val_fraction=0.1):
