@@ -61,7 +61,7 @@ CONFIG = dict(
     decay_steps=0,        # 0: decay over --steps (over --minutes of training time if given)
     optimizer="adam",     # adam | adagrad | sgd
     clip=5.0,             # clip the global gradient norm to this (0: no clipping)
-    steps=400,           # total optimizer steps (counting those of a resumed run)
+    steps=1000,           # total optimizer steps (counting those of a resumed run)
     minutes=0.0,          # >0: stop after this much training time (and at --steps if given)
     eval_every=100,       # steps between validation losses (and checkpoints)
     eval_chunks=16,       # validation chunks of (T, B) characters per estimate
@@ -272,8 +272,8 @@ def main(argv=None):
         minigrad.viz.plot_gradient_flow(
             {"at initialization": np.asarray(flow_at_init), f"after {step} steps": flow},
             path=paths["gradient flow"])
-        passage = vocab.decode(val_ids[:1500])
-        acts = cells.activations(model, vocab, passage, device)
+        passage = vocab.decode(val_ids[:4000])
+        acts = cells.activations(model, vocab, passage, device)          # (4000, H)
         found = cells.search(acts, passage, top=3, skip=50)
         print("interpretable cells (unit: Pearson r with the feature):")
         for name, units in found.items():
@@ -281,8 +281,10 @@ def main(argv=None):
         chosen = [units[0][0] for units in found.values()]
         titles = [f"unit {units[0][0]}: best match for {name} (r={units[0][1]:+.2f})"
                   for name, units in found.items()]
+        start = cells.pick_window(passage[50:], 600) + 50
         paths["interpretable cells"] = cells.plot_units(
-            passage[:800], acts, chosen, os.path.join(cfg["out"], "cells.png"), titles=titles)
+            passage[start:start + 600], acts[start:start + 600], chosen,
+            os.path.join(cfg["out"], "cells.png"), titles=titles)
         if pictures.have_dot():
             loss = pictures.window_loss(model, train_ids[:4], device)   # 3 steps unrolled
             fwd, flw = pictures.unrolled_graph(loss, cfg["out"], "graph")

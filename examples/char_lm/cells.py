@@ -49,8 +49,9 @@ def text_features(text):
 
 
 def activations(model, vocab, text, device="cpu"):
-    """(len(text), H) host array: the top layer's per-character state (``model.top_states``)
-    while the model reads ``text`` from a zero state."""
+    """(len(text), H) host array: the top layer's per-character state (``model.top_states``:
+    the LSTM's cell state c_t, unsquashed, where counters such as line position live;
+    h_t for RNN and GRU) while the model reads ``text`` from a zero state."""
     was_training = model.training
     model.eval()
     with minigrad.no_grad():
@@ -58,8 +59,7 @@ def activations(model, vocab, text, device="cpu"):
         model(x)
         states = [s.numpy()[0] for s in model.top_states()]
     model.train(was_training)
-    acts = np.stack(states)
-    return np.tanh(acts) if model.cell == "lstm" else acts     # cell states c_t, squashed
+    return np.stack(states)
 
 
 def correlations(acts, feature):
@@ -87,9 +87,19 @@ def search(acts, text, top=3, skip=0):
     return found
 
 
+def pick_window(text, length=600):
+    """Start of the ``length``-character window, beginning at a line start, with the most
+    quotes and brackets: the passage where the features change most, for the picture."""
+    marks = np.cumsum([0] + [ch in '"()[]{}' for ch in text])
+    starts = [0] + [t + 1 for t, ch in enumerate(text[:-length]) if ch == "\n"]
+    return max(starts, key=lambda s: marks[min(len(text), s + length)] - marks[s])
+
+
 def plot_units(text, acts, units, path, width=100, titles=None):
     """Save a picture of ``text`` with each character's background coloured by each chosen
-    unit's activation (blue -1 .. red +1), one panel per unit; returns ``path``."""
+    unit's activation, one panel per unit; returns ``path``. Each unit's colours span its
+    own range over the passage (blue = lowest, red = highest), so a unit that moves only
+    a little still shows where it moves."""
     from matplotlib.figure import Figure
 
     lines = _wrap(text, width)
@@ -101,7 +111,8 @@ def plot_units(text, acts, units, path, width=100, titles=None):
         for r, line in enumerate(lines):
             for c, (t, _) in enumerate(line):
                 grid[r, c] = acts[t, unit]
-        ax.imshow(grid, cmap="coolwarm", vmin=-1, vmax=1, aspect="auto",
+        low, high = float(np.nanmin(grid)), float(np.nanmax(grid))
+        ax.imshow(grid, cmap="coolwarm", vmin=low, vmax=max(high, low + 1e-12), aspect="auto",
                   interpolation="nearest")
         for r, line in enumerate(lines):
             for c, (_, ch) in enumerate(line):
