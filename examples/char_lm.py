@@ -117,7 +117,7 @@ def main(argv=None):
     ckpt = None
     if args.resume:
         ckpt = load_checkpoint(ckpt_path, "char_lm", keys=CHECKPOINT_KEYS)
-        saved = ckpt["config"]
+        saved = {k: v for k, v in ckpt["config"].items() if k not in ("out", "device")}
         clashes = {k: (saved[k], given[k]) for k in FIXED_BY_CHECKPOINT
                    if k in given and given[k] != saved[k]}
         if clashes:
