@@ -12,7 +12,7 @@ for cell in rnn lstm gru; do
     python examples/char_lm.py --data "$DATA" --out "runs/bench_cells_$cell" --cell "$cell" \
         --layers 2 --hidden 256 --embedding 64 --batch-size 32 --seq-len 64 --lr 2e-3 \
         --clip 5 --minutes "$MIN" --eval-every 200 --eval-chunks 54 --sample 200 \
-        --prime "ROMEO:" --no-pictures 2>&1 | tr '\r' '\n' | grep -v '^train' \
+        --prime "ROMEO:" --no-pictures 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v '^train' \
         > "runs/bench_cells_$cell.log"
 done
 echo "cell  parameters  steps  validation (nats/char) after $MIN min of training"

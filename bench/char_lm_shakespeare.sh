@@ -11,5 +11,5 @@ DATA=../shared/data/tinyshakespeare.txt
 python examples/char_lm.py --data "$DATA" --out runs/bench_shakespeare \
     --cell lstm --layers 2 --hidden 256 --embedding 64 --batch-size 32 --seq-len 64 \
     --lr 2e-3 --clip 5 --minutes "${1:-20}" --eval-every 200 --eval-chunks 54 \
-    --sample 600 --prime "ROMEO:" --temperature 0.8 2>&1 | tr '\r' '\n' | grep -v '^train' \
+    --sample 600 --prime "ROMEO:" --temperature 0.8 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v '^train' \
     | tee runs/bench_shakespeare.log

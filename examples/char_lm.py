@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 import time
 
@@ -85,12 +86,15 @@ SMOKE = dict(layers=1, hidden=32, embedding=16, seq_len=16, batch_size=4, steps=
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    """One flag per CONFIG entry, its comment as the help; returns (args, flags given)."""
+    with open(__file__, encoding="utf-8") as f:
+        comments = dict(re.findall(r"^    (\w+)=.*?#\s*(.*)$", f.read(), flags=re.M))
+    choices = {"cell": ["rnn", "lstm", "gru"], "optimizer": ["adam", "adagrad", "sgd"]}
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     for key, default in CONFIG.items():
-        flag = "--" + key.replace("_", "-")
-        kind = type(default) if default != "" else str
-        parser.add_argument(flag, type=kind, default=None, help=f"(default: {default!r})")
+        parser.add_argument("--" + key.replace("_", "-"), type=type(default), default=None,
+                            choices=choices.get(key),
+                            help=f"{comments.get(key, '')} (default: {default!r})")
     parser.add_argument("--resume", action="store_true", help="continue from --out/ckpt.npz")
     parser.add_argument("--smoke", action="store_true", help="a tiny run for CI (seconds)")
     parser.add_argument("--hello", action="store_true", help="the lecture's 'hello' toy")
