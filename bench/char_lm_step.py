@@ -61,11 +61,11 @@ class MinigradCharLM:
     def train_step(self, idx, targets, state=None):
         minigrad = self.minigrad
         T, B = idx.shape
+        self.opt.zero_grad()                  # drop last step's gradients before building the graph
         x = self.embedding(minigrad.tensor(idx))                       # (T, B, H)
         out, state = self.rnn(x, state)                                # (T, B, H)
         logits = self.out(out.reshape(T * B, -1))                      # (T*B, V)
         loss = self.F.cross_entropy(logits, minigrad.tensor(targets.reshape(-1)))
-        self.opt.zero_grad()
         loss.backward()
         self.clip(self.params, MAX_NORM)
         self.opt.step()
@@ -139,11 +139,12 @@ CATEGORIES = [
     ("Adam / clip", ("optim", "clip_grad", "utils")),
     ("cross_entropy / softmax", ("softmax.py",)),
     ("embedding", ("embedding", "sparse", "indexing.py", "add.at", "scatter_add", "add_rows")),
-    ("recurrent layer (per-step Python, fused cells)", ("rnn", "lstm", "gru", "cell")),
+    ("recurrent layer: fused cells and the time loop (incl. the per-step h @ W_hh matmuls)",
+     ("rnn", "lstm", "gru", "cell")),
     ("autograd engine", ("autograd.py",)),
     ("graph recording (Function.__call__, Tensor)", ("function.py", "tensor.py", "grad_mode.py", "module.py",
                                                      "container.py")),
-    ("other ops (elementwise, shape, join)", ("ops/",)),
+    ("other ops (incl. the hoisted matmuls of the input projection and the output layer)", ("ops/",)),
 ]
 
 

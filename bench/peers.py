@@ -53,6 +53,7 @@ class TorchCharLM:
 
     def train_step(self, idx, targets, state=None):
         torch = self.torch
+        self.opt.zero_grad(set_to_none=True)  # drop last step's gradients before the graph
         x = self.embedding(torch.from_numpy(idx))                     # (T, B, H)
         if self.loop:
             out, state = self._unrolled(x, state)
@@ -61,7 +62,6 @@ class TorchCharLM:
         logits = self.out(out)                                        # (T, B, V)
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, self.V),
                                                  torch.from_numpy(targets).reshape(-1))
-        self.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.params, MAX_NORM)
         self.opt.step()

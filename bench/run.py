@@ -244,17 +244,26 @@ def rows_table(rows):
 
 
 # -- the sweep for the plot ------------------------------------------------------------------
-def sweep(quick, smoke, args):
+def sweep(quick, smoke, args, done):
+    """LSTM tokens/s against H (B=32, T=64) and against T (B=32, H=128); configurations
+    already timed for the main table (``done``) are reused, not timed again."""
     names = ["minigrad", "numpy", "torch_lstm", "torch_cell", "dezero"]
     if smoke:
         hs, ts = [8], [5]
     elif quick:
-        hs, ts = [64, 256], [16, 64]
+        hs, ts = [64, 128, 256, 512], [16, 32, 64]
     else:
-        hs, ts = [32, 64, 128, 256, 512], [8, 16, 32, 64, 128, 256]
-    args = dict(args, budget_s=args["budget_s"] / 2, min_reps=max(1, args["min_reps"] - 2))
-    by_h = {H: time_config("lstm", 32, 64, H, names, **args) for H in hs}
-    by_t = {T: time_config("lstm", 32, T, 128, names, **args) for T in ts}
+        hs, ts = [64, 128, 256, 512], [16, 32, 64, 128, 256]
+    args = dict(args, budget_s=args["budget_s"] / 3, min_reps=max(1, args["min_reps"] - 4))
+
+    def timed(B, T, H):
+        if ("lstm", B, T, H) in done:
+            return done[("lstm", B, T, H)]
+        print(f"timing lstm B={B} T={T} H={H} (sweep) ...", flush=True)
+        return time_config("lstm", B, T, H, names, **args)
+
+    by_h = {H: timed(32, 64, H) for H in hs}
+    by_t = {T: timed(32, T, 128) for T in ts}
     return names, by_h, by_t
 
 
@@ -352,11 +361,16 @@ def profile_summary(configs):
         for _ in range(steps):
             model.train_step(idx, tgt)
         profiler.disable()
+        phases = char_lm_step.phase_times("lstm", B, T, H, reps=10 if H < 300 else 4)
+        phase_lines = ["| phase (best of several, no profiler) | minigrad ms | hand NumPy ms |",
+                       "|---|---|---|"]
+        for phase, (mine, ref) in phases.items():
+            phase_lines.append(f"| {phase} | {mine:.2f} | {'(inside forward + backward)' if ref is None else f'{ref:.2f}'} |")
         stats = pstats.Stats(profiler, stream=io.StringIO())
         total = sum(v[2] for v in stats.stats.values())
         calls = sum(v[1] for v in stats.stats.values()) / steps
         lines = [f"B={B} T={T} H={H}: {total / steps * 1e3:.1f} ms/step under cProfile, "
-                 f"{calls:,.0f} Python-visible calls per step", "",
+                 f"{calls:,.0f} Python-visible calls per step", "", *phase_lines, "",
                  "| where the time goes | ms / step | share |", "|---|---|---|"]
         for name, seconds in char_lm_step.categorize(stats):
             lines.append(f"| {name} | {seconds / steps * 1e3:.2f} | {100 * seconds / total:.0f}% |")
@@ -398,7 +412,13 @@ def main(argv=None):
         torch_threads = torch.get_num_threads()
 
     print(f"machine: {machine()}")
-    results, sections = {}, []
+    results, sections, marks = {}, [], {}
+
+    def mark(name, since=[time.time()]):
+        now = time.time()
+        marks[name] = now - since[0]
+        since[0] = now
+
     for cell in ("lstm", "gru", "rnn"):
         names = [n for n, (_, cells) in IMPLS.items() if cell in cells]
         for (B, T, H) in configs:
@@ -409,12 +429,14 @@ def main(argv=None):
         print(f"\n{title}\n{table}\n", flush=True)
         sections.append((title, table))
 
+    mark("step timings")
     overhead = "not measured (--no-overhead)"
     if not args.no_overhead:
         print("per-op overhead ...", flush=True)
         overhead = op_overhead(quick)
         print(overhead + "\n", flush=True)
 
+    mark("per-op overhead")
     mem_rows, mem_table = [], "not measured (--no-memory)"
     if not args.no_memory:
         print("memory (fresh process per measurement) ...", flush=True)
@@ -432,10 +454,11 @@ def main(argv=None):
     target_md = targets_table(target_rows)
     print("targets\n" + target_md + "\n", flush=True)
 
+    mark("memory")
     sweep_md, plot_path = "not measured (--no-sweep)", None
     if not args.no_sweep:
         print("sweep over H and T (LSTM) ...", flush=True)
-        names, by_h, by_t = sweep(args.quick, args.smoke, timing)
+        names, by_h, by_t = sweep(args.quick, args.smoke, timing, results)
         sweep_md = ("Against H (B=32, T=64):\n\n" + sweep_table(names, by_h, "H", lambda k: (32, 64))
                     + "\n\nAgainst T (B=32, H=128):\n\n" + sweep_table(names, by_t, "T", lambda k: (32, k)))
         print(sweep_md + "\n", flush=True)
@@ -443,16 +466,18 @@ def main(argv=None):
             plot_path = args.plot or os.path.join(os.path.dirname(args.out), "img", "perf_tokens_per_s.png")
             plot(names, by_h, by_t, plot_path)
 
+    mark("sweep")
     profile_md = "not profiled (--smoke)" if args.smoke else profile_summary(
-        [(32, 64, 128), (1, 25, 100)] if not args.quick else [(1, 25, 100)])
+        [(32, 64, 128), (32, 64, 512), (1, 25, 100)] if not args.quick else [(1, 25, 100)])
     print("profile\n" + profile_md + "\n", flush=True)
 
+    mark("profile")
     elapsed = time.time() - started
     if args.out:
         write_page(args, sections, overhead, mem_table, target_md, sweep_md, plot_path, profile_md,
                    elapsed, load_start, os.getloadavg(), torch_threads, timing)
         print(f"wrote {args.out}" + (f" and {plot_path}" if plot_path else ""))
-    print(f"total {elapsed:.0f} s")
+    print(f"total {elapsed:.0f} s ({', '.join(f'{k} {v:.0f} s' for k, v in marks.items())})")
     return results, mem_rows, target_rows
 
 
