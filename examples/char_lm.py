@@ -55,6 +55,7 @@ CONFIG = dict(
     layers=2,             # stacked recurrent layers
     hidden=256,           # hidden units per layer (H)
     embedding=64,         # size of each character's learned vector
+    dropout=0.0,          # dropout between layers and before the head (training only)
     seq_len=64,           # characters per truncated-BPTT chunk (T)
     batch_size=32,        # parallel streams through the text (B)
     lr=2e-3,              # peak learning rate
@@ -154,7 +155,8 @@ def main(argv=None):
           f"of {T}x{B} per epoch")
 
     # -- model and optimizer ----------------------------------------------------------------
-    model = CharRNN(len(vocab), cfg["cell"], cfg["hidden"], cfg["layers"], cfg["embedding"])
+    model = CharRNN(len(vocab), cfg["cell"], cfg["hidden"], cfg["layers"], cfg["embedding"],
+                    cfg["dropout"])
     model.to(device)
     optimizers = {"adam": minigrad.optim.Adam, "adagrad": minigrad.optim.Adagrad,
                   "sgd": minigrad.optim.SGD}
@@ -254,6 +256,9 @@ def main(argv=None):
     bar.close()
     save()
     if history["val"][1]:
+        best = int(np.argmin(history["val"][1]))
+        print(f"best validation loss {history['val'][1][best]:.4f} at step "
+              f"{history['val'][0][best]}")
         print(f"validation loss {history['val'][1][-1]:.4f} nats/char after {step} steps "
               f"({elapsed / 60:.1f} min, {chars_seen / max(1e-9, time.perf_counter() - t_run):,.0f}"
               " chars/s this run)")

@@ -62,11 +62,13 @@ def test_data_flag_reads_any_text_file(char_lm, tmp_path):
 def test_resume_continues_exactly(char_lm, tmp_path):
     """N steps in one run == N/2 steps, then --resume to N: same losses, bit for bit (the
     weights, Adam's moments, the data position, the carried hidden state and the random
-    state all come back from the checkpoint)."""
-    whole = char_lm.main(QUIET + ["--out", str(tmp_path / "a"), "--steps", "12",
-                                  "--eval-every", "4"])
-    char_lm.main(QUIET + ["--out", str(tmp_path / "b"), "--steps", "6", "--decay-steps", "12",
-                          "--eval-every", "4"])
+    state of dropout all come back from the checkpoint). 7 chunks per epoch, so the run
+    also crosses epochs (state reset, shifted chunk boundaries)."""
+    small = ["--text-chars", "2000", "--seq-len", "64", "--layers", "2", "--dropout", "0.3"]
+    whole = char_lm.main(QUIET + small + ["--out", str(tmp_path / "a"), "--steps", "12",
+                                          "--eval-every", "4"])
+    char_lm.main(QUIET + small + ["--out", str(tmp_path / "b"), "--steps", "5",
+                                  "--decay-steps", "12", "--eval-every", "4"])
     resumed = char_lm.main(QUIET + ["--out", str(tmp_path / "b"), "--steps", "12", "--resume"])
     assert resumed["step"] == 12
     assert resumed["history"]["train"][1] == whole["history"]["train"][1]

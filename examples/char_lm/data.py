@@ -18,6 +18,8 @@ next one. This module turns a text into the arrays training needs:
    Row ``b`` of chunk ``k+1`` continues row ``b`` of chunk ``k``, so the hidden state left
    by one chunk is the right starting state for the next (carried, and detached so the
    gradient stops at the chunk boundary: the lecture's "train on sub-sequences").
+   Epoch ``e`` starts ``e mod T`` characters into the rows, so the chunk boundaries fall
+   elsewhere on each pass through the text (the model cannot memorize fixed chunks).
 """
 from __future__ import annotations
 
@@ -109,8 +111,8 @@ class Streams:
 
     ``next()`` returns ``(x, y, reset)``: ``x`` and ``y`` are int64 arrays of shape
     ``(T, B)`` (time first, as ``nn.LSTM`` expects) with ``y[t] = x[t + 1]`` along each
-    stream; ``reset`` is True when the chunk starts at the beginning of the streams (the
-    first chunk of every epoch), the moment the carried hidden state must start from zeros.
+    stream; ``reset`` is True for the first chunk of every epoch, the moment the carried
+    hidden state must start again from zeros.
 
     The position (``state_dict``) is two integers, so a checkpoint can restore it exactly.
     """
@@ -124,28 +126,35 @@ class Streams:
                              "use a smaller --batch-size or --seq-len, or more text")
         self.rows = ids[:length * batch_size].reshape(batch_size, length)   # (B, L)
         self.seq_len = seq_len
-        self.chunks_per_epoch = (length - 1) // seq_len
         self.position = 0     # index of the next chunk within the epoch
         self.epoch = 0
 
+    def _offset(self, epoch):
+        return epoch % self.seq_len if self.rows.shape[1] > 2 * self.seq_len else 0
+
+    def chunks(self, epoch=None):
+        """Chunks in epoch ``epoch`` (default: the current one)."""
+        offset = self._offset(self.epoch if epoch is None else epoch)
+        return (self.rows.shape[1] - 1 - offset) // self.seq_len
+
     def __len__(self):
-        return self.chunks_per_epoch
+        return self.chunks(0)
 
     def next(self):
-        if self.position == self.chunks_per_epoch:
+        if self.position == self.chunks():
             self.position, self.epoch = 0, self.epoch + 1
-        start = self.position * self.seq_len
+        start = self._offset(self.epoch) + self.position * self.seq_len
         x = self.rows[:, start:start + self.seq_len].T                # (T, B)
         y = self.rows[:, start + 1:start + self.seq_len + 1].T        # (T, B)
         self.position += 1
-        return np.ascontiguousarray(x), np.ascontiguousarray(y), start == 0
+        return np.ascontiguousarray(x), np.ascontiguousarray(y), self.position == 1
 
     def state_dict(self):
         return {"position": self.position, "epoch": self.epoch}
 
     def load_state_dict(self, state):
         position, epoch = int(state["position"]), int(state["epoch"])
-        if not 0 <= position <= self.chunks_per_epoch:
-            raise ValueError(f"stream position {position} is outside 0..{self.chunks_per_epoch}"
+        if epoch < 0 or not 0 <= position <= self.chunks(epoch):
+            raise ValueError(f"stream position {position} is outside 0..{self.chunks(max(0, epoch))}"
                              " (was the checkpoint made with other data, --batch-size or --seq-len?)")
         self.position, self.epoch = position, epoch

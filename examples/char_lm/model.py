@@ -18,26 +18,31 @@ CELLS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 
 
 class CharRNN(nn.Module):
-    """``CharRNN(vocab_size, cell="lstm", hidden_size=256, num_layers=2, embedding_dim=64)``.
+    """``CharRNN(vocab_size, cell="lstm", hidden_size=256, num_layers=2, embedding_dim=64,
+    dropout=0.0)``; dropout acts between the recurrent layers and before the head.
 
     ``forward(x, state=None) -> (logits, state)``: ``x`` int64 (T, B), ``logits`` (T, B, V);
     ``state`` is what the recurrent layer returns (``h`` (L, B, H), or ``(h, c)`` for the
     LSTM) and what the next call continues from.
     """
 
-    def __init__(self, vocab_size, cell="lstm", hidden_size=256, num_layers=2, embedding_dim=64):
+    def __init__(self, vocab_size, cell="lstm", hidden_size=256, num_layers=2, embedding_dim=64,
+                 dropout=0.0):
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"unknown cell {cell!r}; expected one of {sorted(CELLS)}")
         self.cell = cell
         self.embed = nn.Embedding(vocab_size, embedding_dim)
-        self.rnn = getattr(nn, CELLS[cell])(embedding_dim, hidden_size, num_layers)
+        self.rnn = getattr(nn, CELLS[cell])(embedding_dim, hidden_size, num_layers,
+                                            dropout=dropout if num_layers > 1 else 0.0)
+        self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(hidden_size, vocab_size)
 
     def forward(self, x, state=None):
         T, B = x.shape
         e = self.embed(x)                                    # (T, B, emb)
         out, state = self.rnn(e, state)                      # (T, B, H)
+        out = self.drop(out)                                 # (training only)
         logits = self.head(out.reshape(T * B, out.shape[2]))  # (T*B, V)
         return logits.reshape(T, B, logits.shape[1]), state
 
