@@ -281,19 +281,12 @@ def main(argv=None):
         minigrad.viz.plot_gradient_flow(
             {"at initialization": np.asarray(flow_at_init), f"after {step} steps": flow},
             path=paths["gradient flow"])
-        passage = vocab.decode(val_ids[:4000])
-        acts = cells.activations(model, vocab, passage, device)          # (4000, H)
-        found = cells.search(acts, passage, top=3, skip=50)
+        found, paths["interpretable cells"] = cells.find_and_draw(
+            model, vocab, vocab.decode(val_ids[:4000]), os.path.join(cfg["out"], "cells.png"),
+            device)
         print("interpretable cells (unit: Pearson r with the feature):")
         for name, units in found.items():
             print(f"  {name:14s} " + "  ".join(f"unit {j:3d}: r={r:+.2f}" for j, r in units))
-        chosen = [units[0][0] for units in found.values()]
-        titles = [f"unit {units[0][0]}: best match for {name} (r={units[0][1]:+.2f})"
-                  for name, units in found.items()]
-        start = cells.pick_window(passage[50:], 600) + 50
-        paths["interpretable cells"] = cells.plot_units(
-            passage[start:start + 600], acts[start:start + 600], chosen,
-            os.path.join(cfg["out"], "cells.png"), titles=titles)
         if pictures.have_dot():
             loss = pictures.window_loss(model, train_ids[:4], device)   # 3 steps unrolled
             fwd, flw = pictures.unrolled_graph(loss, cfg["out"], "graph")

@@ -109,5 +109,6 @@ def test_search_finds_the_unit_that_copies_a_feature(tmp_path):
     assert found["line_position"][0][0] == 1 and found["line_position"][0][1] < -0.8
     r = cells.correlations(acts, feats["in_quote"])
     np.testing.assert_allclose(r[4], np.corrcoef(acts[:, 4], feats["in_quote"])[0, 1])
+    assert "in_quote" not in cells.search(acts[:13], "no quotes\n  x", top=1)   # constant
     path = cells.plot_units(text, acts, [4, 1], str(tmp_path / "cells.png"), width=40)
     assert os.path.getsize(path) > 1000

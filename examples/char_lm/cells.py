@@ -74,13 +74,16 @@ def correlations(acts, feature):
 
 
 def search(acts, text, top=3, skip=0):
-    """For each feature, the ``top`` units by |r|: dict name -> list of (unit, r).
+    """For each feature, the ``top`` units by |r|: dict name -> list of (unit, r); features
+    that never change in the passage (no quotes in Shakespeare) are left out.
 
     ``skip`` leaves out the first characters, while the state is still warming up.
     """
     feats = text_features(text)
     found = {}
     for name in FEATURES:
+        if np.ptp(feats[name][skip:]) == 0:
+            continue
         r = correlations(acts[skip:], feats[name][skip:])
         best = np.argsort(-np.abs(r), kind="stable")[:top]
         found[name] = [(int(j), float(r[j])) for j in best]
@@ -141,3 +144,18 @@ def _wrap(text, width):
     if line:
         lines.append(line)
     return lines
+
+
+def find_and_draw(model, vocab, passage, path, device="cpu", skip=50, window=600):
+    """The whole search: activations over ``passage``, the top 3 units per feature, and a
+    picture of the best unit of each feature over the passage's most quote- and bracket-
+    rich ``window`` characters. Returns (found, path)."""
+    acts = activations(model, vocab, passage, device)                 # (len(passage), H)
+    found = search(acts, passage, top=3, skip=skip)
+    units = [best[0][0] for best in found.values()]
+    titles = [f"unit {best[0][0]}: best match for {name} (r={best[0][1]:+.2f})"
+              for name, best in found.items()]
+    start = pick_window(passage[skip:], window) + skip
+    plot_units(passage[start:start + window], acts[start:start + window], units, path,
+               titles=titles)
+    return found, path
