@@ -37,10 +37,11 @@ def peer_status(name):
 class TorchCharLM:
     """PyTorch char-LM; ``loop=True`` unrolls the cell in Python instead of the fused layer."""
 
-    def __init__(self, cell, vocab, hidden, loop=False, seed=0, lr=1e-3, threads=2):
+    def __init__(self, cell, vocab, hidden, loop=False, seed=0, lr=1e-3, threads=None):
         import torch
         from torch import nn
-        torch.set_num_threads(threads)
+        if threads:                     # else as set by the caller (bench/run.py: 2)
+            torch.set_num_threads(threads)
         torch.manual_seed(seed)
         self.torch, self.cell, self.loop, self.V = torch, cell, loop, vocab
         self.embedding = nn.Embedding(vocab, hidden)
