@@ -42,7 +42,7 @@ from scene_world.models import VQAModel, to_input  # noqa: E402
 # -----------------------------------------------------------------------------------------
 CONFIG = dict(
     data="world",          # world | easy-vqa | vqa2
-    fusion="mul",          # mul (elementwise product) | cat (concatenation)
+    fusion="cat",          # cat (concatenation: learns faster here) | mul (elementwise product)
     hidden=128,            # question LSTM hidden units
     embed=64,              # word vector size
     fused=256,             # width of the fused vector and the classifier's hidden layer

@@ -147,7 +147,10 @@ class Captioner(nn.Module):
 class VQAModel(nn.Module):
     """Image and question in, answer out (many-to-one, two inputs).
 
-        q = LSTM(E[question]) at its last word,  u = tanh(W_q q),  m = tanh(W_v flatten(v))
+        q = LSTM(E[question]) at its last word,            u = tanh(W_q q)
+        p_i = softmax_i(w_a . tanh(W_a v_i + U_a q)),      z = sum_i p_i v_i   (the question
+                                                            chooses where to look)
+        m = tanh(W_v flatten(v) + W_z z)                   (the whole grid and the attended part)
         fused = u * m  (or [u, m]),   scores = W_2 relu(W_1 fused)
     use_image=False drops m: the question-only baseline.
     """
@@ -164,7 +167,12 @@ class VQAModel(nn.Module):
         width = fused
         if use_image:
             self.encoder = Encoder(channels)
-            self.v_proj = nn.Linear(self.encoder.dim * grid, fused)
+            d = self.encoder.dim
+            self.v_proj = nn.Linear(d * grid, fused)
+            self.att_v = nn.Linear(d, 64)
+            self.att_q = nn.Linear(hidden, 64, bias=False)
+            self.att_w = nn.Linear(64, 1)
+            self.z_proj = nn.Linear(d, fused, bias=False)
             width = fused if fusion == "mul" else 2 * fused
         self.head = nn.Sequential(nn.Linear(width, fused), nn.ReLU(), nn.Linear(fused, n_answers))
 
@@ -180,9 +188,19 @@ class VQAModel(nn.Module):
         uniq, inverse = np.unique(questions, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
         lens = (uniq != 0).sum(1)
-        q = self.q_proj(self.encode_questions(uniq, lens)).tanh()[inverse]  # (N, F)
+        enc = self.encode_questions(uniq, lens)[inverse]                    # (N, H)
+        q = self.q_proj(enc).tanh()                                         # (N, F)
         if self.use_image:
+            which = np.asarray(image_index)
             v = self.encoder(images)                                        # (B, L, D)
-            m = self.v_proj(v.reshape(v.shape[0], -1)).tanh()[np.asarray(image_index)]
+            self.p = self.attend(v, enc, which)                             # (N, L)
+            z = (self.p.unsqueeze(2) * v[which]).sum(1)                     # (N, D)
+            m = (self.v_proj(v.reshape(v.shape[0], -1))[which] + self.z_proj(z)).tanh()
             q = q * m if self.fusion == "mul" else minigrad.cat([q, m], dim=1)
         return self.head(q)
+
+    def attend(self, v, enc, which):
+        """Attention weights (N, L) of each question over its image's grid."""
+        keys = self.att_v(v)[which]                                         # (N, L, A)
+        e = self.att_w((keys + self.att_q(enc).unsqueeze(1)).tanh())        # (N, L, 1)
+        return F.softmax(e.squeeze(2), dim=1)
