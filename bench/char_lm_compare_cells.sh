@@ -3,6 +3,8 @@
 # size (2 layers of 256, embedding 64, B=32, T=64, Adam 2e-3 decayed, clip 5), each trained
 # for the same MINUTES of training time on tiny-shakespeare; prints the three validation
 # losses side by side. Usage: bash bench/char_lm_compare_cells.sh [MINUTES]
+# Measured, 4 min each (shared 2-core box): RNN 4951 steps, val 1.542 | LSTM 1604 steps,
+# 1.550 | GRU 1844 steps, 1.488. At equal steps (1600): RNN 1.630, LSTM 1.550, GRU 1.497.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=../shared/data/tinyshakespeare.txt
