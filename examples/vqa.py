@@ -16,6 +16,13 @@ A step takes --batch-size images and every question about them, so each image is
 per step however many questions it has (and each distinct question once). Writes to --out:
 ckpt.npz, loss.png, answers_<split>.png, and prints accuracy overall and per question type
 on the test split (and the compositional split of the generated world) for both models.
+
+Measured on a shared 2-core box (1000 steps, then --resume --steps 2500; 8.1 CPU-minutes in all):
+    world     test 0.832 -> 0.907 (colour 1.00, count 0.97, exists 1.00, shape 1.00, spatial 0.50);
+              question only 0.409; compositional split 0.534 (question only 0.387)
+    easy-VQA  test 0.863 -> 1.000 (0.999 at step 1800); question only 0.671
+Spatial questions stay at chance: one attention glimpse and a flattened grid do not relate two
+objects in this many steps.
 """
 import argparse
 import os
@@ -48,7 +55,7 @@ CONFIG = dict(
     fused=256,             # width of the fused vector and the classifier's hidden layer
     channels="16,32,64,64",  # CNN channels per block (each block halves the side)
     batch_size=32,         # images per step (with all their questions)
-    steps=1000,            # optimizer steps of the image model (counting a resumed run's)
+    steps=2000,            # optimizer steps of the image model (counting a resumed run's)
     baseline_steps=300,    # optimizer steps of the question-only baseline (0: skip it)
     minutes=0.0,           # >0: also stop the image model after this much training time
     lr=2e-3,               # Adam learning rate (cosine decay to a tenth over --steps)
@@ -271,7 +278,8 @@ def main(argv=None):
             print(f"{name} VQA v2 score (min(1, #humans/3)): {score:.3f}")
         if baseline is not None:
             print(f"{name} accuracy, question only:  {metrics.format_scores(scores(baseline, name))}")
-        pick = [split.by_image[i][0] for i in range(min(12, len(split.images))) if split.by_image[i]]
+        pick = [split.by_image[i][i % len(split.by_image[i])]          # a mix of question types
+                for i in range(min(12, len(split.images))) if split.by_image[i]]
         pictures.image_grid([split.images[split.rows[k][0]] for k in pick],
                             [f"Q: {split.rows[k][1]}  predicted: {preds[k]}  true: {split.rows[k][2]}"
                              for k in pick], os.path.join(cfg["out"], f"answers_{name}.png"), width=30)
