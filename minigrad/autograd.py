@@ -49,8 +49,13 @@ class _GradSum:
         elif self.owned:
             self.value.data += g.data
         else:
-            self.value = Tensor._make(self.value.data + g.data, None, 0, False)
+            self.value = Tensor._make(_sum(self.value.data, g.data), None, 0, False)
             self.owned = True
+
+
+def _sum(a, b):
+    """a + b as an array (NumPy gives a scalar when both are 0-d)."""
+    return backend.wrap_scalar(a + b, a)
 
 
 def _ones_like_root(root):
@@ -181,7 +186,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
         if create_graph:
             leaf.grad = g if leaf.grad is None else leaf.grad + g
         elif leaf.grad is not None:
-            leaf.grad = Tensor._make(leaf.grad.data + g.data, None, 0, False)
+            leaf.grad = Tensor._make(_sum(leaf.grad.data, g.data), None, 0, False)
         else:  # a gradient array may be shared (x + y hands gy to both): keep a private copy
             leaf.grad = Tensor._make(g.data if total.owned else g.data.copy(), None, 0, False)
     return None

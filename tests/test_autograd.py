@@ -27,6 +27,20 @@ def test_leaf_used_twice_in_one_graph_gets_the_sum():
     np.testing.assert_allclose(x.grad.numpy(), 2 * x.numpy() + 1)
 
 
+def test_summed_gradients_of_zero_d_tensors_stay_arrays():
+    """NumPy returns scalars, not arrays, from 0-d arithmetic: a summed 0-d gradient must
+    still be an array of the tensor's device (found by the GPU tests: ``a @ b`` of vectors)."""
+    a, b = randn64(3), randn64(3)
+    dot = a @ b                                  # 0-d, reached by two gradients below
+    (dot * dot).backward(create_graph=False)
+    np.testing.assert_allclose(a.grad.numpy(), 2 * dot.item() * b.numpy())
+    s = minigrad.tensor(1.5, requires_grad=True, dtype=minigrad.float64)
+    (s * s).backward()
+    (s * 3).backward()                           # accumulated into an existing 0-d .grad
+    assert type(s.grad.data) is type(s.data)
+    assert (s.grad * s).item() == pytest.approx(6.0 * 1.5)
+
+
 def test_leaf_grads_do_not_share_memory():
     """x + y hands the same gradient to both inputs: each .grad must be its own array."""
     x, y = randn64(3), randn64(3)
