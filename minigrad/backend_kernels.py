@@ -127,12 +127,13 @@ def lstm_forward(xw, hw, c):
     return h_next, c_next, (gates, c, tanh_c)
 
 
-def lstm_backward(gates, c, tanh_c, gh_next, gc_next):
-    """(d pre-activation (B, 4H), d c_prev (B, H)); a missing incoming gradient is zero."""
+def lstm_backward(gates, c, tanh_c, gh_next, gc_next, out=None):
+    """(d pre-activation (B, 4H), written into ``out`` when given, and d c_prev (B, H));
+    a missing incoming gradient is zero."""
     xp = backend.cupy
     gh_next = xp.zeros_like(c) if gh_next is None else gh_next
     gc_next = xp.zeros_like(c) if gc_next is None else gc_next
-    da = xp.empty(gates.shape, dtype=gates.dtype)
+    da = xp.empty(gates.shape, dtype=gates.dtype) if out is None else out
     dc_prev = xp.empty(c.shape, dtype=c.dtype)
     LSTM_BACKWARD.compiled()(gates, c, tanh_c, gh_next, gc_next, c.shape[1], da, dc_prev)
     return da, dc_prev
@@ -150,12 +151,13 @@ def gru_forward(xw, hw, h):
     return h_next, (rz, n, hw[:, 2 * H:])
 
 
-def gru_backward(rz, n, hw_n, h, gh_next):
-    """(d xw (B, 3H), d hw (B, 3H), d h through the update gate (B, H))."""
+def gru_backward(rz, n, hw_n, h, gh_next, out=None):
+    """(d xw (B, 3H), d hw (B, 3H) written into ``out`` when given, d h through the update
+    gate (B, H))."""
     xp = backend.cupy
     B, H = n.shape
     dxw = xp.empty((B, 3 * H), dtype=n.dtype)
-    dhw = xp.empty((B, 3 * H), dtype=n.dtype)
+    dhw = xp.empty((B, 3 * H), dtype=n.dtype) if out is None else out
     dh = xp.empty(n.shape, dtype=n.dtype)
     GRU_BACKWARD.compiled()(rz, n, hw_n, h, gh_next, H, dxw, dhw, dh)
     return dxw, dhw, dh

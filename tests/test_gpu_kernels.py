@@ -142,6 +142,7 @@ def test_lstm_kernels_match_the_numpy_path(host_cupy):
         got = with_kernels.cell_backward(h, g_h, g_c)
         np.testing.assert_allclose(got[0], want[0], rtol=1e-13, atol=1e-14)
         np.testing.assert_allclose(got[3], want[3], rtol=1e-13, atol=1e-14)
+    assert host_cupy.launches.count("minigrad_lstm_backward") == 3, "backward must use the kernel"
 
 
 def test_gru_kernels_match_the_numpy_path(host_cupy):
@@ -156,6 +157,7 @@ def test_gru_kernels_match_the_numpy_path(host_cupy):
     got = with_kernels.cell_backward(h, gh)
     for k in range(3):
         np.testing.assert_allclose(got[k], want[k], rtol=1e-13, atol=1e-14)
+    assert host_cupy.launches.count("minigrad_gru_backward") == 1, "backward must use the kernel"
 
 
 def _numpy_path(fn, xw, hw, h, c):

@@ -75,11 +75,16 @@ class SequenceWeightGrad:
         self.T, self.first = T, first   # first: the step that runs first forward (0, or T-1 reversed)
         self.dhw, self.h, self.filled = None, [None] * T, 0
 
-    def add(self, t, dhw, h):
+    def slot(self, t, h, width):
+        """Where step t's backward writes its d hw_t (B, G): row t of one (T, B, G) buffer,
+        so no step's gradient is copied again before the sum."""
         if self.dhw is None:
-            xp = backend.get_array_module(dhw)
-            self.dhw = xp.empty((self.T,) + dhw.shape, dtype=dhw.dtype)
-        self.dhw[t] = dhw
+            xp = backend.get_array_module(h)
+            self.dhw = xp.empty((self.T, h.shape[0], width), dtype=h.dtype)
+        return self.dhw[t]
+
+    def add(self, t, h):
+        """Step t's d hw_t is in its slot; record the h_{t-1} it multiplies."""
         self.h[t] = h
         self.filled += 1
 
@@ -138,8 +143,12 @@ class _FusedCell(Function):
         w_ih, w_hh = [None if t is None else t.data for t in self.saved_tensors]
         x, h = self.x_h
         gys = [None if g is None else g.data for g in grads]
-        dxw, dhw, dh, dc = self.cell_backward(h, *gys)
         need = self.needs_input_grad
+        sequence = None
+        if self.weight_grad is not None and (need[3] or need[4]):
+            sequence, t = self.weight_grad
+        out = None if sequence is None else sequence.slot(t, h, w_hh.shape[0])
+        dxw, dhw, dh, dc = self.cell_backward(h, *gys, out=out)
         gx = gw_ih = gb_ih = gw_hh = gb_hh = None
         if w_ih is not None:
             if need[0]:
@@ -150,9 +159,8 @@ class _FusedCell(Function):
             gx = dxw
         if need[2]:
             gb_ih = _wrap(dxw.sum(axis=0))
-        if self.weight_grad is not None and (need[3] or need[4]):
-            sequence, t = self.weight_grad
-            sequence.add(t, dhw, h)
+        if sequence is not None:
+            sequence.add(t, h)
             if t == sequence.first:
                 gw, gb = sequence.total()
                 gw_hh = _wrap(gw) if need[3] else None
@@ -201,12 +209,10 @@ class RNNCellFunction(_FusedCell):
         self.cache = h_next
         return h_next
 
-    def cell_backward(self, h, gh_next):
+    def cell_backward(self, h, gh_next, out=None):
         h_next = self.cache
-        if self.nonlinearity == "tanh":
-            dpre = gh_next * (1 - h_next * h_next)
-        else:
-            dpre = gh_next * (h_next > 0)
+        slope = 1 - h_next * h_next if self.nonlinearity == "tanh" else h_next > 0
+        dpre = backend.get_array_module(h_next).multiply(gh_next, slope, out=out)
         return dpre, dpre, None, None
 
 
@@ -247,12 +253,16 @@ class LSTMCellFunction(_FusedCell):
         self.cache = (gates, c, tanh_c)
         return h_next, c_next
 
-    def cell_backward(self, h, gh_next, gc_next):
+    def cell_backward(self, h, gh_next, gc_next, out=None):
+        """(d xw, d hw, d h direct, d c_prev); d xw = d hw is written into ``out`` when given."""
         gates, c, tanh_c = self.cache
+        if backend_kernels.fused_for(gates):          # on a GPU: one kernel for the update
+            da, dc_prev = backend_kernels.lstm_backward(gates, c, tanh_c, gh_next, gc_next, out)
+            return da, da, None, dc_prev
         H = gates.shape[1] // 4
         xp = backend.get_array_module(gates)
         i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
-        da = xp.empty_like(gates)                     # d i, d f, d g, d o, then ⊙ σ' or tanh'
+        da = xp.empty_like(gates) if out is None else out   # d i, d f, d g, d o, then ⊙ σ' or tanh'
         if gh_next is not None:
             xp.multiply(gh_next, tanh_c, out=da[:, 3 * H:])             # do
             dc = gh_next * o
@@ -309,10 +319,11 @@ class GRUCellFunction(_FusedCell):
         self.cache = (rz, n, hw_n)
         return h_next
 
-    def cell_backward(self, h, gh_next):
+    def cell_backward(self, h, gh_next, out=None):
+        """(d xw, d hw, d h direct, None); d hw is written into ``out`` when given."""
         rz, n, hw_n = self.cache
         if backend_kernels.fused_for(n):
-            dxw, dhw, dh = backend_kernels.gru_backward(rz, n, hw_n, h, gh_next)
+            dxw, dhw, dh = backend_kernels.gru_backward(rz, n, hw_n, h, gh_next, out)
             return dxw, dhw, dh, None
         H = n.shape[1]
         xp = backend.get_array_module(n)
@@ -326,7 +337,11 @@ class GRUCellFunction(_FusedCell):
         xp.subtract(h, n, out=dz)
         dz *= gh_next
         dz *= z * (1 - z)
-        dhw = dxw.copy()
+        if out is None:
+            dhw = dxw.copy()
+        else:
+            dhw = out
+            dhw[...] = dxw
         dhw[:, 2 * H:] *= r
         return dxw, dhw, gh_next * z, None
 
