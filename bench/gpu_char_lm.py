@@ -96,10 +96,24 @@ def timed(step, cfg, sync):
     return cfg["B"] * cfg["T"] * cfg["steps"] / seconds, float(loss.item())
 
 
+def profile_minigrad(cfg, tokens, device):
+    """cProfile of a few minigrad steps, by own time: on a GPU the step is mostly Python
+    (kernel launches are asynchronous), so this shows where it goes."""
+    import cProfile
+    import pstats
+    profiler = cProfile.Profile()
+    profiler.enable()
+    minigrad_step_rate(dict(cfg, steps=3, warmup=1), tokens, device)
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cuda", help="cuda, cuda:N or cpu")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, 2 steps (checks the code runs)")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print where minigrad's step spends its time (cProfile, top 25)")
     for key, value in CONFIG.items():
         parser.add_argument(f"--{key}", type=type(value), default=value)
     args = parser.parse_args()
@@ -117,6 +131,8 @@ def main():
           f"device {args.device}, {cfg['steps']} timed steps")
     ours, ours_loss = minigrad_step_rate(cfg, tokens, args.device)
     print(f"  minigrad : {ours:12,.0f} tokens/s   (last loss {ours_loss:.4f})")
+    if args.profile:
+        profile_minigrad(cfg, tokens, args.device)
     try:
         import torch
         usable = torch.cuda.is_available() if args.device.startswith("cuda") else True

@@ -208,7 +208,10 @@ class CupyBackend(ArrayBackend):
         return array.get()
 
     def scatter_add(self, target, index, values):
-        cupyx.scatter_add(target, index, values)
+        if hasattr(cupy.add, "at"):     # CuPy >= 13 spells it as NumPy does
+            cupy.add.at(target, index, values)
+        else:
+            cupyx.scatter_add(target, index, values)
 
     def default_rng(self, seed):
         return _CupyGenerator(seed)

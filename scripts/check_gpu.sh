@@ -3,12 +3,13 @@
 # GPU benchmark, and print a summary. Usage:  bash scripts/check_gpu.sh [--no-install]
 set -uo pipefail
 cd "$(dirname "$0")/.."
+PY="${PYTHON:-$(command -v python || command -v python3)}"
 
 if [[ "${1:-}" != "--no-install" ]]; then
-    python -m pip install -q -e ".[cuda,test,torch]" || { echo "pip install failed"; exit 1; }
+    "$PY" -m pip install -q -e ".[cuda,test,torch]" || { echo "pip install failed"; exit 1; }
 fi
 
-python - <<'PY' || { echo "SUMMARY: no usable GPU (CuPy and a CUDA GPU are required)"; exit 1; }
+"$PY" - <<'PY' || { echo "SUMMARY: no usable GPU (CuPy and a CUDA GPU are required)"; exit 1; }
 import minigrad
 import sys
 if not minigrad.cuda.is_available():
@@ -20,15 +21,15 @@ print(f"GPU: {name}, devices: {minigrad.cuda.device_count()}, CuPy {cupy.__versi
 PY
 
 echo "== GPU tests (tests marked gpu) =="
-python -m pytest -q -p no:cacheprovider -m gpu tests/test_gpu.py
+"$PY" -m pytest -q -p no:cacheprovider -m gpu tests/test_gpu.py
 tests_rc=$?
 
 echo "== device-agnostic suite (checked device, kernels compiled on the host) =="
-python -m pytest -q -p no:cacheprovider tests/test_backend_checked.py tests/test_gpu_kernels.py tests/test_device.py
+"$PY" -m pytest -q -p no:cacheprovider tests/test_backend_checked.py tests/test_gpu_kernels.py tests/test_device.py
 checked_rc=$?
 
 echo "== GPU benchmark: char-LM training step, B=64 T=128 H=512 =="
-python bench/gpu_char_lm.py --device cuda
+"$PY" bench/gpu_char_lm.py --device cuda
 bench_rc=$?
 
 echo
