@@ -116,13 +116,18 @@ def fused_for(array) -> bool:
     return backend.CUPY_IMPORTED and isinstance(array, backend.cupy.ndarray)
 
 
-def lstm_forward(xw, hw, c):
+def lstm_forward(xw, hw, c, out=None):
     """(h', c', (gates, c, tanh c')) for pre-activations xw, hw (B, 4H) and state c (B, H);
-    the third item is the cache ``LSTMCellFunction.cell_backward`` reads."""
+    h' and c' are written into ``out = (h_out, c_out)`` when given; the third item is the
+    cache ``LSTMCellFunction.cell_backward`` reads."""
     xp = backend.cupy
     H = c.shape[1]
     gates = xp.empty(hw.shape, dtype=hw.dtype)
-    h_next, c_next, tanh_c = (xp.empty(c.shape, dtype=c.dtype) for _ in range(3))
+    tanh_c = xp.empty(c.shape, dtype=c.dtype)
+    if out is None:
+        h_next, c_next = xp.empty(c.shape, dtype=c.dtype), xp.empty(c.shape, dtype=c.dtype)
+    else:
+        h_next, c_next = out
     LSTM_FORWARD.compiled()(xw, hw, c, H, gates, h_next, c_next, tanh_c)
     return h_next, c_next, (gates, c, tanh_c)
 
@@ -139,14 +144,15 @@ def lstm_backward(gates, c, tanh_c, gh_next, gc_next, out=None):
     return da, dc_prev
 
 
-def gru_forward(xw, hw, h):
-    """(h', (rz, n, hw_n)) for pre-activations xw, hw (B, 3H) and state h (B, H); the cache
-    is what ``GRUCellFunction.cell_backward`` reads."""
+def gru_forward(xw, hw, h, out=None):
+    """(h', (rz, n, hw_n)) for pre-activations xw, hw (B, 3H) and state h (B, H); h' is
+    written into ``out`` when given; the cache is what ``GRUCellFunction.cell_backward``
+    reads."""
     xp = backend.cupy
     H = h.shape[1]
     rz = xp.empty((h.shape[0], 2 * H), dtype=h.dtype)
     n = xp.empty(h.shape, dtype=h.dtype)
-    h_next = xp.empty(h.shape, dtype=h.dtype)
+    h_next = xp.empty(h.shape, dtype=h.dtype) if out is None else out
     GRU_FORWARD.compiled()(xw, hw, h, H, rz, n, h_next)
     return h_next, (rz, n, hw[:, 2 * H:])
 

@@ -268,7 +268,7 @@ def test_cells(kind, fused):
     train_both(Unroll, [host((3, 2, 3), 0)], loss)
 
 
-@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("fused", [True, False, "sequence"])
 @pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
 def test_recurrent_layers(kind, fused):
     def make():

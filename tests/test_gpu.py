@@ -63,10 +63,11 @@ def test_op_matches_cpu(name):
             np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("mode", [True, "sequence"])
 @pytest.mark.parametrize("kind", ["LSTM", "GRU"])
-def test_fused_kernels_gradcheck_and_match_unfused(kind):
+def test_fused_kernels_gradcheck_and_match_unfused(kind, mode):
     minigrad.manual_seed(0)
-    fused = getattr(nn, kind)(3, 4, num_layers=2).double().to("cuda")
+    fused = getattr(nn, kind)(3, 4, num_layers=2, fused=mode).double().to("cuda")
     x = minigrad.tensor(host((4, 2, 3), 9), requires_grad=True, device="cuda")
     assert minigrad.gradcheck(lambda x, *ps: fused(x)[0], [x] + list(fused.parameters()))
     unfused = getattr(nn, kind)(3, 4, num_layers=2, fused=False).double().to("cuda")

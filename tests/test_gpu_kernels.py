@@ -175,10 +175,11 @@ def _numpy_backward(fn, h, *grads):
         return fn.cell_backward(h, *grads)
 
 
+@pytest.mark.parametrize("fused", [True, "sequence"])
 @pytest.mark.parametrize("kind", ["LSTM", "GRU"])
-def test_layers_gradcheck_through_the_kernels(host_cupy, kind):
+def test_layers_gradcheck_through_the_kernels(host_cupy, kind, fused):
     minigrad.manual_seed(0)
-    layer = getattr(nn, kind)(2, 3, batch_first=True).double()
+    layer = getattr(nn, kind)(2, 3, batch_first=True, fused=fused).double()
     x = minigrad.tensor(rand(2, 3, 2, seed=7), requires_grad=True)
     assert minigrad.gradcheck(lambda x, *ps: layer(x)[0], [x] + list(layer.parameters()))
 

@@ -35,7 +35,7 @@ CONFIGS = [
 ]
 
 
-@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("fused", [True, False, "sequence"])
 @pytest.mark.parametrize("config", CONFIGS, ids=["2layers", "bidirectional", "2layers-bi-bf-h0"])
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
 def test_layer_gradcheck(kind, config, fused):
@@ -67,9 +67,9 @@ def test_relu_rnn_and_no_bias_gradcheck():
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
-def test_fused_and_unfused_layers_agree(kind):
+def test_fused_unfused_and_sequence_layers_agree(kind):
     results = []
-    for fused in (True, False):
+    for fused in (True, False, "sequence"):
         minigrad.manual_seed(3)
         layer = _make(kind, 3, 4, num_layers=2, bidirectional=True, fused=fused).double()
         x = randn64(5, 2, 3)
@@ -77,8 +77,9 @@ def test_fused_and_unfused_layers_agree(kind):
         sum(((o * o).sum() for o in outs), minigrad.tensor(0.0, dtype=minigrad.float64)).backward()
         results.append([o.numpy() for o in outs] + [x.grad.numpy()] +
                        [p.grad.numpy() for p in layer.parameters()])
-    for a, b in zip(*results):
+    for a, b, c in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-12)
+        np.testing.assert_array_equal(c, a)     # the same arithmetic, in the same order
 
 
 # ---------------------------------------------------------------------------
@@ -351,9 +352,11 @@ def test_weight_gradient_when_backward_reaches_only_some_steps(kind):
     def loss_fn(layer):
         return (layer.hidden_states[2] ** 2).sum()
     fused, unfused = _weight_grads(kind, True, loss_fn), _weight_grads(kind, False, loss_fn)
-    assert len(fused) == len(unfused) == len(list(_make(kind, 3, 4).parameters()))
-    for a, b in zip(fused, unfused):
+    sequence = _weight_grads(kind, "sequence", loss_fn)
+    assert len(fused) == len(unfused) == len(sequence) == len(list(_make(kind, 3, 4).parameters()))
+    for a, b, c in zip(fused, unfused, sequence):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(c, b, rtol=1e-12, atol=1e-14)
 
 
 def test_weight_gradient_with_retain_graph_accumulates_twice():
@@ -362,15 +365,95 @@ def test_weight_gradient_with_retain_graph_accumulates_twice():
     once = _weight_grads("lstm", True, loss_fn)
     twice = _weight_grads("lstm", True, loss_fn, backward_twice=True)
     unfused = _weight_grads("lstm", False, loss_fn, backward_twice=True)
-    for a, b, c in zip(once, twice, unfused):
+    sequence = _weight_grads("lstm", "sequence", loss_fn, backward_twice=True)
+    for a, b, c, d in zip(once, twice, unfused, sequence):
         np.testing.assert_allclose(b, 2 * a, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(b, c, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(d, c, rtol=1e-12, atol=1e-14)
 
 
-def test_weights_changed_in_place_before_backward_raise():
-    lstm = nn.LSTM(3, 4)
+@pytest.mark.parametrize("fused", [True, "sequence"])
+def test_weights_changed_in_place_before_backward_raise(fused):
+    lstm = nn.LSTM(3, 4, fused=fused)
     output, _ = lstm(minigrad.randn(3, 2, 3))
     with minigrad.no_grad():
         lstm.weight_hh_l0.sub_(0.1)     # an optimizer step between forward and backward
     with pytest.raises(RuntimeError, match="modified by an in-place operation"):
         output.sum().backward()
+
+
+# ---------------------------------------------------------------------------
+# fused="sequence": one node per layer and direction
+# ---------------------------------------------------------------------------
+def test_sequence_mode_records_one_node_per_layer_and_direction():
+    lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True, fused="sequence")
+    output, _ = lstm(minigrad.randn(7, 2, 3))
+    nodes = set()
+    stack = [output.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in nodes:
+            continue
+        nodes.add(node)
+        stack.extend(p[0] for p in node.parents if p is not None and p[1] != -1)
+    labels = sorted(n.label for n in nodes if "× T" in str(n.label))
+    assert labels == ["LSTM cell × T", "LSTM cell × T", "LSTM cell × T (reversed)",
+                      "LSTM cell × T (reversed)"]
+    assert sum("LSTM cell" == n.label for n in nodes) == 0
+    assert repr(lstm) == "LSTM(3, 4, num_layers=2, bidirectional=True, fused='sequence')"
+
+
+def test_sequence_mode_hidden_states_are_slices_of_the_output_in_the_graph():
+    """The per-step states are graph tensors (a loss may use them), but the recurrence runs
+    inside one node: the gradient *reaching* h_t through later steps is not visible there,
+    which is what fused=True is for."""
+    grads = []
+    for fused in (True, "sequence"):
+        minigrad.manual_seed(5)
+        lstm = nn.LSTM(3, 4, fused=fused).double()
+        x = randn64(6, 2, 3)
+        output, (h_n, c_n) = lstm(x)
+        np.testing.assert_array_equal(np.stack([h.numpy() for h in lstm.hidden_states]), output.numpy())
+        np.testing.assert_array_equal(lstm.cell_states[-1].numpy(), c_n.numpy()[0])
+        loss = (lstm.hidden_states[3] ** 2).sum() + lstm.cell_states[1].sum()
+        loss.backward()
+        grads.append([x.grad.numpy()] + [p.grad.numpy() for p in lstm.parameters()])
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+
+
+def test_sequence_mode_loss_on_the_final_cell_state_alone():
+    results = []
+    for fused in (False, "sequence"):
+        minigrad.manual_seed(6)
+        lstm = nn.LSTM(2, 3, fused=fused).double()
+        x, c0 = randn64(4, 1, 2), randn64(1, 1, 3)
+        _, (_, c_n) = lstm(x, (minigrad.zeros(1, 1, 3, dtype=minigrad.float64), c0))
+        c_n.sum().backward()
+        results.append([x.grad.numpy(), c0.grad.numpy()] + [p.grad.numpy() for p in lstm.parameters()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+
+
+def test_sequence_mode_errors_name_the_problem():
+    with pytest.raises(ValueError, match="fused must be True.*'sequence'.*got 'steps'"):
+        nn.GRU(2, 3, fused="steps")
+    gru = nn.GRU(2, 3, fused="sequence").double()
+    x = randn64(3, 1, 2)
+    output, _ = gru(x)
+    with pytest.raises(RuntimeError, match="cannot be differentiated again.*fused=False"):
+        minigrad.grad(output.sum(), [x], create_graph=True)
+    output, _ = gru(x)
+    with minigrad.no_grad():
+        output.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        output.sum().backward()
+
+
+def test_sequence_mode_long_sequence_and_float32():
+    rnn = nn.RNN(2, 3, fused="sequence")
+    output, h_n = rnn(minigrad.randn(3000, 1, 2))
+    assert output.dtype == minigrad.float32 and h_n.dtype == minigrad.float32
+    output[-1].sum().backward()
+    assert rnn.weight_hh_l0.grad.dtype == minigrad.float32
+    assert np.isfinite(rnn.weight_hh_l0.grad.numpy()).all()

@@ -198,14 +198,15 @@ class RNNCellFunction(_FusedCell):
         self.nonlinearity = nonlinearity
         self.label = f"RNN cell ({nonlinearity})"
 
-    def cell_forward(self, xw, hw, h, c):
+    def cell_forward(self, xw, hw, h, c, out=None):
         pre = hw
         pre += xw
         xp = backend.get_array_module(pre)
+        out = pre if out is None else out
         if self.nonlinearity == "tanh":
-            h_next = xp.tanh(pre, out=pre)
+            h_next = xp.tanh(pre, out=out)
         else:
-            h_next = xp.maximum(pre, 0, out=pre)
+            h_next = xp.maximum(pre, 0, out=out)
         self.cache = h_next
         return h_next
 
@@ -234,9 +235,10 @@ class LSTMCellFunction(_FusedCell):
     label = "LSTM cell"
     n_state = 2
 
-    def cell_forward(self, xw, hw, h, c):
+    def cell_forward(self, xw, hw, h, c, out=None):
+        """(h', c'); written into ``out = (h_out, c_out)`` when given."""
         if backend_kernels.fused_for(hw):             # on a GPU: one kernel for the update
-            h_next, c_next, self.cache = backend_kernels.lstm_forward(xw, hw, c)
+            h_next, c_next, self.cache = backend_kernels.lstm_forward(xw, hw, c, out)
             return h_next, c_next
         gates = hw
         gates += xw                                   # (B, 4H) pre-activations
@@ -246,10 +248,11 @@ class LSTMCellFunction(_FusedCell):
         _sigmoid_(gates)                              # i, f, o (one pass over all four)
         xp.tanh(a_g, out=gates[:, 2 * H:3 * H])       # g
         i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
-        c_next = f * c
+        h_out, c_out = (None, None) if out is None else out
+        c_next = xp.multiply(f, c, out=c_out)
         c_next += i * g
         tanh_c = xp.tanh(c_next)
-        h_next = o * tanh_c
+        h_next = xp.multiply(o, tanh_c, out=h_out)
         self.cache = (gates, c, tanh_c)
         return h_next, c_next
 
@@ -300,9 +303,10 @@ class GRUCellFunction(_FusedCell):
 
     label = "GRU cell"
 
-    def cell_forward(self, xw, hw, h, c):
+    def cell_forward(self, xw, hw, h, c, out=None):
+        """h', written into ``out`` when given."""
         if backend_kernels.fused_for(hw):             # on a GPU: one kernel for the update
-            h_next, self.cache = backend_kernels.gru_forward(xw, hw, h)
+            h_next, self.cache = backend_kernels.gru_forward(xw, hw, h, out)
             return h_next
         H = hw.shape[1] // 3
         xp = backend.get_array_module(hw)
@@ -313,7 +317,7 @@ class GRUCellFunction(_FusedCell):
         n = r * hw_n
         n += xw[:, 2 * H:]
         xp.tanh(n, out=n)
-        h_next = h - n                                # (1 − z) n + z h  =  n + z (h − n)
+        h_next = xp.subtract(h, n, out=out)           # (1 − z) n + z h  =  n + z (h − n)
         h_next *= z
         h_next += n
         self.cache = (rz, n, hw_n)

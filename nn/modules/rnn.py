@@ -14,6 +14,11 @@ without changing what it computes:
   each step then only multiplies h_{t-1} by W_hh;
 - each step is one fused graph node (``fused=True``); ``fused=False`` records every gate.
 
+``fused="sequence"`` goes one further for speed: each layer's whole time loop is one node
+(``minigrad/ops/rnn_sequence.py``), the same arithmetic without per-step bookkeeping, at
+the price of the per-step picture and of per-step gradients (``hidden_states`` are then
+slices of the output: graph tensors a loss may use, but the recurrence is inside the node).
+
 Parameter names, shapes, initialisation and return values are PyTorch's, so a PyTorch
 state dict (as NumPy arrays) loads unchanged.
 """
@@ -25,6 +30,7 @@ from minigrad import backend
 from minigrad.grad_mode import STATE
 from minigrad.ops.join import cat, stack, unbind
 from minigrad.ops.rnn_cells import SequenceWeightGrad
+from minigrad.ops.rnn_sequence import RecurrentSequence
 from minigrad.tensor import Tensor
 
 from ..functional import dropout
@@ -52,6 +58,9 @@ class RNNBase(Module):
                 raise ValueError(f"{name}: {arg} must be a positive integer, got {value!r}")
         if not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1 or isinstance(dropout, bool):
             raise ValueError(f"{name}: dropout must be a number in [0, 1], got {dropout!r}")
+        if fused not in (True, False, "sequence"):
+            raise ValueError(f"{name}: fused must be True (one node per step), False (every "
+                             f"gate recorded) or 'sequence' (one node per layer), got {fused!r}")
         if dropout > 0 and num_layers == 1:
             warnings.warn(f"{name}: dropout={dropout} is applied between layers, so it has no "
                           "effect with num_layers=1", stacklevel=3)
@@ -70,8 +79,26 @@ class RNNBase(Module):
                 if bias:
                     setattr(self, "bias_ih" + suffix, _parameter((gate_size,)))
                     setattr(self, "bias_hh" + suffix, _parameter((gate_size,)))
-        self.hidden_states, self.cell_states = [], None
+        self._top_states = ([], None)
         self.reset_parameters()
+
+    @property
+    def hidden_states(self):
+        """The top layer's T hidden states h_t (B, H) of the last forward, forward direction:
+        the graph's own tensors (for fused="sequence", slices of the output made on first use)."""
+        return self._states()[0]
+
+    @property
+    def cell_states(self):
+        """The LSTM's T cell states c_t (B, H), as ``hidden_states`` (None for RNN and GRU)."""
+        return self._states()[1]
+
+    def _states(self):
+        hs, cs = self._top_states
+        if isinstance(hs, Tensor):                 # fused="sequence": cut into steps once
+            hs, cs = list(unbind(hs, 0)), (None if cs is None else list(unbind(cs, 0)))
+            self._top_states = (hs, cs)
+        return hs, cs
 
     def reset_parameters(self):
         """Every weight and bias ~ U(−1/√H, 1/√H), as PyTorch."""
@@ -94,8 +121,8 @@ class RNNBase(Module):
             s += f", dropout={self.dropout}"
         if self.bidirectional is not False:
             s += f", bidirectional={self.bidirectional}"
-        if not self.fused:
-            s += ", fused=False"
+        if self.fused is not True:
+            s += f", fused={self.fused!r}"
         return s
 
     def _weights(self, layer, direction):
@@ -174,12 +201,13 @@ class RNNBase(Module):
                     hs, cs = self._run(x, layer, direction, h0[index],
                                        None if c0 is None else c0[index], scope)
                     STATE.scope = (scope, None)
-                    outputs.append(stack(hs, 0))                # (T, B, H)
+                    # hs, cs: lists of T tensors (B, H), or (T, B, H) tensors for "sequence"
+                    outputs.append(hs if self.fused == "sequence" else stack(hs, 0))
                     h_n.append(hs[0] if direction else hs[-1])
                     if lstm:
                         c_n.append(cs[0] if direction else cs[-1])
                     if layer == self.num_layers - 1 and direction == 0:
-                        self.hidden_states, self.cell_states = hs, cs
+                        self._top_states = (hs, cs)
                 STATE.scope = (f"{path}.l{layer}", None)
                 x = outputs[0] if len(outputs) == 1 else cat(outputs, 2)
                 if self.dropout and self.training and layer < self.num_layers - 1:
@@ -214,6 +242,11 @@ class RNNBase(Module):
                 b_hh = None
             else:
                 xw = xw + b_ih
+        if fused == "sequence":                                  # one node: (T, B, H) out
+            sequence_op = RecurrentSequence(mode, reverse=bool(direction))
+            if mode == "LSTM":
+                return sequence_op(xw.reshape(T, B, w_ih.shape[0]), w_hh, b_hh, h, c)
+            return sequence_op(xw.reshape(T, B, w_ih.shape[0]), w_hh, b_hh, h), None
         xws = unbind(xw.reshape(T, B, w_ih.shape[0]), 0)
         hs, cs = [None] * T, ([None] * T if mode == "LSTM" else None)
         steps = range(T - 1, -1, -1) if direction else range(T)
@@ -252,7 +285,10 @@ class RNN(RNNBase):
         dropout: probability of dropping each output of every layer but the last.
         bidirectional: add a layer running from t = T−1 down to 0 (``*_reverse``
             parameters); outputs are concatenated, forward first.
-        fused: one graph node per step (fast) or every op of the step recorded.
+        fused: ``True``: one graph node per step (fast, drawn step by step); ``False``:
+            every op of the step recorded (for teaching and double backward);
+            ``"sequence"``: one node per layer and direction (fastest at small sizes; the
+            graph no longer shows the steps).
 
     ``rnn(x, h_0=None) -> (output, h_n)``; see ``RNNBase.forward`` for shapes. After each
     call ``rnn.hidden_states`` holds the top layer's T hidden states (B, H), forward

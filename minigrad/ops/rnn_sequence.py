@@ -1,0 +1,152 @@
+"""A whole recurrent layer (one direction, all T steps) as one graph node.
+
+``nn.LSTM(..., fused="sequence")`` (and ``nn.GRU``, ``nn.RNN``) runs each layer's time
+loop inside one Function. The arithmetic of a step is the fused cell's own
+(``LSTMCellFunction.cell_forward`` / ``cell_backward`` in ``rnn_cells.py``, GPU kernels
+included); what goes away is the bookkeeping around it: no graph node, output tensors
+or engine visit per step. That bookkeeping is about 20 µs a step, which is nothing
+beside a large matmul but half the step at min-char-rnn's size (B=1, H=100).
+
+The price is the picture: the graph holds one box per layer, not one per step, so the
+unrolled drawings and per-step gradient arrows need the default ``fused=True`` (one
+node per step) or ``fused=False`` (every gate). ``layer.hidden_states`` are still graph
+tensors (slices of this node's output) that a loss may use, but the recurrence runs
+inside the node, so the gradient reaching h_t through later steps (what a
+gradient-flow plot reads) is not visible from outside it.
+
+Forward, for t = 0 … T−1 (T−1 … 0 when ``reverse``)::
+
+    hw_t = h_{t-1} W_hhᵀ (+ b_hh for the GRU; the LSTM's and RNN's b_hh is in xw)
+    h_t [, c_t] = cell(xw_t, hw_t, h_{t-1} [, c_{t-1}])
+
+Backward runs the same steps in the opposite order. The gradient reaching h_t is the
+sum of what the layer's output hands it and what step t+1 sends back, d h_t =
+d out_t + d hw_{t+1} W_hh; then
+
+    dL/dW_hh = Σ_t d hw_tᵀ h_{t-1}     one (G, T·B) @ (T·B, H) matmul after the loop
+    dL/d xw  = d hw (LSTM, RNN: the same buffer) or the cell's own d xw (GRU)
+"""
+from __future__ import annotations
+
+from .. import backend
+from ..function import Function
+from ..grad_mode import STATE
+from .rnn_cells import GRUCellFunction, LSTMCellFunction, RNNCellFunction, _weight_grad, _wrap
+
+_CELLS = {"LSTM": lambda: LSTMCellFunction(), "GRU": lambda: GRUCellFunction(),
+          "RNN_TANH": lambda: RNNCellFunction("tanh"), "RNN_RELU": lambda: RNNCellFunction("relu")}
+
+
+class RecurrentSequence(Function):
+    """One layer, one direction, all T steps.
+
+    Inputs ``xw (T, B, G), w_hh (G, H), b_hh (G,) or None, h_0 (B, H)[, c_0 (B, H)]``;
+    outputs ``hs (T, B, H)`` (and ``cs (T, B, H)`` for the LSTM) in time order, also when
+    the layer runs backwards in time. ``mode``: "LSTM", "GRU", "RNN_TANH" or "RNN_RELU".
+    """
+
+    def __init__(self, mode, reverse=False):
+        self.mode, self.reverse = mode, reverse
+        self.cell = _CELLS[mode]()
+        self.label = f"{self.cell.label} × T" + (" (reversed)" if reverse else "")
+
+    def forward(self, xw, w_hh, b_hh, h, c=None):
+        if not (xw.dtype == w_hh.dtype == h.dtype):
+            raise TypeError(f"dtypes differ: input projection {xw.dtype}, hidden state {h.dtype}, "
+                            f"weights {w_hh.dtype}; convert one of them (e.g. module.double())")
+        xp = backend.get_array_module(xw)
+        T = xw.shape[0]
+        lstm = c is not None
+        h0 = h
+        hs = xp.empty((T,) + h.shape, dtype=h.dtype)
+        cs = xp.empty((T,) + h.shape, dtype=h.dtype) if lstm else None
+        caches, cell, w_hh_t = [None] * T, self.cell, w_hh.T
+        for t in self._steps(T):
+            hw = h @ w_hh_t
+            if b_hh is not None:
+                hw += b_hh
+            if lstm:
+                h, c = cell.cell_forward(xw[t], hw, h, c, out=(hs[t], cs[t]))
+            else:
+                h = cell.cell_forward(xw[t], hw, h, None, out=hs[t])
+            caches[t] = cell.cache
+        self.caches, self.h0 = caches, h0
+        self.save_for_backward(w_hh, hs)     # version-checked: an optimizer step (or an
+        return (hs, cs) if lstm else hs     # in-place change of the output) before backward raises
+
+    def _steps(self, T):
+        return range(T - 1, -1, -1) if self.reverse else range(T)
+
+    def backward(self, g_hs, g_cs=None):
+        if STATE.grad_enabled:
+            raise RuntimeError(
+                f"{self.label}: fused='sequence' computes its backward on arrays and cannot be "
+                "differentiated again (create_graph=True was requested). Use fused=False.")
+        w_hh, hs = (t.data for t in self.saved_tensors)
+        h0, caches, cell = self.h0, self.caches, self.cell
+        g_hs = None if g_hs is None else g_hs.data
+        g_cs = None if g_cs is None else g_cs.data
+        xp = backend.get_array_module(hs)
+        T, B, _ = hs.shape
+        G = w_hh.shape[0]
+        lstm, gru = self.mode == "LSTM", self.mode == "GRU"
+        dhw_all = xp.empty((T, B, G), dtype=hs.dtype)
+        dxw_all = xp.empty_like(dhw_all) if gru else dhw_all
+        previous = self._previous_states(hs, h0, xp)          # h_{t-1} for every t, time order
+        dh = dc = None
+        for t in reversed(self._steps(T)):
+            gh = _plus(None if g_hs is None else g_hs[t], dh)
+            gc = _plus(None if g_cs is None else g_cs[t], dc) if lstm else None
+            if gh is None and gc is None:                     # nothing reached this step
+                dhw_all[t] = 0
+                dxw_all[t] = 0
+                dh = dc = None
+                continue
+            cell.cache = caches[t]
+            if lstm:
+                dxw, dhw, dh_direct, dc = cell.cell_backward(previous[t], gh, gc, out=dhw_all[t])
+            else:
+                dxw, dhw, dh_direct, _ = cell.cell_backward(previous[t], gh, out=dhw_all[t])
+            if gru:
+                dxw_all[t] = dxw
+            dh = dhw @ w_hh
+            if dh_direct is not None:
+                dh += dh_direct
+        need = self.needs_input_grad
+        rows = dhw_all.reshape(T * B, G)
+        g_w_hh = _weight_grad(rows, previous.reshape(T * B, -1)) if need[1] else None
+        g_b_hh = rows.sum(axis=0) if need[2] else None
+        g_h0 = dh if need[3] else None
+        g_c0 = dc if lstm and need[4] else None
+        if need[3] and g_h0 is None:
+            g_h0 = xp.zeros_like(h0)
+        grads = (dxw_all if need[0] else None, g_w_hh, g_b_hh, g_h0)
+        if lstm:
+            if need[4] and g_c0 is None:
+                g_c0 = xp.zeros_like(h0)
+            grads += (g_c0,)
+        return tuple(None if g is None else _wrap(g) for g in grads)
+
+    def _previous_states(self, hs, h0, xp):
+        """(T, B, H): the state each step started from (h_0 first in the order run)."""
+        previous = xp.empty_like(hs)
+        if self.reverse:
+            previous[-1] = h0
+            previous[:-1] = hs[1:]
+        else:
+            previous[0] = h0
+            previous[1:] = hs[:-1]
+        return previous
+
+    def release(self):
+        super().release()
+        self.caches = self.h0 = None
+        self.cell.cache = None
+
+
+def _plus(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
