@@ -8,6 +8,7 @@ reference in ``numpy_lstm.py``. Profile one configuration with::
 
     python bench/char_lm_step.py --cell lstm --B 32 --T 64 --H 128 --steps 10
     python bench/char_lm_step.py --B 1 --T 25 --H 100 --fused 0      # the gate-level graph
+    python bench/char_lm_step.py --B 1 --T 25 --H 100 --fused sequence   # one node per layer
 
 which prints cProfile's top functions and the time grouped by where it goes (engine,
 per-step Python in the layer, matmul, elementwise, Adam, cross-entropy, embedding).
@@ -194,9 +195,10 @@ def main(argv=None):
     parser.add_argument("--H", type=int, default=128)
     parser.add_argument("--V", type=int, default=65)
     parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--fused", type=int, default=None, help="pass fused=0/1 to the layer")
+    parser.add_argument("--fused", default=None, choices=["0", "1", "sequence"],
+                        help="pass fused=False/True/'sequence' to the layer")
     args = parser.parse_args(argv)
-    kwargs = {} if args.fused is None else {"fused": bool(args.fused)}
+    kwargs = {} if args.fused is None else {"fused": {"0": False, "1": True}.get(args.fused, args.fused)}
     missing = missing_pieces(args.cell)
     if missing:
         sys.exit(f"minigrad cannot run this benchmark yet: missing {', '.join(missing)}")

@@ -36,12 +36,12 @@ def synchronize(device):
         cupy.cuda.Device().synchronize()
 
 
-def minigrad_step_rate(cfg, tokens, device):
+def minigrad_step_rate(cfg, tokens, device, fused=True):
     import minigrad
     import nn
     from nn import functional as F
     minigrad.manual_seed(0)
-    embed, lstm, head = nn.Embedding(cfg["V"], cfg["H"]), nn.LSTM(cfg["H"], cfg["H"]), nn.Linear(cfg["H"], cfg["V"])
+    embed, lstm, head = nn.Embedding(cfg["V"], cfg["H"]), nn.LSTM(cfg["H"], cfg["H"], fused=fused), nn.Linear(cfg["H"], cfg["V"])
     params = []
     for module in (embed, lstm, head):
         module.to(device)
@@ -96,14 +96,14 @@ def timed(step, cfg, sync):
     return cfg["B"] * cfg["T"] * cfg["steps"] / seconds, float(loss.item())
 
 
-def profile_minigrad(cfg, tokens, device):
+def profile_minigrad(cfg, tokens, device, fused=True):
     """cProfile of a few minigrad steps, by own time: on a GPU the step is mostly Python
     (kernel launches are asynchronous), so this shows where it goes."""
     import cProfile
     import pstats
     profiler = cProfile.Profile()
     profiler.enable()
-    minigrad_step_rate(dict(cfg, steps=3, warmup=1), tokens, device)
+    minigrad_step_rate(dict(cfg, steps=3, warmup=1), tokens, device, fused)
     profiler.disable()
     pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
@@ -130,9 +130,13 @@ def main():
     print(f"char-LM training step, LSTM, B={cfg['B']} T={cfg['T']} H={cfg['H']} V={cfg['V']}, "
           f"device {args.device}, {cfg['steps']} timed steps")
     ours, ours_loss = minigrad_step_rate(cfg, tokens, args.device)
-    print(f"  minigrad : {ours:12,.0f} tokens/s   (last loss {ours_loss:.4f})")
+    print(f"  minigrad : {ours:12,.0f} tokens/s   (last loss {ours_loss:.4f}; one node per step)")
+    seq, seq_loss = minigrad_step_rate(cfg, tokens, args.device, fused="sequence")
+    print(f"  minigrad : {seq:12,.0f} tokens/s   (last loss {seq_loss:.4f}; fused='sequence')")
     if args.profile:
-        profile_minigrad(cfg, tokens, args.device)
+        for fused in (True, "sequence"):
+            print(f"profile, fused={fused!r}:")
+            profile_minigrad(cfg, tokens, args.device, fused)
     try:
         import torch
         usable = torch.cuda.is_available() if args.device.startswith("cuda") else True
@@ -143,7 +147,8 @@ def main():
         return
     theirs, theirs_loss = torch_step_rate(cfg, tokens, args.device)
     print(f"  pytorch  : {theirs:12,.0f} tokens/s   (last loss {theirs_loss:.4f})")
-    print(f"  ratio    : PyTorch is {theirs / ours:.2f}x minigrad (target: within 2x)")
+    print(f"  ratio    : PyTorch is {theirs / ours:.2f}x minigrad, {theirs / seq:.2f}x minigrad "
+          f"fused='sequence' (target: within 2x)")
 
 
 if __name__ == "__main__":
