@@ -108,7 +108,55 @@ GRU_BACKWARD = KernelSpec(
     dh = gh * z;
     """)
 
-KERNELS = (LSTM_FORWARD, LSTM_BACKWARD, GRU_FORWARD, GRU_BACKWARD)
+# -- a whole LSTM layer (fused="sequence") ------------------------------------------------
+# One thread per (b, j) of step t. Every array is raw and whole, indexed with the step's
+# offsets, so a step costs one matmul and one launch (no views, no allocations):
+#   xw, gates, da: (T, B, 4H);  tanh_c, g_hs, g_cs: (T, B, H) in time order;
+#   hs, cs: (T+1, B, H), the states with the initial one at row p of the first step run.
+# Step t reads its previous state at row p and writes its new one at row q.
+LSTM_SEQUENCE_FORWARD = KernelSpec(
+    "minigrad_lstm_sequence_forward",
+    "raw T xw, int32 H, int32 B, int32 t, int32 p, int32 q",
+    "raw T gates, raw T cs, raw T hs, raw T tanh_c",
+    f"""
+    const ptrdiff_t j = i % H, b = i / H, BH = (ptrdiff_t)B * H;
+    const ptrdiff_t row = ((ptrdiff_t)t * B + b) * 4 * H + j;
+    const T ig = {_SIGMOID.format(a="xw[row] + gates[row]")};
+    const T fg = {_SIGMOID.format(a="xw[row + H] + gates[row + H]")};
+    const T gg = tanh(xw[row + 2 * H] + gates[row + 2 * H]);
+    const T og = {_SIGMOID.format(a="xw[row + 3 * H] + gates[row + 3 * H]")};
+    gates[row] = ig;
+    gates[row + H] = fg;
+    gates[row + 2 * H] = gg;
+    gates[row + 3 * H] = og;
+    const T c_next = fg * cs[p * BH + i] + ig * gg;
+    const T tc = tanh(c_next);
+    cs[q * BH + i] = c_next;
+    tanh_c[t * BH + i] = tc;
+    hs[q * BH + i] = og * tc;
+    """)
+
+LSTM_SEQUENCE_BACKWARD = KernelSpec(
+    "minigrad_lstm_sequence_backward",
+    "raw T gates, raw T cs, raw T tanh_c, raw T g_hs, raw T g_cs, "
+    "int32 H, int32 B, int32 t, int32 p, int32 use_gh, int32 use_gc",
+    "raw T dh, raw T dc, raw T da",
+    """
+    const ptrdiff_t j = i % H, b = i / H, BH = (ptrdiff_t)B * H, here = t * BH + i;
+    const ptrdiff_t row = ((ptrdiff_t)t * B + b) * 4 * H + j;
+    const T ig = gates[row], fg = gates[row + H], gg = gates[row + 2 * H], og = gates[row + 3 * H];
+    const T tc = tanh_c[here];
+    const T gh = dh[i] + (use_gh ? g_hs[here] : (T)0);
+    const T dcv = dc[i] + (use_gc ? g_cs[here] : (T)0) + gh * og * ((T)1 - tc * tc);
+    da[row] = dcv * gg * ig * ((T)1 - ig);
+    da[row + H] = dcv * cs[p * BH + i] * fg * ((T)1 - fg);
+    da[row + 2 * H] = dcv * ig * ((T)1 - gg * gg);
+    da[row + 3 * H] = gh * tc * og * ((T)1 - og);
+    dc[i] = dcv * fg;
+    """)
+
+KERNELS = (LSTM_FORWARD, LSTM_BACKWARD, GRU_FORWARD, GRU_BACKWARD,
+           LSTM_SEQUENCE_FORWARD, LSTM_SEQUENCE_BACKWARD)
 
 
 def fused_for(array) -> bool:
@@ -167,3 +215,51 @@ def gru_backward(rz, n, hw_n, h, gh_next, out=None):
     dh = xp.empty(n.shape, dtype=n.dtype)
     GRU_BACKWARD.compiled()(rz, n, hw_n, h, gh_next, H, dxw, dhw, dh)
     return dxw, dhw, dh
+
+
+def _state_rows(t, reverse):
+    """(p, q): the rows of the (T+1, B, H) state arrays step t reads and writes."""
+    return (t + 1, t) if reverse else (t, t + 1)
+
+
+def lstm_sequence_forward(xw, w_hh, h0, c0, reverse):
+    """All T steps of one LSTM layer: (hs, cs) (T, B, H) in time order, and the cache that
+    ``lstm_sequence_backward`` reads. Per step: gates_t = h_{t-1} W_hhᵀ (one matmul into
+    place), then one kernel adds xw_t and does the update."""
+    xp = backend.cupy
+    T, B, G = xw.shape
+    H = G // 4
+    hs = xp.empty((T + 1, B, H), dtype=xw.dtype)
+    cs = xp.empty((T + 1, B, H), dtype=xw.dtype)
+    first = T if reverse else 0
+    hs[first], cs[first] = h0, c0
+    gates = xp.empty((T, B, G), dtype=xw.dtype)
+    tanh_c = xp.empty((T, B, H), dtype=xw.dtype)
+    w_hh_t, kernel = w_hh.T, LSTM_SEQUENCE_FORWARD.compiled()
+    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+        p, q = _state_rows(t, reverse)
+        xp.matmul(hs[p], w_hh_t, out=gates[t])
+        kernel(xw, H, B, t, p, q, gates, cs, hs, tanh_c, size=B * H)
+    outputs = slice(0, T) if reverse else slice(1, T + 1)
+    return hs[outputs], cs[outputs], (gates, cs, hs, tanh_c)
+
+
+def lstm_sequence_backward(cache, g_hs, g_cs, w_hh, reverse):
+    """(d gates (T, B, 4H), the states h_{t-1} (T, B, H) in time order, dL/dh_0, dL/dc_0)
+    for the incoming gradients of the outputs (either may be None)."""
+    xp = backend.cupy
+    gates, cs, hs, tanh_c = cache
+    T, B, G = gates.shape
+    H = G // 4
+    dh = xp.zeros((B, H), dtype=gates.dtype)
+    dc = xp.zeros((B, H), dtype=gates.dtype)
+    da = xp.empty_like(gates)
+    use_gh, use_gc = int(g_hs is not None), int(g_cs is not None)
+    g_hs, g_cs = (dh if g_hs is None else g_hs), (dc if g_cs is None else g_cs)
+    kernel = LSTM_SEQUENCE_BACKWARD.compiled()
+    for t in (range(T) if reverse else range(T - 1, -1, -1)):
+        p, _ = _state_rows(t, reverse)
+        kernel(gates, cs, tanh_c, g_hs, g_cs, H, B, t, p, use_gh, use_gc, dh, dc, da, size=B * H)
+        xp.matmul(da[t], w_hh, out=dh)
+    previous = hs[1:] if reverse else hs[:T]
+    return da, previous, dh, dc

@@ -77,10 +77,10 @@ def test_fused_kernels_gradcheck_and_match_unfused(kind, mode):
 
 
 class CharLM(nn.Module):
-    def __init__(self, vocab=20, hidden=32):
+    def __init__(self, vocab=20, hidden=32, fused=True):
         super().__init__()
         self.embed = nn.Embedding(vocab, 16)
-        self.lstm = nn.LSTM(16, hidden, batch_first=True)
+        self.lstm = nn.LSTM(16, hidden, batch_first=True, fused=fused)
         self.head = nn.Linear(hidden, vocab)
 
     def forward(self, tokens):
@@ -88,9 +88,9 @@ class CharLM(nn.Module):
         return self.head(out)
 
 
-def train(device, steps=8):
+def train(device, steps=8, fused=True):
     minigrad.manual_seed(0)
-    model = CharLM().to(device)
+    model = CharLM(fused=fused).to(device)
     opt = minigrad.optim.Adam(model.parameters(), lr=3e-3)
     tokens = np.random.default_rng(0).integers(0, 20, size=(4, 17))
     x = minigrad.tensor(tokens[:, :-1], device=device)
@@ -107,7 +107,8 @@ def train(device, steps=8):
     return losses
 
 
-def test_short_lstm_training_matches_cpu():
-    cpu, gpu = train("cpu"), train("cuda")
+@pytest.mark.parametrize("fused", [True, "sequence"])
+def test_short_lstm_training_matches_cpu(fused):
+    cpu, gpu = train("cpu", fused=fused), train("cuda", fused=fused)
     assert cpu[-1] < cpu[0]
     np.testing.assert_allclose(gpu, cpu, rtol=2e-4, atol=2e-5)

@@ -77,9 +77,11 @@ class HostKernel:
         function.restype = None
         return function
 
-    def __call__(self, *args):
+    def __call__(self, *args, size=None):
         assert len(args) == len(self.params), "argument count differs from the kernel's parameters"
-        size, call = None, []
+        if all(p.raw or p.kind == "int32" for p in self.params):
+            assert size is not None, "a kernel of raw arrays only needs size="
+        call = []
         for p, a in zip(self.params, args):
             if p.kind == "int32":
                 call.append(ctypes.c_int(int(a)))
@@ -104,7 +106,8 @@ def host_cupy(monkeypatch, tmp_path):
     launches = []
     fake = types.SimpleNamespace(
         ElementwiseKernel=lambda i, o, body, name: HostKernel(i, o, body, name, tmp_path, launches),
-        empty=np.empty, zeros_like=np.zeros_like, launches=launches)
+        empty=np.empty, empty_like=np.empty_like, zeros=np.zeros, zeros_like=np.zeros_like,
+        matmul=np.matmul, launches=launches)
     monkeypatch.setattr(backend, "cupy", fake)
     for spec in backend_kernels.KERNELS:
         monkeypatch.setattr(spec, "_compiled", None)
@@ -184,12 +187,13 @@ def test_layers_gradcheck_through_the_kernels(host_cupy, kind, fused):
     assert minigrad.gradcheck(lambda x, *ps: layer(x)[0], [x] + list(layer.parameters()))
 
 
+@pytest.mark.parametrize("mode", [True, "sequence"])
 @pytest.mark.parametrize("kind", ["LSTM", "GRU"])
-def test_layer_with_kernels_matches_unfused_layer(host_cupy, kind):
+def test_layer_with_kernels_matches_unfused_layer(host_cupy, kind, mode):
     minigrad.manual_seed(0)
-    fused = getattr(nn, kind)(3, 4, num_layers=2).double()
+    fused = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True, fused=mode).double()
     minigrad.manual_seed(0)
-    unfused = getattr(nn, kind)(3, 4, num_layers=2, fused=False).double()
+    unfused = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True, fused=False).double()
     x = rand(5, 2, 3, seed=8)
     outs = []
     for layer in (fused, unfused):
@@ -199,3 +203,24 @@ def test_layer_with_kernels_matches_unfused_layer(host_cupy, kind):
     np.testing.assert_allclose(outs[0][0].numpy(), outs[1][0].numpy(), rtol=1e-12, atol=1e-12)
     for a, b in zip(outs[0][1], outs[1][1]):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-12)
+    if kind == "LSTM" and mode == "sequence":    # a layer's loop runs the sequence kernels
+        assert {"minigrad_lstm_sequence_forward", "minigrad_lstm_sequence_backward"} <= set(host_cupy.launches)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_sequence_kernels_gradcheck_with_initial_state_and_final_states(host_cupy, reverse):
+    """Gradients reaching the layer through h_n and c_n as well as the output, and going out
+    to h_0 and c_0, in both directions of time."""
+    minigrad.manual_seed(1)
+    layer = nn.LSTM(2, 3, bidirectional=reverse, fused="sequence").double()
+    D = 2 if reverse else 1
+    x = minigrad.tensor(rand(4, 2, 2, seed=9), requires_grad=True)
+    h0 = minigrad.tensor(rand(D, 2, 3, seed=10), requires_grad=True)
+    c0 = minigrad.tensor(rand(D, 2, 3, seed=11), requires_grad=True)
+
+    def fn(x, h0, c0, *params):
+        output, (h_n, c_n) = layer(x, (h0, c0))
+        return output, h_n, c_n
+
+    assert minigrad.gradcheck(fn, [x, h0, c0] + list(layer.parameters()))
+    assert "minigrad_lstm_sequence_backward" in host_cupy.launches

@@ -28,7 +28,7 @@ d out_t + d hw_{t+1} W_hh; then
 """
 from __future__ import annotations
 
-from .. import backend
+from .. import backend, backend_kernels
 from ..function import Function
 from ..grad_mode import STATE
 from .rnn_cells import GRUCellFunction, LSTMCellFunction, RNNCellFunction, _weight_grad, _wrap
@@ -57,6 +57,10 @@ class RecurrentSequence(Function):
         xp = backend.get_array_module(xw)
         T = xw.shape[0]
         lstm = c is not None
+        if lstm and backend_kernels.fused_for(xw):           # on a GPU: a launch per step
+            hs, cs, self.caches = backend_kernels.lstm_sequence_forward(xw, w_hh, h, c, self.reverse)
+            self.save_for_backward(w_hh, hs)
+            return hs, cs
         h0 = h
         hs = xp.empty((T,) + h.shape, dtype=h.dtype)
         cs = xp.empty((T,) + h.shape, dtype=h.dtype) if lstm else None
@@ -83,16 +87,20 @@ class RecurrentSequence(Function):
                 f"{self.label}: fused='sequence' computes its backward on arrays and cannot be "
                 "differentiated again (create_graph=True was requested). Use fused=False.")
         w_hh, hs = (t.data for t in self.saved_tensors)
-        h0, caches, cell = self.h0, self.caches, self.cell
         g_hs = None if g_hs is None else g_hs.data
         g_cs = None if g_cs is None else g_cs.data
         xp = backend.get_array_module(hs)
         T, B, _ = hs.shape
         G = w_hh.shape[0]
         lstm, gru = self.mode == "LSTM", self.mode == "GRU"
+        if lstm and backend_kernels.fused_for(hs):
+            dhw_all, previous, dh, dc = backend_kernels.lstm_sequence_backward(
+                self.caches, g_hs, g_cs, w_hh, self.reverse)
+            return self._parameter_grads(dhw_all, dhw_all, previous, dh, dc)
         dhw_all = xp.empty((T, B, G), dtype=hs.dtype)
         dxw_all = xp.empty_like(dhw_all) if gru else dhw_all
-        previous = self._previous_states(hs, h0, xp)          # h_{t-1} for every t, time order
+        caches, cell = self.caches, self.cell
+        previous = self._previous_states(hs, self.h0, xp)     # h_{t-1} for every t, time order
         dh = dc = None
         for t in reversed(self._steps(T)):
             gh = _plus(None if g_hs is None else g_hs[t], dh)
@@ -112,6 +120,15 @@ class RecurrentSequence(Function):
             dh = dhw @ w_hh
             if dh_direct is not None:
                 dh += dh_direct
+        return self._parameter_grads(dxw_all, dhw_all, previous, dh, dc)
+
+    def _parameter_grads(self, dxw_all, dhw_all, previous, dh, dc):
+        """The gradients of the inputs from each step's d xw and d hw and the state
+        gradients left at the start of the sequence."""
+        xp = backend.get_array_module(dhw_all)
+        T, B, G = dhw_all.shape
+        lstm = self.mode == "LSTM"
+        h0 = previous[-1 if self.reverse else 0]
         need = self.needs_input_grad
         rows = dhw_all.reshape(T * B, G)
         g_w_hh = _weight_grad(rows, previous.reshape(T * B, -1)) if need[1] else None
