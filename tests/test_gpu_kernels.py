@@ -107,7 +107,7 @@ def host_cupy(monkeypatch, tmp_path):
     fake = types.SimpleNamespace(
         ElementwiseKernel=lambda i, o, body, name: HostKernel(i, o, body, name, tmp_path, launches),
         empty=np.empty, empty_like=np.empty_like, zeros=np.zeros, zeros_like=np.zeros_like,
-        matmul=np.matmul, launches=launches)
+        matmul=np.matmul, ascontiguousarray=np.ascontiguousarray, launches=launches)
     monkeypatch.setattr(backend, "cupy", fake)
     for spec in backend_kernels.KERNELS:
         monkeypatch.setattr(spec, "_compiled", None)
