@@ -56,6 +56,7 @@ CONFIG = dict(
     hidden=256,           # hidden units per layer (H)
     embedding=64,         # size of each character's learned vector
     dropout=0.0,          # dropout between layers and before the head (training only)
+    graph="steps",        # steps: one graph node per time step | sequence: per layer (faster)
     seq_len=64,           # characters per truncated-BPTT chunk (T)
     batch_size=32,        # parallel streams through the text (B)
     lr=2e-3,              # peak learning rate
@@ -90,7 +91,8 @@ def parse_args(argv=None):
     """One flag per CONFIG entry, its comment as the help; returns (args, flags given)."""
     with open(__file__, encoding="utf-8") as f:
         comments = dict(re.findall(r"^    (\w+)=.*?#\s*(.*)$", f.read(), flags=re.M))
-    choices = {"cell": ["rnn", "lstm", "gru"], "optimizer": ["adam", "adagrad", "sgd"]}
+    choices = {"cell": ["rnn", "lstm", "gru"], "optimizer": ["adam", "adagrad", "sgd"],
+               "graph": ["steps", "sequence"]}
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     for key, default in CONFIG.items():
         parser.add_argument("--" + key.replace("_", "-"), type=type(default), default=None,
@@ -156,7 +158,7 @@ def main(argv=None):
 
     # -- model and optimizer ----------------------------------------------------------------
     model = CharRNN(len(vocab), cfg["cell"], cfg["hidden"], cfg["layers"], cfg["embedding"],
-                    cfg["dropout"])
+                    cfg["dropout"], fused=True if cfg["graph"] == "steps" else "sequence")
     model.to(device)
     optimizers = {"adam": minigrad.optim.Adam, "adagrad": minigrad.optim.Adagrad,
                   "sgd": minigrad.optim.SGD}

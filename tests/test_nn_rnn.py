@@ -457,3 +457,11 @@ def test_sequence_mode_long_sequence_and_float32():
     output[-1].sum().backward()
     assert rnn.weight_hh_l0.grad.dtype == minigrad.float32
     assert np.isfinite(rnn.weight_hh_l0.grad.numpy()).all()
+
+
+def test_gradient_flow_refuses_the_steps_of_a_sequence_node():
+    """Silent zeros would read as a vanished gradient: say why there is no per-step gradient."""
+    lstm = nn.LSTM(3, 4, fused="sequence")
+    output, _ = lstm(minigrad.randn(5, 2, 3))
+    with pytest.raises(ValueError, match="fused='sequence'.*fused=True"):
+        minigrad.viz.gradient_flow(output[-1].sum(), lstm.hidden_states)

@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 
@@ -34,13 +35,26 @@ def window_loss(model, ids, device="cpu", last_only=False):
     over the window, or the last character's loss alone when ``last_only``."""
     x = minigrad.tensor(np.asarray(ids[:-1])[:, None], device=device)       # (T, 1)
     y = minigrad.tensor(np.asarray(ids[1:]), device=device)                  # (T,)
-    logits, _ = model(x)
+    with one_node_per_step(model.rnn):
+        logits, _ = model(x)
     logits = logits.reshape(logits.shape[0], logits.shape[2])                # (T, V)
     if last_only:
         logits, y = logits[-1:], y[-1:]
     loss = F.cross_entropy(logits, y)
     loss.name = "loss"
     return loss
+
+
+@contextlib.contextmanager
+def one_node_per_step(layer):
+    """Pictures need the steps in the graph: a layer trained with fused="sequence" draws
+    with fused=True, the same weights and the same arithmetic."""
+    trained_with = layer.fused
+    layer.fused = True if trained_with == "sequence" else trained_with
+    try:
+        yield layer
+    finally:
+        layer.fused = trained_with
 
 
 def unrolled_graph(loss, out_dir, prefix):

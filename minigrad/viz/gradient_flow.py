@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from minigrad import backend
 from minigrad.autograd import grad
+from minigrad.ops.rnn_sequence import RecurrentSequence
 from minigrad.tensor import Tensor
 
 
@@ -38,6 +39,11 @@ def gradient_flow(loss, states):
         if not h.requires_grad:
             raise ValueError(f"gradient_flow: states[{t}] (shape {tuple(h.shape)}) does not require "
                              "grad, so no gradient can reach it (was it made under no_grad?)")
+        if _inside_a_sequence_node(h):
+            raise ValueError(f"gradient_flow: states[{t}] is a step of a layer built with "
+                             "fused='sequence': its recurrence runs inside one graph node, so the "
+                             "gradient reaching a step through later steps is not in the graph. "
+                             "Build the layer with fused=True (the default) or fused=False.")
     if not states:
         return np.zeros(0)
     retained = _suspend_retained(loss)
@@ -49,6 +55,14 @@ def gradient_flow(loss, states):
     return np.array([0.0 if g is None else
                      float(np.linalg.norm(backend.to_host(g.data).astype(np.float64).ravel()))
                      for g in grads])
+
+
+def _inside_a_sequence_node(h):
+    """True for a slice of a ``RecurrentSequence`` output (``layer.hidden_states`` of a
+    layer with ``fused="sequence"``)."""
+    fn = h.grad_fn
+    parent = fn.parents[0] if fn is not None and fn.parents else None
+    return parent is not None and isinstance(parent[0], RecurrentSequence)
 
 
 def _suspend_retained(root):
