@@ -43,20 +43,26 @@ class KernelSpec:
 
 _SIGMOID = "(T)0.5 * tanh((T)0.5 * ({a})) + (T)0.5"
 
+
+def _lstm_gates(hw):
+    """C lines: the gates i, f, g, o of row ``row`` from the pre-activations xw + ``hw``
+    (σ, σ, tanh, σ), kept as ``ig, fg, gg, og`` and stored into ``gates``."""
+    values, stores = [], []
+    for k, name in enumerate(("ig", "fg", "gg", "og")):
+        at = f"row + {k} * H"
+        pre = f"xw[{at}] + {hw}[{at}]"
+        values.append(f"const T {name} = {f'tanh({pre})' if name == 'gg' else _SIGMOID.format(a=pre)};")
+        stores.append(f"gates[{at}] = {name};")
+    return "\n    ".join(values + stores)
+
+
 LSTM_FORWARD = KernelSpec(
     "minigrad_lstm_forward",
     "raw T xw, raw T hw, T c, int32 H",
     "raw T gates, T h_next, T c_next, T tanh_c",
     f"""
     const ptrdiff_t b = i / H, j = i % H, row = b * 4 * H + j;
-    const T ig = {_SIGMOID.format(a="xw[row] + hw[row]")};
-    const T fg = {_SIGMOID.format(a="xw[row + H] + hw[row + H]")};
-    const T gg = tanh(xw[row + 2 * H] + hw[row + 2 * H]);
-    const T og = {_SIGMOID.format(a="xw[row + 3 * H] + hw[row + 3 * H]")};
-    gates[row] = ig;
-    gates[row + H] = fg;
-    gates[row + 2 * H] = gg;
-    gates[row + 3 * H] = og;
+    {_lstm_gates("hw")}
     c_next = fg * c + ig * gg;
     tanh_c = tanh(c_next);
     h_next = og * tanh_c;
@@ -123,14 +129,7 @@ LSTM_SEQUENCE_FORWARD = KernelSpec(
     f"""
     const ptrdiff_t j = i % H, b = i / H, BH = (ptrdiff_t)B * H;
     const ptrdiff_t row = ((ptrdiff_t)t * B + b) * 4 * H + j;
-    const T ig = {_SIGMOID.format(a="xw[row] + gates[row]")};
-    const T fg = {_SIGMOID.format(a="xw[row + H] + gates[row + H]")};
-    const T gg = tanh(xw[row + 2 * H] + gates[row + 2 * H]);
-    const T og = {_SIGMOID.format(a="xw[row + 3 * H] + gates[row + 3 * H]")};
-    gates[row] = ig;
-    gates[row + H] = fg;
-    gates[row + 2 * H] = gg;
-    gates[row + 3 * H] = og;
+    {_lstm_gates("gates")}
     const T c_next = fg * cs[p * BH + i] + ig * gg;
     const T tc = tanh(c_next);
     cs[q * BH + i] = c_next;
