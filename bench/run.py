@@ -295,7 +295,7 @@ def rows_table(rows):
 def sweep(quick, smoke, args, done, base):
     """LSTM tokens/s against H (B=32, T=64) and against T (B=32, H=128); configurations
     already timed for the main table (``done``) are reused, not timed again."""
-    names = ["minigrad", "numpy", "torch_lstm", "torch_cell", "dezero"]
+    names = ["minigrad", "minigrad_sequence", "numpy", "torch_lstm", "torch_cell", "dezero"]
     if smoke:
         hs, ts = [8, 16], [5]
     elif quick:
