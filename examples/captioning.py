@@ -20,9 +20,7 @@ on the test split and on the compositional split (colour-shape pairs never seen 
 Measured (default run, 1800 steps: 6.0 CPU-minutes, 13.8 minutes on a shared 2-core box):
 test loss 0.076 nats/word, BLEU-4 1.000 on the test split, 0.913 on the compositional split.
 """
-import argparse
 import os
-import re
 import sys
 import time
 
@@ -35,7 +33,8 @@ import nn  # noqa: E402
 import nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
+from common.checkpoint import load_checkpoint, resumed_config, save_checkpoint  # noqa: E402
+from common.config import config_parser, given_flags  # noqa: E402
 from common.plots import plot_curves  # noqa: E402
 from common.progress import progress  # noqa: E402
 from scene_world import formats, language, metrics, pictures, world  # noqa: E402
@@ -70,17 +69,12 @@ SMOKE = dict(hidden=32, embed=16, channels="4,8,8,8", batch_size=8, steps=6, eva
 
 
 def parse_args(argv=None):
-    with open(__file__, encoding="utf-8") as f:
-        comments = dict(re.findall(r"^    (\w+)=.*?#\s*(.*)$", f.read(), flags=re.M))
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    for key, default in CONFIG.items():
-        parser.add_argument("--" + key.replace("_", "-"), type=type(default), default=None,
-                            help=f"{comments.get(key, '')} (default: {default!r})")
+    parser = config_parser(__file__, CONFIG, __doc__.split("\n\n")[0])
     parser.add_argument("--resume", action="store_true", help="continue from --out/ckpt.npz")
     parser.add_argument("--smoke", action="store_true", help="a tiny run for CI (seconds)")
     args = parser.parse_args(argv)
     cfg = dict(CONFIG, **(SMOKE if args.smoke else {}))
-    cfg.update({k: v for k, v in vars(args).items() if k in CONFIG and v is not None})
+    cfg.update(given_flags(args, CONFIG))
     return cfg, args
 
 
@@ -111,8 +105,8 @@ def main(argv=None):
     ckpt_path = os.path.join(cfg["out"], "ckpt.npz")
     ckpt = load_checkpoint(ckpt_path, "captioning", ("model", "optimizer", "step")) if args.resume else None
     if ckpt is not None:        # the model's shape and data come from the checkpoint
-        cfg.update({k: v for k, v in ckpt["config"].items()
-                    if k not in ("steps", "minutes", "device", "out", "eval_every", "temperature")})
+        cfg = resumed_config(cfg, given_flags(args, CONFIG), ckpt["config"], ckpt_path,
+                             free=("steps", "minutes", "device", "out", "eval_every", "temperature"))
     minigrad.manual_seed(cfg["seed"])
     rng = np.random.default_rng(cfg["seed"])
     device = cfg["device"]

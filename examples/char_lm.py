@@ -20,10 +20,8 @@ exactly), ``loss.png``, the first steps' unrolled graph (``graph_forward.png``,
 """
 from __future__ import annotations
 
-import argparse
 import math
 import os
-import re
 import sys
 import time
 
@@ -44,7 +42,9 @@ from char_lm.data import Streams, Vocab, load_text, split  # noqa: E402
 from char_lm.hello import hello_loss, train_hello  # noqa: E402
 from char_lm.model import CharRNN  # noqa: E402
 from char_lm.sampling import sample  # noqa: E402
-from common.checkpoint import CheckpointError, load_checkpoint, save_checkpoint  # noqa: E402
+from common.checkpoint import (CheckpointError, load_checkpoint, resumed_config,  # noqa: E402
+                               save_checkpoint)
+from common.config import config_parser, given_flags  # noqa: E402
 from common.plots import plot_curves  # noqa: E402
 from common.progress import progress  # noqa: E402
 
@@ -89,22 +89,15 @@ SMOKE = dict(layers=1, hidden=32, embedding=16, seq_len=16, batch_size=4, steps=
 
 def parse_args(argv=None):
     """One flag per CONFIG entry, its comment as the help; returns (args, flags given)."""
-    with open(__file__, encoding="utf-8") as f:
-        comments = dict(re.findall(r"^    (\w+)=.*?#\s*(.*)$", f.read(), flags=re.M))
     choices = {"cell": ["rnn", "lstm", "gru"], "optimizer": ["adam", "adagrad", "sgd"],
                "graph": ["steps", "sequence"]}
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    for key, default in CONFIG.items():
-        parser.add_argument("--" + key.replace("_", "-"), type=type(default), default=None,
-                            choices=choices.get(key),
-                            help=f"{comments.get(key, '')} (default: {default!r})")
+    parser = config_parser(__file__, CONFIG, __doc__.split("\n\n")[0], choices)
     parser.add_argument("--resume", action="store_true", help="continue from --out/ckpt.npz")
     parser.add_argument("--smoke", action="store_true", help="a tiny run for CI (seconds)")
     parser.add_argument("--hello", action="store_true", help="the lecture's 'hello' toy")
     parser.add_argument("--no-pictures", action="store_true", help="skip graphs and plots")
     args = parser.parse_args(argv)
-    given = {k: v for k, v in vars(args).items() if k in CONFIG and v is not None}
-    return args, given
+    return args, given_flags(args, CONFIG)
 
 
 def main(argv=None):
@@ -124,16 +117,8 @@ def main(argv=None):
     ckpt = None
     if args.resume:
         ckpt = load_checkpoint(ckpt_path, "char_lm", keys=CHECKPOINT_KEYS)
-        saved = {k: v for k, v in ckpt["config"].items() if k not in ("out", "device")}
-        clashes = {k: (saved[k], given[k]) for k in FIXED_BY_CHECKPOINT
-                   if k in given and given[k] != saved[k]}
-        if clashes:
-            raise ValueError(f"--resume: {ckpt_path} was made with "
-                             + ", ".join(f"{k}={a!r}" for k, (a, b) in clashes.items())
-                             + "; this run asks for "
-                             + ", ".join(f"{k}={b!r}" for k, (a, b) in clashes.items())
-                             + " (drop those flags, or --resume)")
-        cfg = {**cfg, **saved, **given}
+        cfg = resumed_config(cfg, given, ckpt["config"], ckpt_path, free=("out", "device"),
+                             fixed=FIXED_BY_CHECKPOINT)
     if "minutes" in given and "steps" not in given:
         cfg["steps"] = 0                                # a time budget alone: no step limit
     if not cfg["decay_steps"] and not cfg["minutes"]:

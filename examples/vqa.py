@@ -24,9 +24,7 @@ Measured, default runs (2000 steps, 6.5 minutes each on a quiet 2-core box):
 Spatial questions stay at chance: one attention glimpse and a flattened grid do not relate two
 objects in this many steps.
 """
-import argparse
 import os
-import re
 import sys
 import time
 from collections import Counter
@@ -40,7 +38,8 @@ import nn  # noqa: E402
 import nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
+from common.checkpoint import load_checkpoint, resumed_config, save_checkpoint  # noqa: E402
+from common.config import config_parser, given_flags  # noqa: E402
 from common.plots import plot_curves  # noqa: E402
 from common.progress import progress  # noqa: E402
 from scene_world import formats, language, metrics, pictures, world  # noqa: E402
@@ -78,17 +77,12 @@ SMOKE = dict(hidden=16, embed=8, fused=16, channels="4,8,8,8", batch_size=4, ste
 
 
 def parse_args(argv=None):
-    with open(__file__, encoding="utf-8") as f:
-        comments = dict(re.findall(r"^    (\w+)=.*?#\s*(.*)$", f.read(), flags=re.M))
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    for key, default in CONFIG.items():
-        parser.add_argument("--" + key.replace("_", "-"), type=type(default), default=None,
-                            help=f"{comments.get(key, '')} (default: {default!r})")
+    parser = config_parser(__file__, CONFIG, __doc__.split("\n\n")[0])
     parser.add_argument("--resume", action="store_true", help="continue from --out/ckpt.npz")
     parser.add_argument("--smoke", action="store_true", help="a tiny run for CI (seconds)")
     args = parser.parse_args(argv)
     cfg = dict(CONFIG, **(SMOKE if args.smoke else {}))
-    cfg.update({k: v for k, v in vars(args).items() if k in CONFIG and v is not None})
+    cfg.update(given_flags(args, CONFIG))
     return cfg, args
 
 
@@ -150,8 +144,8 @@ def main(argv=None):
     ckpt_path = os.path.join(cfg["out"], "ckpt.npz")
     ckpt = load_checkpoint(ckpt_path, "vqa", ("model", "optimizer", "step")) if args.resume else None
     if ckpt is not None:        # the model's shape and data come from the checkpoint
-        cfg.update({k: v for k, v in ckpt["config"].items()
-                    if k not in ("steps", "baseline_steps", "minutes", "device", "out", "eval_every")})
+        cfg = resumed_config(cfg, given_flags(args, CONFIG), ckpt["config"], ckpt_path,
+                             free=("steps", "baseline_steps", "minutes", "device", "out", "eval_every"))
     minigrad.manual_seed(cfg["seed"])
     rng = np.random.default_rng(cfg["seed"])
     device = cfg["device"]

@@ -80,5 +80,8 @@ def test_smoke_runs_end_to_end_and_resumes(tmp_path):
     for name in ("ckpt.npz", "loss.png", "captions_test.png", "attention_test_0.png"):
         assert os.path.getsize(os.path.join(out, name)) > 0
     r = run("--smoke", "--out", out, "--resume", "--steps", "8", "--cell", "rnn", cwd=tmp_path)
+    assert r.returncode != 0                     # the checkpoint holds an LSTM: say so
+    assert "was made with cell='lstm'; this run asks for cell='rnn'" in r.stderr
+    r = run("--smoke", "--out", out, "--resume", "--steps", "8", cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "resumed" in r.stdout and "trained 2 steps" in r.stdout

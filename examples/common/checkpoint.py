@@ -43,3 +43,24 @@ def load_checkpoint(path, kind, keys=()):
     if missing:
         raise CheckpointError(f"{path} lacks {missing} (an incomplete or older checkpoint)")
     return ckpt
+
+
+def resumed_config(cfg, given, saved, path, free, fixed=None):
+    """The configuration of a resumed run: ``cfg`` (defaults), then the checkpoint's
+    ``saved`` values except the ``free`` ones (run length, device, output folder: the new
+    run's own), then the flags ``given`` on the command line.
+
+    A given flag among the ``fixed`` keys (default: every saved key not free: the model's
+    shape, the data, the seed) that contradicts the checkpoint raises ``ValueError`` naming
+    both values, instead of being silently ignored or silently breaking the resumed run.
+    """
+    fixed = [k for k in saved if k not in free] if fixed is None else fixed
+    clashes = {k: (saved[k], given[k]) for k in fixed
+               if k in given and k in saved and given[k] != saved[k]}
+    if clashes:
+        raise ValueError(f"--resume: {path} was made with "
+                         + ", ".join(f"{k}={a!r}" for k, (a, b) in clashes.items())
+                         + "; this run asks for "
+                         + ", ".join(f"{k}={b!r}" for k, (a, b) in clashes.items())
+                         + " (drop those flags, or start a new run with another --out)")
+    return {**cfg, **{k: v for k, v in saved.items() if k not in free}, **given}
