@@ -80,7 +80,7 @@ class HostKernel:
     def __call__(self, *args, size=None):
         assert len(args) == len(self.params), "argument count differs from the kernel's parameters"
         if all(p.raw or p.kind == "int32" for p in self.params):
-            assert size is not None, "a kernel of raw arrays only needs size="
+            assert size is not None, "a kernel whose arrays are all raw needs size="
         call = []
         for p, a in zip(self.params, args):
             if p.kind == "int32":
