@@ -263,3 +263,25 @@ def test_command_line_writes_the_demo_figures(tmp_path, capsys):
     for stem in ("hello_rnn_forward", "lstm_T5_flow", "gru_T5_backward", "lstm_T50_collapsed",
                  "gradient_flow_vanishing_exploding"):
         assert (tmp_path / f"{stem}.svg").exists() and stem in printed
+
+
+def test_flow_shows_each_steps_share_of_a_fused_layers_weight_gradient():
+    """A fused layer sums W_hh's gradient over the sequence in one matmul at backward time;
+    the flow picture still shows, on the edge into each step, that step's own share, and
+    the shares add up to the gradient backward() gives (the graph stays usable after)."""
+    import nn
+    from minigrad.viz.flow import measure_edge_gradients
+    from minigrad.viz.graph_walk import walk
+    minigrad.manual_seed(0)
+    rnn = nn.RNN(3, 4)
+    h0 = minigrad.randn(1, 2, 4)
+    output, _ = rnn(minigrad.randn(5, 2, 3), h0)
+    loss = output[-1].sum()
+    graph = walk(loss, keep_objects=True)
+    weight = next(i for i, obj in enumerate(graph.objects) if obj is rnn.weight_hh_l0)
+    shares = {dst: g for (src, _, dst), g in measure_edge_gradients(loss, graph).items()
+              if src == weight}
+    assert len(shares) == 5                              # one edge into every step
+    assert all(np.abs(g).sum() > 0 for g in shares.values())
+    loss.backward()
+    np.testing.assert_allclose(sum(shares.values()), rnn.weight_hh_l0.grad.numpy(), rtol=1e-5, atol=1e-6)

@@ -65,8 +65,8 @@ class SequenceWeightGrad:
     reference compute it. A layer gives one of these to all the steps of a direction:
     each step's backward stores its d hw_t and h_{t-1} here, and the first step of the
     sequence, which backward reaches last, hands the whole sum to W_hh (the other
-    steps hand W_hh nothing, so a picture of gradient flow shows W_hh's gradient
-    arriving at that step only).
+    steps hand W_hh nothing; the flow picture, ``minigrad/viz/flow.py``, switches this
+    off for its own backward pass so that each W_hh edge shows its step's share).
     """
 
     __slots__ = ("T", "first", "dhw", "h", "filled")

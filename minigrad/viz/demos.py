@@ -117,9 +117,8 @@ def layers_demo(T=5):
 
 
 def long_sequence_demo(T=50):
-    """An LSTM over T=50 steps, one box per step (the gate-level layer, so every step's
-    share of W_hh's gradient is its own edge in the flow picture)."""
-    loss, _ = _sequence_loss("LSTM", T, fused=False)
+    """An LSTM over T=50 steps, one box per step."""
+    loss, _ = _sequence_loss("LSTM", T)
     return {f"lstm_T{T}_collapsed": draw_graph(loss, collapse=True),
             f"lstm_T{T}_collapsed_flow": draw_graph(loss, mode="flow", collapse=True)}
 

@@ -13,6 +13,7 @@ import math
 
 from minigrad import backend
 from minigrad.autograd import run_backward
+from minigrad.ops.rnn_cells import _FusedCell
 from minigrad.tensor import Tensor
 
 from . import styles
@@ -41,9 +42,16 @@ def measure_edge_gradients(root, graph):
     # Tensors that called retain_grad() would get a .grad from this pass: switch them off.
     retained = [(fn, fn._retained) for fn in objects
                 if not isinstance(fn, Tensor) and fn._retained]
+    # A fused layer hands W_hh its gradient once, summed over the sequence in one matmul;
+    # for the picture every step hands over its own share, so each W_hh edge shows what
+    # crossed it (the same total).
+    deferred = [(fn, fn.weight_grad) for fn in objects
+                if isinstance(fn, _FusedCell) and fn.weight_grad is not None]
     try:
         for fn, _ in retained:
             fn._retained = None
+        for fn, _ in deferred:
+            fn.weight_grad = None
         run_backward([root], [seed], retain_graph=True, inputs=leaves, edge_hook=hook)
     except RuntimeError as error:
         if "second time" in str(error):
@@ -55,6 +63,8 @@ def measure_edge_gradients(root, graph):
     finally:
         for fn, value in retained:
             fn._retained = value
+        for fn, value in deferred:
+            fn.weight_grad = value
     return gradients
 
 
