@@ -219,12 +219,19 @@ class Adam(Optimizer):
         state["step"] += 1
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m *= b1
-        m += (1 - b1) * g
+        scratch = xp.multiply(g, g)                    # the one temporary, reused below
+        scratch *= 1 - b2
         v *= b2
-        v += (1 - b2) * (g * g)
-        denom = xp.sqrt(v) / math.sqrt(1 - b2 ** t) + group["eps"]
-        p.data -= (group["lr"] / (1 - b1 ** t)) * m / denom
+        v += scratch                                   # v ← β₂ v + (1 − β₂) g²
+        xp.multiply(g, 1 - b1, out=scratch)
+        m *= b1
+        m += scratch                                   # m ← β₁ m + (1 − β₁) g
+        xp.sqrt(v, out=scratch)
+        scratch /= math.sqrt(1 - b2 ** t)
+        scratch += group["eps"]                        # √v̂ + ε
+        xp.divide(m, scratch, out=scratch)
+        scratch *= group["lr"] / (1 - b1 ** t)         # lr · m̂ / (√v̂ + ε)
+        p.data -= scratch
 
 
 class Adagrad(Optimizer):
