@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 DATA=../shared/data/tinyshakespeare.txt
 [ -f "$DATA" ] || { echo "skip: $DATA is absent"; exit 0; }
 MIN="${1:-6}"
+mkdir -p runs
 for cell in rnn lstm gru; do
     python examples/char_lm.py --data "$DATA" --out "runs/bench_cells_$cell" --cell "$cell" \
         --layers 2 --hidden 256 --embedding 64 --batch-size 32 --seq-len 64 --lr 2e-3 \

@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=../shared/data/tinyshakespeare.txt
 [ -f "$DATA" ] || { echo "skip: $DATA is absent"; exit 0; }
+mkdir -p runs
 python examples/char_lm.py --data "$DATA" --out "runs/bench_shakespeare${2:+_dropout$2}" \
     --cell lstm --layers 2 --hidden 256 --embedding 64 --batch-size 32 --seq-len 64 \
     --lr 2e-3 --clip 5 --minutes "${1:-20}" --dropout "${2:-0}" --eval-every 200 --eval-chunks 54 \
