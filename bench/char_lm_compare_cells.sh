@@ -5,6 +5,8 @@
 # losses side by side. Usage: bash bench/char_lm_compare_cells.sh [MINUTES]
 # Measured, 4 min each (shared 2-core box): RNN 4951 steps, val 1.542 | LSTM 1604 steps,
 # 1.550 | GRU 1844 steps, 1.488. At equal steps (1600): RNN 1.630, LSTM 1.550, GRU 1.497.
+# 10 min each (quiet box, 2026-11-28), best validation: RNN 1.589 (step 4200 of 17918, then it
+# overfits: 1.603 at the end) | LSTM 1.474 (4802 steps) | GRU 1.481 (6052 steps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=../shared/data/tinyshakespeare.txt
@@ -18,9 +20,10 @@ for cell in rnn lstm gru; do
         --prime "ROMEO:" --no-pictures 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v '^train' \
         > "runs/bench_cells_$cell.log"
 done
-echo "cell  parameters  steps  validation (nats/char) after $MIN min of training"
+echo "cell  parameters  steps  validation (nats/char) after $MIN min of training; best validation"
 for cell in rnn lstm gru; do
     params=$(grep -o '[0-9,]* parameters' "runs/bench_cells_$cell.log" | head -1)
     last=$(grep '^step' "runs/bench_cells_$cell.log" | tail -1)
-    echo "$cell  $params  $last"
+    best=$(grep -o 'best validation loss .*' "runs/bench_cells_$cell.log" | tail -1)
+    echo "$cell  $params  $last; $best"
 done
