@@ -49,6 +49,13 @@ def _weight_grad(dy, x):
     return dy.T @ x
 
 
+def summed_weight_grads(dhw, h_prev):
+    """(dL/dW_hh, dL/db_hh) = (Σ_t d hw_tᵀ h_{t-1}, Σ_t Σ_b d hw_t) for d hw (T, B, G) and
+    h_{t-1} stacked (T·B, H): the whole sequence in one matmul."""
+    rows = dhw.reshape(-1, dhw.shape[-1])                   # (T·B, G)
+    return _weight_grad(rows, h_prev), rows.sum(axis=0)
+
+
 def _wrap(array):
     return Tensor._make(array, None, 0, False)
 
@@ -98,9 +105,7 @@ class SequenceWeightGrad:
                 if hs[t] is None:
                     dhw[t] = 0
                     hs[t] = xp.zeros_like(like)
-        rows = dhw.reshape(-1, dhw.shape[-1])                   # (T·B, G)
-        gw = _weight_grad(rows, xp.concatenate(hs, axis=0))     # (G, H)
-        gb = rows.sum(axis=0)
+        gw, gb = summed_weight_grads(dhw, xp.concatenate(hs, axis=0))
         self.dhw, self.h, self.filled = None, [None] * self.T, 0
         return gw, gb
 

@@ -31,7 +31,8 @@ from __future__ import annotations
 from .. import backend, backend_kernels
 from ..function import Function
 from ..grad_mode import STATE
-from .rnn_cells import GRUCellFunction, LSTMCellFunction, RNNCellFunction, _weight_grad, _wrap
+from .rnn_cells import (GRUCellFunction, LSTMCellFunction, RNNCellFunction, _wrap,
+                        summed_weight_grads)
 
 _CELLS = {"LSTM": lambda: LSTMCellFunction(), "GRU": lambda: GRUCellFunction(),
           "RNN_TANH": lambda: RNNCellFunction("tanh"), "RNN_RELU": lambda: RNNCellFunction("relu")}
@@ -126,23 +127,12 @@ class RecurrentSequence(Function):
         """The gradients of the inputs from each step's d xw and d hw and the state
         gradients left at the start of the sequence."""
         xp = backend.get_array_module(dhw_all)
-        T, B, G = dhw_all.shape
-        lstm = self.mode == "LSTM"
         h0 = previous[-1 if self.reverse else 0]
-        need = self.needs_input_grad
-        rows = dhw_all.reshape(T * B, G)
-        g_w_hh = _weight_grad(rows, previous.reshape(T * B, -1)) if need[1] else None
-        g_b_hh = rows.sum(axis=0) if need[2] else None
-        g_h0 = dh if need[3] else None
-        g_c0 = dc if lstm and need[4] else None
-        if need[3] and g_h0 is None:
-            g_h0 = xp.zeros_like(h0)
-        grads = (dxw_all if need[0] else None, g_w_hh, g_b_hh, g_h0)
-        if lstm:
-            if need[4] and g_c0 is None:
-                g_c0 = xp.zeros_like(h0)
-            grads += (g_c0,)
-        return tuple(None if g is None else _wrap(g) for g in grads)
+        g_w_hh, g_b_hh = summed_weight_grads(dhw_all, previous.reshape(-1, h0.shape[-1]))
+        states = (dh, dc) if self.mode == "LSTM" else (dh,)
+        grads = (dxw_all, g_w_hh, g_b_hh) + tuple(xp.zeros_like(h0) if g is None else g
+                                                  for g in states)
+        return tuple(_wrap(g) if need else None for g, need in zip(grads, self.needs_input_grad))
 
     def _previous_states(self, hs, h0, xp):
         """(T, B, H): the state each step started from (h_0 first in the order run)."""
