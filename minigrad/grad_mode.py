@@ -1,6 +1,9 @@
 """Switches that change how operations are recorded: ``no_grad`` and the graph scope.
 
-The only global mutable state in minigrad lives here, in one small object:
+The only mutable state in minigrad that is not inside a tensor, a node or a module lives
+here, in one small object that is **local to each thread** (``threading.local``), as
+PyTorch's grad mode is: a ``no_grad()`` in one thread never switches recording off in
+another, and two threads can train two models at once.
 
 - ``grad_enabled``: when False (inside ``no_grad``) operations build no graph.
 - ``module`` / ``step``: the dotted module path and time step that the next graph
@@ -10,10 +13,11 @@ The only global mutable state in minigrad lives here, in one small object:
 from __future__ import annotations
 
 import functools
+import threading
 
 
-class _GraphState:
-    __slots__ = ("grad_enabled", "scope")
+class _GraphState(threading.local):
+    """Each thread sees its own ``grad_enabled`` and ``scope`` (set afresh in a new thread)."""
 
     def __init__(self):
         self.grad_enabled = True
