@@ -7,8 +7,8 @@ Inputs are time-major (T, B) integer arrays, as for the peers in ``peers.py`` an
 reference in ``numpy_lstm.py``. Profile one configuration with::
 
     python bench/char_lm_step.py --cell lstm --B 32 --T 64 --H 128 --steps 10
-    python bench/char_lm_step.py --B 1 --T 25 --H 100 --fused 0      # the gate-level graph
-    python bench/char_lm_step.py --B 1 --T 25 --H 100 --fused sequence   # one node per layer
+    python bench/char_lm_step.py --B 1 --T 25 --H 100 --graph gates      # the gate-level graph
+    python bench/char_lm_step.py --B 1 --T 25 --H 100 --graph layer      # one node per layer
 
 which prints cProfile's top functions and the time grouped by where it goes (engine,
 per-step Python in the layer, matmul, elementwise, Adam, cross-entropy, embedding).
@@ -43,7 +43,7 @@ def missing_pieces(cell="lstm"):
 
 
 class MinigradCharLM:
-    """One char-LM and its optimizer; ``layer_kwargs`` go to the recurrent layer (``fused=``)."""
+    """One char-LM and its optimizer; ``layer_kwargs`` go to the recurrent layer (``graph=``)."""
 
     def __init__(self, cell, vocab, hidden, seed=0, lr=1e-3, **layer_kwargs):
         import minigrad
@@ -140,7 +140,7 @@ CATEGORIES = [
     ("Adam / clip", ("optim", "clip_grad", "utils")),
     ("cross_entropy / softmax", ("softmax.py",)),
     ("embedding", ("embedding", "sparse", "indexing.py", "add.at", "scatter_add", "add_rows")),
-    ("recurrent layer: fused cells and the time loop (incl. the per-step h @ W_hh matmuls)",
+    ("recurrent layer: one-node cell steps and the time loop (incl. the per-step h @ W_hh matmuls)",
      ("rnn", "lstm", "gru", "cell")),
     ("autograd engine", ("autograd.py",)),
     ("graph recording (Function.__call__, Tensor)", ("function.py", "tensor.py", "grad_mode.py", "module.py",
@@ -195,10 +195,10 @@ def main(argv=None):
     parser.add_argument("--H", type=int, default=128)
     parser.add_argument("--V", type=int, default=65)
     parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--fused", default=None, choices=["0", "1", "sequence"],
-                        help="pass fused=False/True/'sequence' to the layer")
+    parser.add_argument("--graph", default="steps", choices=["gates", "steps", "layer"],
+                        help="how the layer records time (nn.LSTM(graph=...))")
     args = parser.parse_args(argv)
-    kwargs = {} if args.fused is None else {"fused": {"0": False, "1": True}.get(args.fused, args.fused)}
+    kwargs = {"graph": args.graph}
     missing = missing_pieces(args.cell)
     if missing:
         sys.exit(f"minigrad cannot run this benchmark yet: missing {', '.join(missing)}")

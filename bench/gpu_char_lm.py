@@ -1,4 +1,4 @@
-"""Char-LM training step on the GPU: minigrad (CuPy, fused kernels) beside PyTorch (cuDNN).
+"""Char-LM training step on the GPU: minigrad (CuPy, cell kernels) beside PyTorch (cuDNN).
 
     python bench/gpu_char_lm.py                       # cuda, B=64 T=128 H=512
     python bench/gpu_char_lm.py --device cpu --smoke  # tiny run of the same code on the CPU
@@ -36,12 +36,12 @@ def synchronize(device):
         cupy.cuda.Device().synchronize()
 
 
-def minigrad_step_rate(cfg, tokens, device, fused=True):
+def minigrad_step_rate(cfg, tokens, device, graph="steps"):
     import minigrad
     import nn
     from nn import functional as F
     minigrad.manual_seed(0)
-    embed, lstm, head = nn.Embedding(cfg["V"], cfg["H"]), nn.LSTM(cfg["H"], cfg["H"], fused=fused), nn.Linear(cfg["H"], cfg["V"])
+    embed, lstm, head = nn.Embedding(cfg["V"], cfg["H"]), nn.LSTM(cfg["H"], cfg["H"], graph=graph), nn.Linear(cfg["H"], cfg["V"])
     params = []
     for module in (embed, lstm, head):
         module.to(device)
@@ -96,14 +96,14 @@ def timed(step, cfg, sync):
     return cfg["B"] * cfg["T"] * cfg["steps"] / seconds, float(loss.item())
 
 
-def profile_minigrad(cfg, tokens, device, fused=True):
+def profile_minigrad(cfg, tokens, device, graph="steps"):
     """cProfile of a few minigrad steps, by own time: on a GPU the step is mostly Python
     (kernel launches are asynchronous), so this shows where it goes."""
     import cProfile
     import pstats
     profiler = cProfile.Profile()
     profiler.enable()
-    minigrad_step_rate(dict(cfg, steps=3, warmup=1), tokens, device, fused)
+    minigrad_step_rate(dict(cfg, steps=3, warmup=1), tokens, device, graph)
     profiler.disable()
     pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
@@ -131,12 +131,12 @@ def main():
           f"device {args.device}, {cfg['steps']} timed steps")
     ours, ours_loss = minigrad_step_rate(cfg, tokens, args.device)
     print(f"  minigrad : {ours:12,.0f} tokens/s   (last loss {ours_loss:.4f}; one node per step)")
-    seq, seq_loss = minigrad_step_rate(cfg, tokens, args.device, fused="sequence")
-    print(f"  minigrad : {seq:12,.0f} tokens/s   (last loss {seq_loss:.4f}; fused='sequence')")
+    seq, seq_loss = minigrad_step_rate(cfg, tokens, args.device, graph="layer")
+    print(f"  minigrad : {seq:12,.0f} tokens/s   (last loss {seq_loss:.4f}; graph='layer')")
     if args.profile:
-        for fused in (True, "sequence"):
-            print(f"profile, fused={fused!r}:")
-            profile_minigrad(cfg, tokens, args.device, fused)
+        for graph in ("steps", "layer"):
+            print(f"profile, graph={graph!r}:")
+            profile_minigrad(cfg, tokens, args.device, graph)
     try:
         import torch
         usable = torch.cuda.is_available() if args.device.startswith("cuda") else True
@@ -148,7 +148,7 @@ def main():
     theirs, theirs_loss = torch_step_rate(cfg, tokens, args.device)
     print(f"  pytorch  : {theirs:12,.0f} tokens/s   (last loss {theirs_loss:.4f})")
     print(f"  ratio    : PyTorch is {theirs / ours:.2f}x minigrad, {theirs / seq:.2f}x minigrad "
-          f"fused='sequence' (target: within 2x)")
+          f"graph='layer' (target: within 2x)")
 
 
 if __name__ == "__main__":

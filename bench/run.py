@@ -47,8 +47,8 @@ REFERENCE = "torch_lstm"                                         # ratios are to
 # name -> (column label, cells it exists for)
 IMPLS = {
     "minigrad": ("minigrad", ("lstm", "gru", "rnn")),
-    "minigrad_unfused": ("minigrad fused=False", ("lstm",)),
-    "minigrad_sequence": ("minigrad fused='sequence'", ("lstm", "gru", "rnn")),
+    "minigrad_gates": ("minigrad graph='gates'", ("lstm",)),
+    "minigrad_layer": ("minigrad graph='layer'", ("lstm", "gru", "rnn")),
     "numpy": ("hand NumPy", ("lstm", "gru", "rnn")),
     "torch_lstm": ("PyTorch nn.{CELL}", ("lstm", "gru", "rnn")),
     "torch_cell": ("PyTorch {CELL}Cell loop", ("lstm", "gru", "rnn")),
@@ -68,11 +68,11 @@ def absent_reason(name, cell):
         missing = char_lm_step.missing_pieces(cell)
         if missing:
             return "minigrad lacks " + ", ".join(missing)
-        if name in ("minigrad_unfused", "minigrad_sequence"):
+        if name in ("minigrad_gates", "minigrad_layer"):
             import nn
             layer = getattr(nn, CELL_NAMES[cell])
-            if "fused" not in inspect.signature(layer.__init__).parameters:
-                return f"nn.{CELL_NAMES[cell]} has no fused= argument"
+            if "graph" not in inspect.signature(layer.__init__).parameters:
+                return f"nn.{CELL_NAMES[cell]} has no graph= argument"
         return None
     if name == "numpy":
         return None
@@ -82,10 +82,10 @@ def absent_reason(name, cell):
 def build(name, cell, H, seed=0):
     if name == "minigrad":
         return char_lm_step.MinigradCharLM(cell, V, H, seed=seed)
-    if name == "minigrad_unfused":
-        return char_lm_step.MinigradCharLM(cell, V, H, seed=seed, fused=False)
-    if name == "minigrad_sequence":
-        return char_lm_step.MinigradCharLM(cell, V, H, seed=seed, fused="sequence")
+    if name == "minigrad_gates":
+        return char_lm_step.MinigradCharLM(cell, V, H, seed=seed, graph="gates")
+    if name == "minigrad_layer":
+        return char_lm_step.MinigradCharLM(cell, V, H, seed=seed, graph="layer")
     if name == "numpy":
         return NumpyCharLM(cell, V, H, seed=seed)
     return peers.make_peer(name, cell, V, H, seed=seed)
@@ -187,7 +187,7 @@ def speed_ratio(res, a, b):
 def cell_table(cell, configs, results, names):
     """Markdown table: tokens/s (ratio to PyTorch nn.X) per implementation, per config."""
     head = (["config"] + [label(n, cell) for n in names]
-            + ["minigrad / NumPy", "'sequence' / NumPy", "minigrad / dezero"]
+            + ["minigrad / NumPy", "'layer' / NumPy", "minigrad / dezero"]
             + ["other jobs' load (cores)"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for (B, T, H) in configs:
@@ -200,7 +200,7 @@ def cell_table(cell, configs, results, names):
             else:
                 paired, _ = speed_ratio(res, n, REFERENCE)
                 cells.append(f"{tps:,.0f}" + ("" if paired is None else f" ({paired:.2f})"))
-        for ours, other in (("minigrad", "numpy"), ("minigrad_sequence", "numpy"), ("minigrad", "dezero")):
+        for ours, other in (("minigrad", "numpy"), ("minigrad_layer", "numpy"), ("minigrad", "dezero")):
             paired, best = speed_ratio(res, ours, other)
             cells.append("—" if paired is None else f"{paired:.2f}x (best {best:.2f}x)")
         cells.append(f"{res.get('_other_load', float('nan')):.1f}")
@@ -226,11 +226,11 @@ def targets(results, mem_rows, configs):
             out.append((f"LSTM B={cfg[0]} T={cfg[1]} H={cfg[2]}: minigrad ≥ {goal}x {label(other, 'lstm')}",
                         r, best, None if r is None else r >= goal))
     for cfg in configs:
-        r, best = ratio(cfg, "minigrad_sequence", "numpy")
-        out.append((f"LSTM B={cfg[0]} T={cfg[1]} H={cfg[2]}: minigrad fused='sequence' ≥ 0.9x hand NumPy",
+        r, best = ratio(cfg, "minigrad_layer", "numpy")
+        out.append((f"LSTM B={cfg[0]} T={cfg[1]} H={cfg[2]}: minigrad graph='layer' ≥ 0.9x hand NumPy",
                     r, best, None if r is None else r >= 0.9))
     if (1, 25, 100) in configs:
-        for ours, what in (("minigrad", "minigrad"), ("minigrad_sequence", "minigrad fused='sequence'")):
+        for ours, what in (("minigrad", "minigrad"), ("minigrad_layer", "minigrad graph='layer'")):
             r, best = ratio((1, 25, 100), ours, "torch_lstm")
             out.append((f"LSTM B=1 T=25 H=100: {what} ≥ 1.0x PyTorch nn.LSTM", r, best,
                         None if r is None else r >= 1.0))
@@ -295,7 +295,7 @@ def rows_table(rows):
 def sweep(quick, smoke, args, done, base):
     """LSTM tokens/s against H (B=32, T=64) and against T (B=32, H=128); configurations
     already timed for the main table (``done``) are reused, not timed again."""
-    names = ["minigrad", "minigrad_sequence", "numpy", "torch_lstm", "torch_cell", "dezero"]
+    names = ["minigrad", "minigrad_layer", "numpy", "torch_lstm", "torch_cell", "dezero"]
     if smoke:
         hs, ts = [8, 16], [5]
     elif quick:

@@ -58,12 +58,12 @@ def tutorial_graphs():
     figures = {"hello_forward": viz.draw_graph(loss),
                "rnn_flow": viz.draw_graph(loss, mode="flow")}
     minigrad.manual_seed(0)
-    rnn = nn.RNN(input_size=4, hidden_size=3, fused=False)
+    rnn = nn.RNN(input_size=4, hidden_size=3, graph="gates")
     output, _ = rnn(minigrad.randn(4, 1, 4))
     figures["rnn_backward"] = viz.draw_graph(output.sum(), mode="backward")
-    loss, _ = demos._sequence_loss("LSTM", 5)      # fused: one node per step, h and c edges
+    loss, _ = demos._sequence_loss("LSTM", 5)      # graph="steps": one node per step, h and c edges
     figures["lstm_flow"] = viz.draw_graph(loss, mode="flow")
-    loss, _ = demos._sequence_loss("LSTM", 2, fused=False)
+    loss, _ = demos._sequence_loss("LSTM", 2, graph="gates")
     figures["lstm_forward"] = viz.draw_graph(loss)
     figures["gradient_flow"] = demos.vanishing_demo()["gradient_flow_vanishing_exploding"]
     return figures

@@ -56,7 +56,7 @@ CONFIG = dict(
     hidden=256,           # hidden units per layer (H)
     embedding=64,         # size of each character's learned vector
     dropout=0.0,          # dropout between layers and before the head (training only)
-    graph="steps",        # steps: one graph node per time step | sequence: per layer (faster)
+    graph="steps",        # how the layer records time: gates (every op) | steps (a node per step) | layer (one node, faster)
     seq_len=64,           # characters per truncated-BPTT chunk (T)
     batch_size=32,        # parallel streams through the text (B)
     lr=2e-3,              # peak learning rate
@@ -90,7 +90,7 @@ SMOKE = dict(layers=1, hidden=32, embedding=16, seq_len=16, batch_size=4, steps=
 def parse_args(argv=None):
     """One flag per CONFIG entry, its comment as the help; returns (args, flags given)."""
     choices = {"cell": ["rnn", "lstm", "gru"], "optimizer": ["adam", "adagrad", "sgd"],
-               "graph": ["steps", "sequence"]}
+               "graph": list(nn.GRAPH_MODES)}
     parser = config_parser(__file__, CONFIG, __doc__.split("\n\n")[0], choices)
     parser.add_argument("--resume", action="store_true", help="continue from --out/ckpt.npz")
     parser.add_argument("--smoke", action="store_true", help="a tiny run for CI (seconds)")
@@ -143,7 +143,7 @@ def main(argv=None):
 
     # -- model and optimizer ----------------------------------------------------------------
     model = CharRNN(len(vocab), cfg["cell"], cfg["hidden"], cfg["layers"], cfg["embedding"],
-                    cfg["dropout"], fused=True if cfg["graph"] == "steps" else "sequence")
+                    cfg["dropout"], graph=cfg["graph"])
     model.to(device)
     optimizers = {"adam": minigrad.optim.Adam, "adagrad": minigrad.optim.Adagrad,
                   "sgd": minigrad.optim.SGD}

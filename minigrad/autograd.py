@@ -47,9 +47,9 @@ class _GradSum:
         if create_graph:
             self.value = self.value + g
         elif self.owned:
-            self.value.data += g.data
+            self.value.array += g.array
         else:
-            self.value = Tensor._make(_sum(self.value.data, g.data), None, 0, False)
+            self.value = Tensor._make(_sum(self.value.array, g.array), None, 0, False)
             self.owned = True
 
 
@@ -59,11 +59,11 @@ def _sum(a, b):
 
 
 def _ones_like_root(root):
-    if root.data.size != 1:
+    if root.array.size != 1:
         raise RuntimeError(f"backward(): grad can be created implicitly only for a scalar output, "
                            f"but the output has shape {tuple(root.shape)}; pass gradient= "
                            f"(a tensor of that shape)")
-    xp = backend.get_array_module(root.data)
+    xp = backend.get_array_module(root.array)
     return Tensor._make(xp.ones(root.shape, dtype=root.dtype), None, 0, False)
 
 
@@ -72,7 +72,7 @@ def _check_root_grad(root, grad):
         return _ones_like_root(root)
     if not isinstance(grad, Tensor):
         grad = Tensor(grad, dtype=root.dtype)
-    if grad.data.shape != root.data.shape:
+    if grad.array.shape != root.array.shape:
         raise ValueError(f"backward(): gradient has shape {tuple(grad.shape)} but the output has "
                          f"shape {tuple(root.shape)}")
     return grad
@@ -153,8 +153,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
                 if gx is not None:
                     if not isinstance(gx, Tensor):
                         gx = Tensor._make(backend.as_array(gx), None, 0, False)
-                    expected = source.data.shape if index < 0 else source.out_shapes[index]
-                    if gx.data.shape != expected:
+                    expected = source.array.shape if index < 0 else source.out_shapes[index]
+                    if gx.array.shape != expected:
                         raise RuntimeError(f"{node.name()}.backward returned a gradient of shape "
                                            f"{tuple(gx.shape)} for an input of shape {tuple(expected)}")
                     if edge_hook is not None:
@@ -186,9 +186,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
         if create_graph:
             leaf.grad = g if leaf.grad is None else leaf.grad + g
         elif leaf.grad is not None:
-            leaf.grad = Tensor._make(_sum(leaf.grad.data, g.data), None, 0, False)
+            leaf.grad = Tensor._make(_sum(leaf.grad.array, g.array), None, 0, False)
         else:  # a gradient array may be shared (x + y hands gy to both): keep a private copy
-            leaf.grad = Tensor._make(g.data if total.owned else g.data.copy(), None, 0, False)
+            leaf.grad = Tensor._make(g.array if total.owned else g.array.copy(), None, 0, False)
     return None
 
 
@@ -202,11 +202,11 @@ def _add_to_slot(slots, index, g, create_graph):
 
 def _as_dtype_of(leaf, g):
     """The gradient in the leaf's dtype (float32 x float64 ops hand back float64 gradients)."""
-    if g.data.dtype == leaf.data.dtype:
+    if g.array.dtype == leaf.array.dtype:
         return g
     if STATE.grad_enabled or g.requires_grad:
-        return g.to(leaf.data.dtype)
-    return Tensor._make(g.data.astype(leaf.data.dtype), None, 0, False)
+        return g.to(leaf.array.dtype)
+    return Tensor._make(g.array.astype(leaf.array.dtype), None, 0, False)
 
 
 def _accumulate_leaf(leaf_sums, leaf, g, create_graph):

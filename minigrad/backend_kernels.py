@@ -252,9 +252,9 @@ class _Gemm:
             self.xp.matmul(left, b.T if transpose_b else b, out=target)
             return
         self.call(self.handle, self._OP_T if transpose_b else self._OP_N, self._OP_N,
-                  N, M, K, ctypes.addressof(self._one), b.data.ptr, K if transpose_b else N,
-                  a_array.data.ptr + a_at * self.itemsize, K, ctypes.addressof(self._zero),
-                  out_array.data.ptr + out_at * self.itemsize, N)
+                  N, M, K, ctypes.addressof(self._one), b.array.ptr, K if transpose_b else N,
+                  a_array.array.ptr + a_at * self.itemsize, K, ctypes.addressof(self._zero),
+                  out_array.array.ptr + out_at * self.itemsize, N)
 
 
 def _state_rows(t, reverse):

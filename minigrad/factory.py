@@ -48,12 +48,12 @@ def full(size, fill_value, requires_grad=False, dtype=None, device=None):
 
 
 def zeros_like(t, requires_grad=False, dtype=None):
-    xp = backend.get_array_module(t.data)
+    xp = backend.get_array_module(t.array)
     return _new(xp.zeros(t.shape, dtype=backend.as_dtype(dtype) or t.dtype), requires_grad)
 
 
 def ones_like(t, requires_grad=False, dtype=None):
-    xp = backend.get_array_module(t.data)
+    xp = backend.get_array_module(t.array)
     return _new(xp.ones(t.shape, dtype=backend.as_dtype(dtype) or t.dtype), requires_grad)
 
 

@@ -3,7 +3,7 @@
 Calling a Function on tensors runs ``forward`` on their arrays and, when any input
 requires a gradient, records the node on the outputs (``output.grad_fn``)::
 
-    y = Tanh()(x)          # or Tanh.apply(x): y.data == tanh(x.data), y.grad_fn is the node
+    y = Tanh()(x)          # or Tanh.apply(x): y.array == tanh(x.array), y.grad_fn is the node
 
 The node keeps only what its backward needs:
 
@@ -68,7 +68,7 @@ class Function:
         arrays, parents = [], []
         for x in inputs:
             if isinstance(x, Tensor):
-                data = x.data
+                data = x.array
                 arrays.append(data)
                 if array_type is None:
                     array_type = type(data)
@@ -134,7 +134,7 @@ class Function:
         for array in self._saved:
             entry = array
             for x in inputs:
-                if isinstance(x, Tensor) and x.data is array:
+                if isinstance(x, Tensor) and x.array is array:
                     entry = ("input", x, x._version)
                     break
             else:

@@ -45,13 +45,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     rng = backend.host_numpy().random.default_rng(seed)
     projections = []
     for out in outputs:
-        xp = backend.get_array_module(out.data)
+        xp = backend.get_array_module(out.array)
         projections.append(xp.asarray(rng.standard_normal(out.shape)).astype(out.dtype))
 
     def projected(outs):
         total = 0.0
         for o, r in zip(outs, projections):
-            total += float((o.data * r).sum())
+            total += float((o.array * r).sum())
         return total
 
     loss = None
@@ -64,17 +64,17 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
         x = inputs[i]
         numeric = backend.host_numpy().zeros(x.shape)
         # Not under no_grad: fn may itself call minigrad.grad (checking a double backward).
-        # x.data is written element by element in place (works for non-contiguous data too).
+        # x.array is written element by element in place (works for non-contiguous data too).
         for k in backend.host_numpy().ndindex(*x.shape):
-            original = float(x.data[k])
-            x.data[k] = original + eps
+            original = float(x.array[k])
+            x.array[k] = original + eps
             plus = projected(_outputs(fn, inputs))
-            x.data[k] = original - eps
+            x.array[k] = original - eps
             minus = projected(_outputs(fn, inputs))
-            x.data[k] = original
+            x.array[k] = original
             numeric[k] = (plus - minus) / (2 * eps)
         g = analytic[position]
-        got = backend.to_host(g.data) if g is not None else backend.host_numpy().zeros(x.shape)
+        got = backend.to_host(g.array) if g is not None else backend.host_numpy().zeros(x.shape)
         error = abs(got - numeric) - (atol + rtol * abs(numeric))
         if error.size and error.max() > 0:
             worst = tuple(int(v) for v in backend.host_numpy().unravel_index(error.argmax(), error.shape))

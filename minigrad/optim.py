@@ -9,7 +9,7 @@
 
 Each optimizer follows PyTorch's update rule (so a run can be compared step by step)
 and keeps its per-parameter state (momentum buffers, moment estimates) as arrays on the
-parameter's device. Updates change ``p.data`` in place under ``no_grad`` and bump the
+parameter's device. Updates change ``p.array`` in place under ``no_grad`` and bump the
 parameter's version, so a graph that saved the old value refuses to backpropagate.
 
 ``state_dict()`` gives ``{"state": {index: {...}}, "param_groups": [{..., "params": [index, ...]}]}``
@@ -71,7 +71,7 @@ class Optimizer:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad.data[...] = 0
+                p.grad.array[...] = 0
 
     def step(self):
         """Change every parameter that has a gradient by one update."""
@@ -80,7 +80,7 @@ class Optimizer:
                 if p.grad is None:
                     continue
                 state = self.state.setdefault(id(p), {})
-                self._update(p, p.grad.data, state, group)
+                self._update(p, p.grad.array, state, group)
                 p._bump_version()
 
     def _update(self, p, g, state, group):
@@ -90,7 +90,7 @@ class Optimizer:
     def _apply_weight_decay(p, g, group):
         """L2 penalty ½ λ ‖p‖² adds λ p to the gradient."""
         if group["weight_decay"]:
-            return g + group["weight_decay"] * p.data
+            return g + group["weight_decay"] * p.array
         return g
 
     # -- saving ---------------------------------------------------------------------------
@@ -139,7 +139,7 @@ class Optimizer:
             p = by_index[int(key)]
             converted = {}
             for name, value in entries.items():
-                value = value.data if isinstance(value, Tensor) else value
+                value = value.array if isinstance(value, Tensor) else value
                 if backend.is_array(value) and value.ndim > 0:
                     if tuple(value.shape) != tuple(p.shape):
                         raise ValueError(f"optimizer load_state_dict: state '{name}' of parameter "
@@ -190,7 +190,7 @@ class SGD(Optimizer):
                 buf *= group["momentum"]
                 buf += g
             g = buf
-        p.data -= group["lr"] * g
+        p.array -= group["lr"] * g
 
 
 class Adam(Optimizer):
@@ -209,13 +209,13 @@ class Adam(Optimizer):
                                       weight_decay=weight_decay))
 
     def _update(self, p, g, state, group):
-        xp = backend.get_array_module(p.data)
+        xp = backend.get_array_module(p.array)
         g = self._apply_weight_decay(p, g, group)
         b1, b2 = group["betas"]
         if not state:
             state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(p.data)
-            state["exp_avg_sq"] = xp.zeros_like(p.data)
+            state["exp_avg"] = xp.zeros_like(p.array)
+            state["exp_avg_sq"] = xp.zeros_like(p.array)
         state["step"] += 1
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
@@ -231,7 +231,7 @@ class Adam(Optimizer):
         scratch += group["eps"]                        # √v̂ + ε
         xp.divide(m, scratch, out=scratch)
         scratch *= group["lr"] / (1 - b1 ** t)         # lr · m̂ / (√v̂ + ε)
-        p.data -= scratch
+        p.array -= scratch
 
 
 class Adagrad(Optimizer):
@@ -252,7 +252,7 @@ class Adagrad(Optimizer):
                                       initial_accumulator_value=initial_accumulator_value, eps=eps))
 
     def _update(self, p, g, state, group):
-        xp = backend.get_array_module(p.data)
+        xp = backend.get_array_module(p.array)
         g = self._apply_weight_decay(p, g, group)
         if not state:
             state["step"] = 0
@@ -261,4 +261,4 @@ class Adagrad(Optimizer):
         s = state["sum"]
         s += g * g
         lr_t = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        p.data -= lr_t * g / (xp.sqrt(s) + group["eps"])
+        p.array -= lr_t * g / (xp.sqrt(s) + group["eps"])

@@ -50,7 +50,7 @@ def _flatten(obj, path, arrays):
     where = path or "<root>"
     if isinstance(obj, Tensor) or backend.is_array(obj):
         kind = "tensor" if isinstance(obj, Tensor) else "array"
-        array = backend.to_host(obj.data if isinstance(obj, Tensor) else obj)
+        array = backend.to_host(obj.array if isinstance(obj, Tensor) else obj)
         if array.dtype.kind not in "biufc":
             raise TypeError(f"minigrad.save: array at '{where}' has dtype {array.dtype}; only "
                             "numeric and boolean arrays can be saved")

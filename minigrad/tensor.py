@@ -20,14 +20,14 @@ class Tensor:
         device: ``"cpu"`` (default) or ``"cuda"`` / ``"cuda:N"``.
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_out_idx", "_vc", "_name",
+    __slots__ = ("array", "requires_grad", "grad", "grad_fn", "_out_idx", "_vc", "_name",
                  "__weakref__")
     __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
         if isinstance(data, Tensor):
-            data = data.data
-        self.data = backend.as_array(data, dtype=dtype, device=device)
+            data = data.array
+        self.array = backend.as_array(data, dtype=dtype, device=device)
         self.grad = None
         self.grad_fn = None
         self._out_idx = 0
@@ -41,7 +41,7 @@ class Tensor:
     def _make(cls, data, grad_fn, out_idx, requires_grad):
         """Fast constructor for op outputs (no conversion, no checks)."""
         t = object.__new__(cls)
-        t.data = data
+        t.array = data
         t.requires_grad = requires_grad
         t.grad = None
         t.grad_fn = grad_fn
@@ -52,20 +52,36 @@ class Tensor:
 
     # -- properties ------------------------------------------------------------
     @property
+    def data(self):
+        """The same values as a Tensor cut from the graph (shares storage and the version
+        counter), as in PyTorch: ``p.data.add_(p.grad, alpha=-lr)`` updates ``p`` in place.
+        The backend array itself is ``.array`` (a NumPy or CuPy array)."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value):
+        array = value.array if isinstance(value, Tensor) else backend.as_array(value)
+        if backend.device_of(array) != backend.device_of(self.array):
+            raise RuntimeError(f"data: cannot assign a tensor on {backend.device_of(array)} to "
+                               f"a tensor on {self.device}")
+        self.array = array
+        self._bump_version()
+
+    @property
     def shape(self):
-        return self.data.shape
+        return self.array.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def device(self):
-        return backend.device_of(self.data)
+        return backend.device_of(self.array)
 
     @property
     def is_leaf(self):
@@ -118,7 +134,7 @@ class Tensor:
         return self.ndim
 
     def numel(self):
-        return int(self.data.size)
+        return int(self.array.size)
 
     def __len__(self):
         if self.ndim == 0:
@@ -126,7 +142,7 @@ class Tensor:
         return self.shape[0]
 
     def __repr__(self):
-        values = backend.to_host(self.data)
+        values = backend.to_host(self.array)
         extra = ""
         if self.grad_fn is not None:
             extra = f", grad_fn=<{type(self.grad_fn).__name__}>"
@@ -138,10 +154,10 @@ class Tensor:
         return f"tensor({body}{dtype}{device}{extra})"
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements "
+        if self.array.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self.array.size} elements "
                                "is ambiguous")
-        return bool(self.data)
+        return bool(self.array)
 
     def __hash__(self):
         return id(self)
@@ -153,34 +169,34 @@ class Tensor:
         return int(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iu":
+        if self.array.dtype.kind not in "iu":
             raise TypeError(f"only integer tensors can be used as an index, got dtype {self.dtype}")
         return int(self.item())
 
     # -- leaving the graph ------------------------------------------------------
     def numpy(self):
         """A host NumPy array (a copy for GPU tensors; shares memory on the CPU)."""
-        return backend.to_host(self.data)
+        return backend.to_host(self.array)
 
     def item(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item(): only a one-element tensor can be converted to a Python "
                              f"number, got shape {tuple(self.shape)}")
-        return backend.to_host(self.data).reshape(()).item()
+        return backend.to_host(self.array).reshape(()).item()
 
     def tolist(self):
-        return backend.to_host(self.data).tolist()
+        return backend.to_host(self.array).tolist()
 
     def detach(self):
         """The same data, cut from the graph (shares memory and the version counter)."""
-        t = Tensor._make(self.data, None, 0, False)
+        t = Tensor._make(self.array, None, 0, False)
         if self._vc is None:
             self._vc = [0]
         t._vc = self._vc
         return t
 
     def requires_grad_(self, flag=True):
-        if flag and self.data.dtype.kind != "f":
+        if flag and self.array.dtype.kind != "f":
             raise RuntimeError(f"only floating point tensors can require gradients, "
                                f"got dtype {self.dtype}")
         if not flag and self.grad_fn is not None:
@@ -250,32 +266,32 @@ class Tensor:
 
     def zero_(self):
         self._check_inplace("zero_")
-        self.data[...] = 0
+        self.array[...] = 0
         self._bump_version()
         return self
 
     def fill_(self, value):
         self._check_inplace("fill_")
-        self.data[...] = value
+        self.array[...] = value
         self._bump_version()
         return self
 
     def copy_(self, source):
         self._check_inplace("copy_")
-        source = source.data if isinstance(source, Tensor) else source
+        source = source.array if isinstance(source, Tensor) else source
         if tuple(getattr(source, "shape", ())) not in ((), tuple(self.shape)):
             raise ValueError(f"copy_: source of shape {tuple(source.shape)} does not match "
                              f"destination of shape {tuple(self.shape)}")
-        self.data[...] = source
+        self.array[...] = source
         self._bump_version()
         return self
 
     def add_(self, other, alpha=1.0):
         self._check_inplace("add_")
-        other = other.data if isinstance(other, Tensor) else other
+        other = other.array if isinstance(other, Tensor) else other
         if alpha != 1.0:
             other = other * alpha
-        self.data += other
+        self.array += other
         self._bump_version()
         return self
 
@@ -284,7 +300,7 @@ class Tensor:
 
     def mul_(self, other):
         self._check_inplace("mul_")
-        self.data *= other.data if isinstance(other, Tensor) else other
+        self.array *= other.array if isinstance(other, Tensor) else other
         self._bump_version()
         return self
 
@@ -302,12 +318,12 @@ class Tensor:
     def __itruediv__(self, other):
         if self.requires_grad and STATE.grad_enabled:
             return self / other
-        return self.mul_(1.0 / (other.data if isinstance(other, Tensor) else other))
+        return self.mul_(1.0 / (other.array if isinstance(other, Tensor) else other))
 
     def __setitem__(self, index, value):
         self._check_inplace("__setitem__")
-        value = value.data if isinstance(value, Tensor) else value
-        self.data[_index_arrays(index, self.data)] = value
+        value = value.array if isinstance(value, Tensor) else value
+        self.array[_index_arrays(index, self.array)] = value
         self._bump_version()
 
     # -- operators ---------------------------------------------------------------
@@ -471,9 +487,9 @@ class Tensor:
 
 
 def _compare(a, b, name):
-    xp = backend.get_array_module(a.data)
-    b = b.data if isinstance(b, Tensor) else b
-    return Tensor._make(backend.wrap_scalar(getattr(xp, name)(a.data, b), a.data), None, 0, False)
+    xp = backend.get_array_module(a.array)
+    b = b.array if isinstance(b, Tensor) else b
+    return Tensor._make(backend.wrap_scalar(getattr(xp, name)(a.array, b), a.array), None, 0, False)
 
 
 # The ops live in minigrad/ops; imported last because they subclass Function, which uses Tensor.

@@ -176,7 +176,7 @@ class EmbeddingGrad(Function):
 
 def embedding(indices, weight):
     """Look up rows of ``weight`` (num_embeddings, dim): indices (...) -> (..., dim)."""
-    idx = indices.data if isinstance(indices, Tensor) else backend.as_array(indices)
+    idx = indices.array if isinstance(indices, Tensor) else backend.as_array(indices)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
     num = weight.shape[0]
@@ -245,13 +245,13 @@ class Conv2d(Function):
 
     def backward(self, gy):
         _no_double_backward("conv2d")
-        cols, weight = (t.data for t in self.saved_tensors)
-        xp = _xp(gy.data)
+        cols, weight = (t.array for t in self.saved_tensors)
+        xp = _xp(gy.array)
         needs = self.needs_input_grad
         (sh, sw), (ph, pw) = self.stride, self.padding
         o, c, kh, kw = weight.shape
         n, (oh, ow) = self.x_shape[0], self.out_hw
-        gy2 = gy.data.transpose(0, 2, 3, 1).reshape(-1, o)                 # (N·OH·OW, O)
+        gy2 = gy.array.transpose(0, 2, 3, 1).reshape(-1, o)                 # (N·OH·OW, O)
         gx = gw = gb = None
         if needs[0]:
             gcols = (gy2 @ weight.reshape(o, -1)).reshape(n, oh, ow, c, kh, kw)
@@ -313,12 +313,12 @@ class MaxPool2d(Function):
 
     def backward(self, gy):
         _no_double_backward("max_pool2d")
-        where = self.saved_tensors[0].data
-        xp = _xp(gy.data)
+        where = self.saved_tensors[0].array
+        xp = _xp(gy.array)
         n, c, hp, wp = self.pad_shape
         gpad = xp.zeros((n * c, hp * wp), dtype=gy.dtype)
         plane = xp.arange(n * c).reshape(-1, 1)
-        backend.scatter_add(gpad, (plane, where.reshape(n * c, -1)), gy.data.reshape(n * c, -1))
+        backend.scatter_add(gpad, (plane, where.reshape(n * c, -1)), gy.array.reshape(n * c, -1))
         (ph, pw), (h, w) = self.padding, self.x_shape[2:]
         gx = gpad.reshape(n, c, hp, wp)[:, :, ph:ph + h, pw:pw + w]
         return Tensor._make(xp.ascontiguousarray(gx), None, 0, False)
@@ -372,17 +372,17 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         if training and running_mean is not None:
             with no_grad():
                 m = momentum
-                unbiased = var.data.reshape(channels) * (count / max(count - 1, 1))
-                running_mean.data *= 1 - m
-                running_mean.data += m * mu.data.reshape(channels).astype(running_mean.dtype)
-                running_var.data *= 1 - m
-                running_var.data += m * unbiased.astype(running_var.dtype)
+                unbiased = var.array.reshape(channels) * (count / max(count - 1, 1))
+                running_mean.array *= 1 - m
+                running_mean.array += m * mu.array.reshape(channels).astype(running_mean.dtype)
+                running_var.array *= 1 - m
+                running_var.array += m * unbiased.astype(running_var.dtype)
                 running_mean._bump_version()
                 running_var._bump_version()
     else:
-        xp = _xp(x.data)
-        mean = running_mean.data.reshape(shape).astype(x.dtype)
-        inv_std = (1.0 / xp.sqrt(running_var.data.reshape(shape) + eps)).astype(x.dtype)
+        xp = _xp(x.array)
+        mean = running_mean.array.reshape(shape).astype(x.dtype)
+        inv_std = (1.0 / xp.sqrt(running_var.array.reshape(shape) + eps)).astype(x.dtype)
         x_hat = (x - mean) * inv_std
     if weight is not None:
         x_hat = x_hat * weight.reshape(shape)

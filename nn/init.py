@@ -1,6 +1,6 @@
 """``nn.init``: fill a parameter in place with the starting values a layer wants.
 
-Every function changes ``tensor.data`` under ``no_grad``, draws its random numbers from
+Every function changes ``tensor.array`` under ``no_grad``, draws its random numbers from
 minigrad's generator (so ``minigrad.manual_seed`` makes them repeatable, on CPU and GPU
 alike), bumps the tensor's version and returns the tensor::
 
@@ -19,12 +19,12 @@ from minigrad.grad_mode import no_grad
 
 
 def _xp(tensor):
-    return backend.get_array_module(tensor.data)
+    return backend.get_array_module(tensor.array)
 
 
 def _fill(tensor, array):
     with no_grad():
-        tensor.data[...] = array
+        tensor.array[...] = array
         tensor._bump_version()
     return tensor
 

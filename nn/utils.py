@@ -32,23 +32,23 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
         return 0.0
     norm_type = float(norm_type)
     if norm_type == math.inf:
-        total = max(float(backend.to_host(abs(p.grad.data).max())) for p in params)
+        total = max(float(backend.to_host(abs(p.grad.array).max())) for p in params)
     elif norm_type == 2.0:   # the usual case: one dot product per gradient, no temporaries
         total = 0.0
         for p in params:
-            g = p.grad.data
+            g = p.grad.array
             xp = backend.get_array_module(g)
             total += float(backend.to_host(xp.vdot(g, g)))
         total = math.sqrt(total)
     else:
         total = 0.0
         for p in params:
-            total += float(backend.to_host((abs(p.grad.data) ** norm_type).sum()))
+            total += float(backend.to_host((abs(p.grad.array) ** norm_type).sum()))
         total = total ** (1.0 / norm_type)
     coef = max_norm / (total + 1e-6)
     if coef < 1.0:
         for p in params:
-            p.grad.data *= p.grad.dtype.type(coef)
+            p.grad.array *= p.grad.dtype.type(coef)
     return total
 
 
@@ -57,5 +57,5 @@ def clip_grad_value_(parameters, clip_value):
     if clip_value < 0:
         raise ValueError(f"clip_grad_value_: clip_value must be non-negative, got {clip_value}")
     for p in _with_grads(parameters):
-        xp = backend.get_array_module(p.grad.data)
-        xp.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+        xp = backend.get_array_module(p.grad.array)
+        xp.clip(p.grad.array, -clip_value, clip_value, out=p.grad.array)

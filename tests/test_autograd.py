@@ -37,7 +37,7 @@ def test_summed_gradients_of_zero_d_tensors_stay_arrays():
     s = minigrad.tensor(1.5, requires_grad=True, dtype=minigrad.float64)
     (s * s).backward()
     (s * 3).backward()                           # accumulated into an existing 0-d .grad
-    assert type(s.grad.data) is type(s.data)
+    assert type(s.grad.array) is type(s.array)
     assert (s.grad * s).item() == pytest.approx(6.0 * 1.5)
 
 
@@ -45,7 +45,7 @@ def test_leaf_grads_do_not_share_memory():
     """x + y hands the same gradient to both inputs: each .grad must be its own array."""
     x, y = randn64(3), randn64(3)
     (x + y).sum().backward()
-    x.grad.data *= 10
+    x.grad.array *= 10
     np.testing.assert_allclose(y.grad.numpy(), np.ones(3))
 
 
@@ -230,13 +230,13 @@ def test_in_place_on_leaf_requiring_grad_raises_outside_no_grad():
 
 def test_augmented_assignment_is_in_place_outside_recording():
     w = randn64(3)
-    data = w.data
+    data = w.array
     with minigrad.no_grad():
         w -= 0.5
         w *= 2.0
         w /= 4.0
         w += minigrad.ones(3, dtype=minigrad.float64)
-    assert w.data is data and w.is_leaf and w.requires_grad and w._version == 4
+    assert w.array is data and w.is_leaf and w.requires_grad and w._version == 4
     h = w * 1.0
     h += 1.0                     # recording: out of place, part of the graph
     assert h.grad_fn is not None and h.grad_fn.name() == "add"
@@ -306,7 +306,7 @@ def test_detach_cuts_the_graph():
     y = (h * x).sum()
     y.backward()
     np.testing.assert_allclose(x.grad.numpy(), h.numpy())
-    assert np.shares_memory(h.data, h.detach().data)
+    assert np.shares_memory(h.array, h.detach().array)
 
 
 def test_backward_restores_grad_mode_after_an_error():

@@ -96,7 +96,7 @@ def test_factories_take_device_and_draw_the_cpu_stream(dev, name):
     cpu = make(2, 3, dtype=minigrad.float64)
     minigrad.manual_seed(3)
     on_dev = make(2, 3, dtype=minigrad.float64, device=dev)
-    assert type(on_dev.data) is CheckedArray and on_dev.device == "checked:0"
+    assert type(on_dev.array) is CheckedArray and on_dev.device == "checked:0"
     np.testing.assert_array_equal(on_dev.numpy(), cpu.numpy())
 
 
@@ -145,7 +145,7 @@ def test_memmap_data_becomes_a_plain_array(tmp_path):
     m = np.memmap(tmp_path / "m.bin", dtype=np.float32, mode="w+", shape=(3,))
     m[:] = [1, 2, 3]
     t = minigrad.tensor(m)
-    assert type(t.data) is np.ndarray
+    assert type(t.array) is np.ndarray
     assert (t + minigrad.ones(3)).tolist() == [2.0, 3.0, 4.0]
 
 

@@ -246,11 +246,11 @@ def test_layernorm_and_clip_grad_norm():
         assert_same(p.grad, q.grad, f"clipped grad of {name}")
 
 
-@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("graph", ["steps", "gates"])
 @pytest.mark.parametrize("kind", ["RNNCell", "LSTMCell", "GRUCell"])
-def test_cells(kind, fused):
+def test_cells(kind, graph):
     def make():
-        return getattr(nn, kind)(3, 4, fused=fused)
+        return getattr(nn, kind)(3, 4, graph=graph)
 
     def loss(out, device):
         return mse(out, device)
@@ -268,12 +268,12 @@ def test_cells(kind, fused):
     train_both(Unroll, [host((3, 2, 3), 0)], loss)
 
 
-@pytest.mark.parametrize("fused", [True, False, "sequence"])
+@pytest.mark.parametrize("graph", ["steps", "gates", "layer"])
 @pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
-def test_recurrent_layers(kind, fused):
+def test_recurrent_layers(kind, graph):
     def make():
         return getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True, dropout=0.2,
-                                 batch_first=True, fused=fused)
+                                 batch_first=True, graph=graph)
     cpu, dev = train_both(make, [host((2, 3, 3), 0)], mse)
     for a, b in zip(cpu.hidden_states, dev.hidden_states):
         assert_same(a, b, "hidden state")

@@ -57,7 +57,7 @@ def test_reference_matches_minigrad_layer(cell):
     p = {k: minigrad.tensor(v, requires_grad=True) for k, v in model.params.items()}
     layer = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[cell](E, H).double()
     for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-        getattr(layer, name + "_l0").data = model.params[name].copy()
+        getattr(layer, name + "_l0").array = model.params[name].copy()
     x = F.embedding(minigrad.tensor(idx), p["embedding"])
     hx = (tuple(minigrad.tensor(s[None]) for s in state) if cell == "lstm"
           else minigrad.tensor(state[None]))

@@ -98,7 +98,7 @@ class Clip01Grad(minigrad.Function):
     def backward(self, gy):
         if minigrad.is_grad_enabled():
             raise RuntimeError("Clip01Grad: double backward (create_graph=True) is not supported")
-        return minigrad.Tensor._make(gy.data * self.mask, None, 0, False)
+        return minigrad.Tensor._make(gy.array * self.mask, None, 0, False)
 
 
 def test_array_backward_op_and_its_create_graph_refusal():

@@ -22,10 +22,10 @@ def test_to_moves_and_same_device_is_a_no_op(dev):
     x = minigrad.tensor([1.0, 2.0])
     assert x.to("cpu") is x
     y = x.to(dev)
-    assert y.device == "checked:0" and type(y.data) is CheckedArray
+    assert y.device == "checked:0" and type(y.array) is CheckedArray
     assert y.to("checked:0") is y and y.to(dev) is y
     z = y.to("cpu")
-    assert z.device == "cpu" and type(z.data) is np.ndarray and z.tolist() == [1.0, 2.0]
+    assert z.device == "cpu" and type(z.array) is np.ndarray and z.tolist() == [1.0, 2.0]
 
 
 def test_gradient_flows_back_across_devices(dev):

@@ -45,7 +45,7 @@ def test_smoke_run_writes_checkpoint_sample_and_pictures(char_lm, tmp_path, caps
 @pytest.mark.parametrize("extra", [["--cell", "rnn", "--optimizer", "sgd", "--lr", "0.5"],
                                    ["--cell", "gru", "--optimizer", "adagrad", "--layers", "2"],
                                    ["--minutes", "0.001", "--clip", "0"],
-                                   ["--graph", "sequence", "--cell", "lstm", "--layers", "2"]])
+                                   ["--graph", "layer", "--cell", "lstm", "--layers", "2"]])
 def test_smoke_run_every_cell_and_optimizer(char_lm, tmp_path, extra):
     result = char_lm.main(QUIET + ["--out", str(tmp_path)] + extra)
     losses = result["history"]["train"][1]
@@ -125,13 +125,13 @@ def test_mismatched_checkpoint_names_the_settings(char_lm, tmp_path):
 
 
 def test_sequence_graph_trains_like_the_per_step_graph_and_still_draws_steps(char_lm, tmp_path):
-    """--graph sequence only changes how the graph is recorded: the same losses, and the
+    """--graph layer only changes how the graph is recorded: the same losses, and the
     gradient-flow picture still gets one gradient per step."""
     runs = [char_lm.main(QUIET + ["--out", str(tmp_path / graph), "--graph", graph])
-            for graph in ("steps", "sequence")]
+            for graph in ("steps", "layer")]
     np.testing.assert_allclose(runs[1]["history"]["train"][1], runs[0]["history"]["train"][1],
                                rtol=1e-5)
-    model = char_lm.CharRNN(20, "lstm", 8, 1, 4, fused="sequence")
+    model = char_lm.CharRNN(20, "lstm", 8, 1, 4, graph="layer")
     flow = char_lm.pictures.gradient_flow(model, list(range(6)))
     assert flow.shape == (5,) and (flow > 0).all()
-    assert model.rnn.fused == "sequence"
+    assert model.rnn.graph == "layer"

@@ -1,4 +1,4 @@
-"""On a real GPU (CuPy): gradient checks, the fused kernels, and a short LSTM training run
+"""On a real GPU (CuPy): gradient checks, the cell kernels, and a short LSTM training run
 compared with the same run on the CPU. Skipped without CuPy and a CUDA device; run them
 with ``scripts/check_gpu.sh``.
 
@@ -26,7 +26,7 @@ def leaves(shapes, device):
 def test_arrays_are_cupy_and_placement_works():
     import cupy
     x = minigrad.randn(3, 4, device="cuda")
-    assert isinstance(x.data, cupy.ndarray) and x.device == "cuda:0"
+    assert isinstance(x.array, cupy.ndarray) and x.device == "cuda:0"
     assert type(x.numpy()) is np.ndarray and isinstance(x.sum().item(), float)
     with pytest.raises(RuntimeError, match="cpu") as info:
         x + minigrad.randn(3, 4)
@@ -63,24 +63,24 @@ def test_op_matches_cpu(name):
             np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("mode", [True, "sequence"])
+@pytest.mark.parametrize("mode", ["steps", "layer"])
 @pytest.mark.parametrize("kind", ["LSTM", "GRU"])
-def test_fused_kernels_gradcheck_and_match_unfused(kind, mode):
+def test_kernels_gradcheck_and_match_gate_level(kind, mode):
     minigrad.manual_seed(0)
-    fused = getattr(nn, kind)(3, 4, num_layers=2, fused=mode).double().to("cuda")
+    node_level = getattr(nn, kind)(3, 4, num_layers=2, graph=mode).double().to("cuda")
     x = minigrad.tensor(host((4, 2, 3), 9), requires_grad=True, device="cuda")
-    assert minigrad.gradcheck(lambda x, *ps: fused(x)[0], [x] + list(fused.parameters()))
-    unfused = getattr(nn, kind)(3, 4, num_layers=2, fused=False).double().to("cuda")
-    unfused.load_state_dict(fused.state_dict())
-    a, b = fused(x)[0], unfused(x)[0]
+    assert minigrad.gradcheck(lambda x, *ps: node_level(x)[0], [x] + list(node_level.parameters()))
+    gate_level = getattr(nn, kind)(3, 4, num_layers=2, graph="gates").double().to("cuda")
+    gate_level.load_state_dict(node_level.state_dict())
+    a, b = node_level(x)[0], gate_level(x)[0]
     np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
 
 
 class CharLM(nn.Module):
-    def __init__(self, vocab=20, hidden=32, fused=True):
+    def __init__(self, vocab=20, hidden=32, graph="steps"):
         super().__init__()
         self.embed = nn.Embedding(vocab, 16)
-        self.lstm = nn.LSTM(16, hidden, batch_first=True, fused=fused)
+        self.lstm = nn.LSTM(16, hidden, batch_first=True, graph=graph)
         self.head = nn.Linear(hidden, vocab)
 
     def forward(self, tokens):
@@ -88,9 +88,9 @@ class CharLM(nn.Module):
         return self.head(out)
 
 
-def train(device, steps=8, fused=True):
+def train(device, steps=8, graph="steps"):
     minigrad.manual_seed(0)
-    model = CharLM(fused=fused).to(device)
+    model = CharLM(graph=graph).to(device)
     opt = minigrad.optim.Adam(model.parameters(), lr=3e-3)
     tokens = np.random.default_rng(0).integers(0, 20, size=(4, 17))
     x = minigrad.tensor(tokens[:, :-1], device=device)
@@ -107,8 +107,8 @@ def train(device, steps=8, fused=True):
     return losses
 
 
-@pytest.mark.parametrize("fused", [True, "sequence"])
-def test_short_lstm_training_matches_cpu(fused):
-    cpu, gpu = train("cpu", fused=fused), train("cuda", fused=fused)
+@pytest.mark.parametrize("graph", ["steps", "layer"])
+def test_short_lstm_training_matches_cpu(graph):
+    cpu, gpu = train("cpu", graph=graph), train("cuda", graph=graph)
     assert cpu[-1] < cpu[0]
     np.testing.assert_allclose(gpu, cpu, rtol=2e-4, atol=2e-5)

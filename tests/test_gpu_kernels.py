@@ -1,4 +1,4 @@
-"""The fused LSTM/GRU GPU kernels, checked without a GPU.
+"""The LSTM/GRU GPU kernels of one-node steps and layers, checked without a GPU.
 
 ``minigrad/backend_kernels.py`` writes each kernel body as C over a type ``T``. Here those
 very strings are compiled with the host C compiler (T = double) into a loop that mimics
@@ -178,32 +178,32 @@ def _numpy_backward(fn, h, *grads):
         return fn.cell_backward(h, *grads)
 
 
-@pytest.mark.parametrize("fused", [True, "sequence"])
+@pytest.mark.parametrize("graph", ["steps", "layer"])
 @pytest.mark.parametrize("kind", ["LSTM", "GRU"])
-def test_layers_gradcheck_through_the_kernels(host_cupy, kind, fused):
+def test_layers_gradcheck_through_the_kernels(host_cupy, kind, graph):
     minigrad.manual_seed(0)
-    layer = getattr(nn, kind)(2, 3, batch_first=True, fused=fused).double()
+    layer = getattr(nn, kind)(2, 3, batch_first=True, graph=graph).double()
     x = minigrad.tensor(rand(2, 3, 2, seed=7), requires_grad=True)
     assert minigrad.gradcheck(lambda x, *ps: layer(x)[0], [x] + list(layer.parameters()))
 
 
-@pytest.mark.parametrize("mode", [True, "sequence"])
+@pytest.mark.parametrize("mode", ["steps", "layer"])
 @pytest.mark.parametrize("kind", ["LSTM", "GRU"])
-def test_layer_with_kernels_matches_unfused_layer(host_cupy, kind, mode):
+def test_layer_with_kernels_matches_gate_level_layer(host_cupy, kind, mode):
     minigrad.manual_seed(0)
-    fused = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True, fused=mode).double()
+    node_level = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True, graph=mode).double()
     minigrad.manual_seed(0)
-    unfused = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True, fused=False).double()
+    gate_level = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True, graph="gates").double()
     x = rand(5, 2, 3, seed=8)
     outs = []
-    for layer in (fused, unfused):
+    for layer in (node_level, gate_level):
         out, _ = layer(minigrad.tensor(x))
         (out * out).sum().backward()
         outs.append((out, [p.grad for p in layer.parameters()]))
     np.testing.assert_allclose(outs[0][0].numpy(), outs[1][0].numpy(), rtol=1e-12, atol=1e-12)
     for a, b in zip(outs[0][1], outs[1][1]):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-12)
-    if kind == "LSTM" and mode == "sequence":    # a layer's loop runs the sequence kernels
+    if kind == "LSTM" and mode == "layer":    # a layer's loop runs the sequence kernels
         assert {"minigrad_lstm_sequence_forward", "minigrad_lstm_sequence_backward"} <= set(host_cupy.launches)
 
 
@@ -212,7 +212,7 @@ def test_lstm_sequence_kernels_gradcheck_with_initial_state_and_final_states(hos
     """Gradients reaching the layer through h_n and c_n as well as the output, and going out
     to h_0 and c_0, in both directions of time."""
     minigrad.manual_seed(1)
-    layer = nn.LSTM(2, 3, bidirectional=reverse, fused="sequence").double()
+    layer = nn.LSTM(2, 3, bidirectional=reverse, graph="layer").double()
     D = 2 if reverse else 1
     x = minigrad.tensor(rand(4, 2, 2, seed=9), requires_grad=True)
     h0 = minigrad.tensor(rand(D, 2, 3, seed=10), requires_grad=True)

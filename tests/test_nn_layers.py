@@ -180,12 +180,12 @@ def test_dropout_is_repeatable_with_manual_seed_and_gradchecks():
 def test_batchnorm_gradcheck_train_and_eval(make, shape):
     bn = make().double()
     with minigrad.no_grad():
-        bn.weight.data[...] = [0.5, 1.5, -1.0]
-        bn.bias.data[...] = [0.1, 0.0, -0.3]
+        bn.weight.array[...] = [0.5, 1.5, -1.0]
+        bn.bias.array[...] = [0.1, 0.0, -0.3]
     check_module(bn, randn64(*shape))
     bn.eval()
-    bn.running_mean.data[...] = [0.2, -0.1, 0.3]
-    bn.running_var.data[...] = [0.5, 2.0, 1.5]
+    bn.running_mean.array[...] = [0.2, -0.1, 0.3]
+    bn.running_var.array[...] = [0.5, 2.0, 1.5]
     check_module(bn, randn64(*shape))
 
 
@@ -220,8 +220,8 @@ def test_batchnorm_checks_its_input():
 def test_layernorm_gradcheck_and_values():
     ln = nn.LayerNorm(4).double()
     with minigrad.no_grad():
-        ln.weight.data[...] = [1.0, 2.0, 0.5, -1.0]
-        ln.bias.data[...] = [0.0, 0.1, 0.2, 0.3]
+        ln.weight.array[...] = [1.0, 2.0, 0.5, -1.0]
+        ln.bias.array[...] = [0.0, 0.1, 0.2, 0.3]
     x = randn64(3, 2, 4)
     xn = x.numpy()
     expected = (xn - xn.mean(-1, keepdims=True)) / np.sqrt(xn.var(-1, keepdims=True) + 1e-5)

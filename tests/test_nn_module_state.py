@@ -45,7 +45,7 @@ def test_load_state_dict_copies_values():
     sd = a.state_dict()
     b.load_state_dict(sd)
     with minigrad.no_grad():
-        a.weight.data[...] = 0
+        a.weight.array[...] = 0
     assert b.weight.numpy().any()                           # b holds its own copy
 
 

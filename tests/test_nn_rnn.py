@@ -35,14 +35,14 @@ CONFIGS = [
 ]
 
 
-@pytest.mark.parametrize("fused", [True, False, "sequence"])
+@pytest.mark.parametrize("graph", ["steps", "gates", "layer"])
 @pytest.mark.parametrize("config", CONFIGS, ids=["2layers", "bidirectional", "2layers-bi-bf-h0"])
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
-def test_layer_gradcheck(kind, config, fused):
+def test_layer_gradcheck(kind, config, graph):
     """d(output, h_n[, c_n]) / d(input, h_0[, c_0], every parameter) against central differences."""
     config = dict(config)
     with_state = config.pop("with_state", False)
-    layer = _make(kind, 2, 2, fused=fused, **config).double()
+    layer = _make(kind, 2, 2, graph=graph, **config).double()
     rng = np.random.default_rng(4)
     T, B = 3, 2
     x = randn64(B, T, 2, rng=rng) if config.get("batch_first") else randn64(T, B, 2, rng=rng)
@@ -67,11 +67,11 @@ def test_relu_rnn_and_no_bias_gradcheck():
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
-def test_fused_unfused_and_sequence_layers_agree(kind):
+def test_gates_steps_and_layer_modes_agree(kind):
     results = []
-    for fused in (True, False, "sequence"):
+    for graph in ("steps", "gates", "layer"):
         minigrad.manual_seed(3)
-        layer = _make(kind, 3, 4, num_layers=2, bidirectional=True, fused=fused).double()
+        layer = _make(kind, 3, 4, num_layers=2, bidirectional=True, graph=graph).double()
         x = randn64(5, 2, 3)
         outs = _outputs(kind, layer(x))
         sum(((o * o).sum() for o in outs), minigrad.tensor(0.0, dtype=minigrad.float64)).backward()
@@ -203,8 +203,8 @@ def test_each_step_is_tagged_with_layer_path_and_time_step():
     assert all(sorted(ts) == list(range(T)) for ts in steps.values())
 
 
-def test_unfused_step_nodes_all_carry_their_step_and_top_level_path_is_class_name():
-    gru = nn.GRU(3, 4, fused=False)
+def test_gate_level_step_nodes_all_carry_their_step_and_top_level_path_is_class_name():
+    gru = nn.GRU(3, 4, graph="gates")
     output, h_n = gru(minigrad.randn(3, 2, 3))
     by_step = {}
     stack, seen = [h_n.grad_fn], set()
@@ -333,9 +333,9 @@ def test_two_layer_lstm_language_model_learns():
 # ---------------------------------------------------------------------------
 # W_hh's gradient is summed over the sequence in one matmul (SequenceWeightGrad)
 # ---------------------------------------------------------------------------
-def _weight_grads(kind, fused, loss_fn, backward_twice=False):
+def _weight_grads(kind, graph, loss_fn, backward_twice=False):
     minigrad.manual_seed(11)
-    layer = _make(kind, 3, 4, bidirectional=True, fused=fused).double()
+    layer = _make(kind, 3, 4, bidirectional=True, graph=graph).double()
     layer(randn64(5, 2, 3))
     loss = loss_fn(layer)
     loss.backward(retain_graph=backward_twice)
@@ -348,13 +348,13 @@ def _weight_grads(kind, fused, loss_fn, backward_twice=False):
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
 def test_weight_gradient_when_backward_reaches_only_some_steps(kind):
     """A loss on h_2 alone: steps 3, 4 never run backward; the forward direction's W_hh
-    gradient still sums exactly the steps that did (as the unfused graph does)."""
+    gradient still sums exactly the steps that did (as the gate-level graph does)."""
     def loss_fn(layer):
         return (layer.hidden_states[2] ** 2).sum()
-    fused, unfused = _weight_grads(kind, True, loss_fn), _weight_grads(kind, False, loss_fn)
-    sequence = _weight_grads(kind, "sequence", loss_fn)
-    assert len(fused) == len(unfused) == len(sequence) == len(list(_make(kind, 3, 4).parameters()))
-    for a, b, c in zip(fused, unfused, sequence):
+    node_level, gate_level = _weight_grads(kind, "steps", loss_fn), _weight_grads(kind, "gates", loss_fn)
+    sequence = _weight_grads(kind, "layer", loss_fn)
+    assert len(node_level) == len(gate_level) == len(sequence) == len(list(_make(kind, 3, 4).parameters()))
+    for a, b, c in zip(node_level, gate_level, sequence):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(c, b, rtol=1e-12, atol=1e-14)
 
@@ -362,19 +362,19 @@ def test_weight_gradient_when_backward_reaches_only_some_steps(kind):
 def test_weight_gradient_with_retain_graph_accumulates_twice():
     def loss_fn(layer):
         return (layer.hidden_states[-1] * layer.hidden_states[1]).sum()
-    once = _weight_grads("lstm", True, loss_fn)
-    twice = _weight_grads("lstm", True, loss_fn, backward_twice=True)
-    unfused = _weight_grads("lstm", False, loss_fn, backward_twice=True)
-    sequence = _weight_grads("lstm", "sequence", loss_fn, backward_twice=True)
-    for a, b, c, d in zip(once, twice, unfused, sequence):
+    once = _weight_grads("lstm", "steps", loss_fn)
+    twice = _weight_grads("lstm", "steps", loss_fn, backward_twice=True)
+    gate_level = _weight_grads("lstm", "gates", loss_fn, backward_twice=True)
+    sequence = _weight_grads("lstm", "layer", loss_fn, backward_twice=True)
+    for a, b, c, d in zip(once, twice, gate_level, sequence):
         np.testing.assert_allclose(b, 2 * a, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(b, c, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(d, c, rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize("fused", [True, "sequence"])
-def test_weights_changed_in_place_before_backward_raise(fused):
-    lstm = nn.LSTM(3, 4, fused=fused)
+@pytest.mark.parametrize("graph", ["steps", "layer"])
+def test_weights_changed_in_place_before_backward_raise(graph):
+    lstm = nn.LSTM(3, 4, graph=graph)
     output, _ = lstm(minigrad.randn(3, 2, 3))
     with minigrad.no_grad():
         lstm.weight_hh_l0.sub_(0.1)     # an optimizer step between forward and backward
@@ -383,10 +383,10 @@ def test_weights_changed_in_place_before_backward_raise(fused):
 
 
 # ---------------------------------------------------------------------------
-# fused="sequence": one node per layer and direction
+# graph="layer": one node per layer and direction
 # ---------------------------------------------------------------------------
 def test_sequence_mode_records_one_node_per_layer_and_direction():
-    lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True, fused="sequence")
+    lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True, graph="layer")
     output, _ = lstm(minigrad.randn(7, 2, 3))
     nodes = set()
     stack = [output.grad_fn]
@@ -400,17 +400,17 @@ def test_sequence_mode_records_one_node_per_layer_and_direction():
     assert labels == ["LSTM cell × T", "LSTM cell × T", "LSTM cell × T (reversed)",
                       "LSTM cell × T (reversed)"]
     assert sum("LSTM cell" == n.label for n in nodes) == 0
-    assert repr(lstm) == "LSTM(3, 4, num_layers=2, bidirectional=True, fused='sequence')"
+    assert repr(lstm) == "LSTM(3, 4, num_layers=2, bidirectional=True, graph='layer')"
 
 
 def test_sequence_mode_hidden_states_are_slices_of_the_output_in_the_graph():
     """The per-step states are graph tensors (a loss may use them), but the recurrence runs
     inside one node: the gradient *reaching* h_t through later steps is not visible there,
-    which is what fused=True is for."""
+    which is what graph="steps" is for."""
     grads = []
-    for fused in (True, "sequence"):
+    for graph in ("steps", "layer"):
         minigrad.manual_seed(5)
-        lstm = nn.LSTM(3, 4, fused=fused).double()
+        lstm = nn.LSTM(3, 4, graph=graph).double()
         x = randn64(6, 2, 3)
         output, (h_n, c_n) = lstm(x)
         np.testing.assert_array_equal(np.stack([h.numpy() for h in lstm.hidden_states]), output.numpy())
@@ -424,9 +424,9 @@ def test_sequence_mode_hidden_states_are_slices_of_the_output_in_the_graph():
 
 def test_sequence_mode_loss_on_the_final_cell_state_alone():
     results = []
-    for fused in (False, "sequence"):
+    for graph in ("gates", "layer"):
         minigrad.manual_seed(6)
-        lstm = nn.LSTM(2, 3, fused=fused).double()
+        lstm = nn.LSTM(2, 3, graph=graph).double()
         x, c0 = randn64(4, 1, 2), randn64(1, 1, 3)
         _, (_, c_n) = lstm(x, (minigrad.zeros(1, 1, 3, dtype=minigrad.float64), c0))
         c_n.sum().backward()
@@ -435,13 +435,17 @@ def test_sequence_mode_loss_on_the_final_cell_state_alone():
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
 
 
-def test_sequence_mode_errors_name_the_problem():
-    with pytest.raises(ValueError, match="fused must be True.*'sequence'.*got 'steps'"):
+def test_graph_mode_errors_name_the_problem():
+    with pytest.raises(ValueError, match="GRU: graph must be one of 'gates', 'steps', 'layer', got 'sequence'"):
+        nn.GRU(2, 3, graph="sequence")
+    with pytest.raises(ValueError, match="LSTMCell: graph must be one of 'gates', 'steps', got 'layer'"):
+        nn.LSTMCell(2, 3, graph="layer")
+    with pytest.raises(ValueError, match="fused must be True, False or 'sequence'.*got 'steps'"):
         nn.GRU(2, 3, fused="steps")
-    gru = nn.GRU(2, 3, fused="sequence").double()
+    gru = nn.GRU(2, 3, graph="layer").double()
     x = randn64(3, 1, 2)
     output, _ = gru(x)
-    with pytest.raises(RuntimeError, match="cannot be differentiated again.*fused=False"):
+    with pytest.raises(RuntimeError, match="cannot be differentiated again.*graph='gates'"):
         minigrad.grad(output.sum(), [x], create_graph=True)
     output, _ = gru(x)
     with minigrad.no_grad():
@@ -451,7 +455,7 @@ def test_sequence_mode_errors_name_the_problem():
 
 
 def test_sequence_mode_long_sequence_and_float32():
-    rnn = nn.RNN(2, 3, fused="sequence")
+    rnn = nn.RNN(2, 3, graph="layer")
     output, h_n = rnn(minigrad.randn(3000, 1, 2))
     assert output.dtype == minigrad.float32 and h_n.dtype == minigrad.float32
     output[-1].sum().backward()
@@ -461,7 +465,32 @@ def test_sequence_mode_long_sequence_and_float32():
 
 def test_gradient_flow_refuses_the_steps_of_a_sequence_node():
     """Silent zeros would read as a vanished gradient: say why there is no per-step gradient."""
-    lstm = nn.LSTM(3, 4, fused="sequence")
+    lstm = nn.LSTM(3, 4, graph="layer")
     output, _ = lstm(minigrad.randn(5, 2, 3))
-    with pytest.raises(ValueError, match="fused='sequence'.*fused=True"):
+    with pytest.raises(ValueError, match="graph='layer'.*graph='steps'"):
         minigrad.viz.gradient_flow(output[-1].sum(), lstm.hidden_states)
+
+
+@pytest.mark.parametrize("fused, graph", [(True, "steps"), (False, "gates"), ("sequence", "layer")])
+def test_fused_is_the_deprecated_name_of_graph(fused, graph):
+    with pytest.warns(DeprecationWarning, match=f"use graph={graph!r}"):
+        layer = nn.LSTM(2, 3, fused=fused)
+    assert layer.graph == graph
+    with pytest.warns(DeprecationWarning):
+        assert nn.GRUCell(2, 3, fused=False).graph == "gates"
+
+
+def test_recorded_as_switches_every_recurrent_module_and_restores_them():
+    model = nn.Sequential(nn.LSTM(2, 3, graph="layer"), nn.GRUCell(3, 3))
+    with nn.recorded_as(model, "gates"):
+        assert [model[0].graph, model[1].graph] == ["gates", "gates"]
+    assert [model[0].graph, model[1].graph] == ["layer", "steps"]
+    with model[0].recorded_as("steps"), pytest.raises(KeyError):
+        assert model[0].graph == "steps"
+        raise KeyError("an error inside the block")
+    assert model[0].graph == "layer"
+    with nn.recorded_as(model, "layer"):          # a cell is one step: it stays "steps"
+        assert [model[0].graph, model[1].graph] == ["layer", "steps"]
+    with pytest.raises(ValueError, match="recorded_as: graph must be one of"):
+        with nn.recorded_as(model, "sequence"):
+            pass

@@ -1,5 +1,5 @@
 """RNNCell, LSTMCell, GRUCell: gradients against finite differences, one step against the
-equations computed by hand in NumPy, fused == unfused, and their argument handling."""
+equations computed by hand in NumPy, graph="steps" == graph="gates", and their argument handling."""
 import math
 
 import numpy as np
@@ -12,10 +12,10 @@ from minigrad.ops.rnn_cells import GRUCellFunction, LSTMCellFunction, RNNCellFun
 from conftest import randn64
 
 CELLS = [
-    ("rnn_tanh", lambda fused: nn.RNNCell(3, 4, fused=fused)),
-    ("rnn_relu", lambda fused: nn.RNNCell(3, 4, nonlinearity="relu", fused=fused)),
-    ("lstm", lambda fused: nn.LSTMCell(3, 4, fused=fused)),
-    ("gru", lambda fused: nn.GRUCell(3, 4, fused=fused)),
+    ("rnn_tanh", lambda graph: nn.RNNCell(3, 4, graph=graph)),
+    ("rnn_relu", lambda graph: nn.RNNCell(3, 4, nonlinearity="relu", graph=graph)),
+    ("lstm", lambda graph: nn.LSTMCell(3, 4, graph=graph)),
+    ("gru", lambda graph: nn.GRUCell(3, 4, graph=graph)),
 ]
 
 
@@ -34,12 +34,12 @@ def _flat(out):
     return list(out) if isinstance(out, tuple) else [out]
 
 
-@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("graph", ["steps", "gates"])
 @pytest.mark.parametrize("kind,make", CELLS)
 @pytest.mark.parametrize("B", [2, 1])
-def test_cell_gradcheck(kind, make, fused, B):
+def test_cell_gradcheck(kind, make, graph, B):
     """d(outputs)/d(x, state, every parameter) match central differences (float64)."""
-    cell = make(fused).double()
+    cell = make(graph).double()
     rng = np.random.default_rng(3)
     x = randn64(B, 3, rng=rng)
     state = _state(kind, B, rng)
@@ -54,12 +54,12 @@ def test_cell_gradcheck(kind, make, fused, B):
 
 
 @pytest.mark.parametrize("kind,make", CELLS)
-def test_fused_equals_unfused(kind, make):
+def test_steps_equal_gates(kind, make):
     """Same outputs and same gradients for input, state and every parameter."""
     results = []
-    for fused in (True, False):
+    for graph in ("steps", "gates"):
         minigrad.manual_seed(5)
-        cell = make(fused).double()
+        cell = make(graph).double()
         rng = np.random.default_rng(7)
         x = randn64(3, 3, rng=rng)
         state = _state(kind, 3, rng)
@@ -87,9 +87,9 @@ def _weights(cell):
     return [p.numpy() for p in (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)]
 
 
-@pytest.mark.parametrize("fused", [True, False])
-def test_lstm_cell_step_against_the_equations(fused):
-    cell = nn.LSTMCell(3, 4, fused=fused).double()
+@pytest.mark.parametrize("graph", ["steps", "gates"])
+def test_lstm_cell_step_against_the_equations(graph):
+    cell = nn.LSTMCell(3, 4, graph=graph).double()
     rng = np.random.default_rng(0)
     x, h, c = rng.standard_normal((2, 3)), rng.standard_normal((2, 4)), rng.standard_normal((2, 4))
     w_ih, w_hh, b_ih, b_hh = _weights(cell)
@@ -102,9 +102,9 @@ def test_lstm_cell_step_against_the_equations(fused):
     np.testing.assert_allclose(c1.numpy(), c_next, rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize("fused", [True, False])
-def test_gru_cell_step_against_the_equations_and_the_lecture_form(fused):
-    cell = nn.GRUCell(3, 4, fused=fused).double()
+@pytest.mark.parametrize("graph", ["steps", "gates"])
+def test_gru_cell_step_against_the_equations_and_the_lecture_form(graph):
+    cell = nn.GRUCell(3, 4, graph=graph).double()
     rng = np.random.default_rng(1)
     x, h = rng.standard_normal((2, 3)), rng.standard_normal((2, 4))
     w_ih, w_hh, b_ih, b_hh = _weights(cell)
@@ -121,10 +121,10 @@ def test_gru_cell_step_against_the_equations_and_the_lecture_form(fused):
     np.testing.assert_allclose(got, lecture, rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("graph", ["steps", "gates"])
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
-def test_rnn_cell_step_against_the_equations(nonlinearity, fused):
-    cell = nn.RNNCell(3, 4, nonlinearity=nonlinearity, fused=fused).double()
+def test_rnn_cell_step_against_the_equations(nonlinearity, graph):
+    cell = nn.RNNCell(3, 4, nonlinearity=nonlinearity, graph=graph).double()
     rng = np.random.default_rng(2)
     x, h = rng.standard_normal((2, 3)), rng.standard_normal((2, 4))
     w_ih, w_hh, b_ih, b_hh = _weights(cell)
@@ -136,7 +136,7 @@ def test_rnn_cell_step_against_the_equations(nonlinearity, fused):
 
 @pytest.mark.parametrize("kind,make", CELLS)
 def test_default_state_is_zeros_and_unbatched_input_works(kind, make):
-    cell = make(True)
+    cell = make("steps")
     x = minigrad.randn(2, 3)
     zeros = minigrad.zeros(2, 4)
     default = _flat(cell(x))
@@ -173,16 +173,16 @@ def test_init_is_uniform_in_one_over_sqrt_hidden_and_follows_manual_seed():
     assert [n for n, _ in nn.RNNCell(5, 16, bias=False).named_parameters()] == ["weight_ih", "weight_hh"]
 
 
-def test_fused_backward_refuses_double_backward_and_unfused_allows_it():
+def test_step_nodes_refuse_double_backward_and_gates_allow_it():
     x = randn64(2, 3)
     cell = nn.LSTMCell(3, 4).double()
     h, c = cell(x)
-    with pytest.raises(RuntimeError, match="fused=False"):
+    with pytest.raises(RuntimeError, match="graph='gates'"):
         minigrad.grad((h * h).sum(), [x], create_graph=True)
-    cell.fused = False
+    cell.graph = "gates"
     h, c = cell(x)
     gx, = minigrad.grad((h * h).sum(), [x], create_graph=True)
-    gx.sum().backward()                 # second order through the unfused graph
+    gx.sum().backward()                 # second order through the gate-level graph
     assert cell.weight_ih.grad is not None
 
 

@@ -5,7 +5,7 @@ A scan of the source (``ast``) of ``minigrad/`` and ``nn/``:
 1. ``import numpy`` / ``import cupy`` (or ``from ... import``) only in the backends.
 2. The host NumPy module (``backend.host_numpy()``, ``backend.numpy``) only in the files
    listed below, each with the host-side job it does there.
-3. Even there, a NumPy call must not take tensor data (``x.data``, ``p.grad.data``) unless
+3. Even there, a NumPy call must not take tensor data (``x.array``, ``p.grad.array``) unless
    it first went through ``backend.to_host(...)``: on a GPU that is a device array, which
    NumPy cannot read.
 
@@ -90,10 +90,10 @@ def host_numpy_uses(tree):
 
 
 def tensor_data_reads(node):
-    """``.data`` attribute reads under ``node``, except inside ``to_host(...)``."""
+    """``.array`` attribute reads under ``node``, except inside ``to_host(...)``."""
     if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "to_host":
         return
-    if isinstance(node, ast.Attribute) and node.attr == "data":
+    if isinstance(node, ast.Attribute) and node.attr in ("array", "data"):
         yield node
     for child in ast.iter_child_nodes(node):
         yield from tensor_data_reads(child)
@@ -152,8 +152,8 @@ def test_host_numpy_never_takes_tensor_data(name, path):
 
 def test_the_scan_catches_offenders():
     bad = ast.parse("import numpy as np\nfrom cupy import asarray\n"
-                    "np2 = backend.host_numpy()\ny = np2.exp(x.data)\nz = backend.numpy.log(t.grad.data)\n"
-                    "ok = np2.abs(backend.to_host(x.data))\n")
+                    "np2 = backend.host_numpy()\ny = np2.exp(x.array)\nz = backend.numpy.log(t.grad.array)\n"
+                    "ok = np2.abs(backend.to_host(x.array))\n")
     assert [m for _, m in imported_array_libraries(bad)] == ["numpy", "cupy"]
     assert [n for n, _ in numpy_calls_on_tensor_data(bad)] == [4, 5]
     assert {n for n, _ in host_numpy_uses(bad)} == {3, 4, 5, 6}

@@ -62,7 +62,7 @@ def test_tensor_attributes():
     x = minigrad.tensor(arr(2, 3), requires_grad=True)
     assert x.shape == (2, 3) and x.ndim == 2 and x.device == "cpu" and x.is_leaf
     assert x.grad is None and x.grad_fn is None and len(x) == 2 and x.numel() == 6
-    assert isinstance(x.numpy(), np.ndarray) and isinstance(x.data, np.ndarray)
+    assert isinstance(x.numpy(), np.ndarray) and isinstance(x.array, np.ndarray)
     assert minigrad.tensor([[2.5]]).item() == 2.5
     assert float(minigrad.tensor(1.5)) == 1.5 and int(minigrad.tensor(3)) == 3
     x.name = "x"
@@ -199,4 +199,4 @@ def test_cross_entropy_nd_matches_flattened():
 def test_zero_dim_results_are_arrays():
     x = minigrad.tensor(arr(3), dtype=minigrad.float64)
     for y in (x.sum(), x[0], x.max(), x.mean(), (x @ x), x.unbind(0)[1]):
-        assert isinstance(y.data, np.ndarray) and y.shape == ()
+        assert isinstance(y.array, np.ndarray) and y.shape == ()

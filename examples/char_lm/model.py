@@ -19,8 +19,9 @@ CELLS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 
 class CharRNN(nn.Module):
     """``CharRNN(vocab_size, cell="lstm", hidden_size=256, num_layers=2, embedding_dim=64,
-    dropout=0.0, fused=True)``; dropout acts between the recurrent layers and before the
-    head; ``fused`` goes to the recurrent layer (``"sequence"``: one graph node per layer).
+    dropout=0.0, graph="steps")``; dropout acts between the recurrent layers and before the
+    head; ``graph`` goes to the recurrent layer ("gates" | "steps" | "layer", see
+    ``nn.recorded_as``).
 
     ``forward(x, state=None) -> (logits, state)``: ``x`` int64 (T, B), ``logits`` (T, B, V);
     ``state`` is what the recurrent layer returns (``h`` (L, B, H), or ``(h, c)`` for the
@@ -28,7 +29,7 @@ class CharRNN(nn.Module):
     """
 
     def __init__(self, vocab_size, cell="lstm", hidden_size=256, num_layers=2, embedding_dim=64,
-                 dropout=0.0, fused=True):
+                 dropout=0.0, graph="steps"):
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"unknown cell {cell!r}; expected one of {sorted(CELLS)}")
@@ -36,7 +37,7 @@ class CharRNN(nn.Module):
         self.embed = nn.Embedding(vocab_size, embedding_dim)
         self.rnn = getattr(nn, CELLS[cell])(embedding_dim, hidden_size, num_layers,
                                             dropout=dropout if num_layers > 1 else 0.0,
-                                            fused=fused)
+                                            graph=graph)
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(hidden_size, vocab_size)
 

@@ -47,14 +47,10 @@ def window_loss(model, ids, device="cpu", last_only=False):
 
 @contextlib.contextmanager
 def one_node_per_step(layer):
-    """Pictures need the steps in the graph: a layer trained with fused="sequence" draws
-    with fused=True, the same weights and the same arithmetic."""
-    trained_with = layer.fused
-    layer.fused = True if trained_with == "sequence" else trained_with
-    try:
+    """Pictures need the steps in the graph: a layer trained with graph="layer" draws
+    with graph="steps", the same weights and the same arithmetic."""
+    with layer.recorded_as("steps" if layer.graph == "layer" else layer.graph):
         yield layer
-    finally:
-        layer.fused = trained_with
 
 
 def unrolled_graph(loss, out_dir, prefix):

@@ -153,7 +153,7 @@ class Pow(Function):
         if p1:
             from .elementwise import log, where
             if isinstance(x0, Tensor):  # y · log x0 is 0 · (−∞) at x0 = 0, where the limit is 0
-                log_x0 = log(where(x0.data == 0, 1.0, x0))
+                log_x0 = log(where(x0.array == 0, 1.0, x0))
             else:
                 log_x0 = math.log(x0) if x0 != 0 else 0.0
             gx1 = sum_to(gy * y * log_x0, _shape(x1))

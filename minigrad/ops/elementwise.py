@@ -139,7 +139,7 @@ class ReLU(Function):
 
     def backward(self, gy):
         y, = self.saved_tensors
-        return gy * (y.data > 0)
+        return gy * (y.array > 0)
 
 
 def relu(x):
@@ -193,7 +193,7 @@ class Where(Function):
 
 def where(condition, x, other):
     """Elementwise choice: ``x`` where ``condition`` is true, else ``other``."""
-    condition = condition.data if isinstance(condition, Tensor) else backend.as_array(condition)
+    condition = condition.array if isinstance(condition, Tensor) else backend.as_array(condition)
     if condition.dtype != backend.bool_:
         condition = condition != 0
     return Where(condition)(x, other)
@@ -222,5 +222,5 @@ def astype(x, dtype):
     if x.dtype == dtype:
         return x
     if dtype.kind != "f":  # integer / bool results carry no gradient (as PyTorch)
-        return Tensor._make(x.data.astype(dtype), None, 0, False)
+        return Tensor._make(x.array.astype(dtype), None, 0, False)
     return AsType(dtype)(x)

@@ -15,7 +15,7 @@ def _index_arrays(index, like=None):
     if isinstance(index, tuple):
         return tuple(_index_arrays(i, like) for i in index)
     if isinstance(index, Tensor):
-        index = index.data
+        index = index.array
     elif isinstance(index, list):
         index = backend.as_array(index)
     else:
@@ -74,7 +74,7 @@ class GetItemGrad(Function):
 
 
 def getitem(x, index):
-    index = _index_arrays(index, x.data)
+    index = _index_arrays(index, x.array)
     y = GetItem(index)(x)
     if not _has_arrays(index):
         y._as_view_of(x)  # basic indexing (ints, slices, None, ...) gives a view of x's array

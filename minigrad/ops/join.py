@@ -95,7 +95,7 @@ class Split(Function):
             if g is None:
                 shape = list(self.in_shape)
                 shape[self.dim] = size
-                xp = _xp(next(g2 for g2 in gys if g2 is not None).data)
+                xp = _xp(next(g2 for g2 in gys if g2 is not None).array)
                 dtype = next(g2 for g2 in gys if g2 is not None).dtype
                 g = Tensor._make(xp.zeros(shape, dtype=dtype), None, 0, False)
             parts.append(g)
@@ -148,7 +148,7 @@ class Unbind(Function):
         present = next((g for g in gys if g is not None), None)
         if present is None:
             return None
-        xp = _xp(present.data)
+        xp = _xp(present.array)
         shape = tuple(s for i, s in enumerate(self.in_shape) if i != self.dim)
         parts = [g if g is not None else Tensor._make(xp.zeros(shape, dtype=present.dtype),
                                                       None, 0, False)

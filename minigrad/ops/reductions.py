@@ -116,10 +116,10 @@ def _extreme(op, x, dim, keepdim):
     values = op(axes, keepdim)(x)
     if dim is None or isinstance(dim, (tuple, list)):
         return values
-    indices = getattr(x.data, "arg" + op.reduce)(axis=axes[0] if x.ndim else None)
+    indices = getattr(x.array, "arg" + op.reduce)(axis=axes[0] if x.ndim else None)
     if keepdim:
-        indices = backend.get_array_module(x.data).expand_dims(indices, axes[0])
-    return values_indices(values, Tensor._make(backend.wrap_scalar(indices, x.data), None, 0, False))
+        indices = backend.get_array_module(x.array).expand_dims(indices, axes[0])
+    return values_indices(values, Tensor._make(backend.wrap_scalar(indices, x.array), None, 0, False))
 
 
 def max(x, dim=None, keepdim=False):  # noqa: A001 - mirrors torch.max
@@ -134,7 +134,7 @@ def min(x, dim=None, keepdim=False):  # noqa: A001 - mirrors torch.min
 
 def argmax(x, dim=None, keepdim=False):
     """Index of the largest element (no gradient)."""
-    data = x.data
+    data = x.array
     if dim is None:
         return Tensor._make(backend.wrap_scalar(data.argmax(), data), None, 0, False)
     indices = data.argmax(axis=dim)

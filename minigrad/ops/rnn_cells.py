@@ -1,13 +1,13 @@
 """Fused recurrent cells: one graph node per time step, with a hand-derived backward.
 
-A cell step written with ordinary ops (``nn.LSTMCell(..., fused=False)``) records about
+A cell step written with ordinary ops (``nn.LSTMCell(..., graph="gates")``) records about
 twenty nodes: two matmuls, the bias adds, a chunk, three sigmoids, two tanhs and the
 products of the update. Drawn, that is the lesson; run, it is twenty Python calls per
 step forward and twenty more backward. The Functions here record the whole step as
 one node (drawn as one box labelled "LSTM cell") and compute its backward directly on
 arrays, from the derivatives written out in each class's docstring.
 
-Inputs of every fused cell, in order (``None`` where absent)::
+Inputs of every one-node cell step, in order (``None`` where absent)::
 
     x, w_ih, b_ih, w_hh, b_hh, h [, c]
 
@@ -21,7 +21,7 @@ backward (gradients of x, h, the weights and biases from d xw and d hw) lives in
 base class; each cell adds its own gate algebra.
 
 The backward runs on arrays, so it cannot be differentiated again: asking for
-``create_graph=True`` through a fused cell raises and points at ``fused=False``.
+``create_graph=True`` through a one-node cell step raises and points at ``graph="gates"``.
 """
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ class SequenceWeightGrad:
 
 
 class _FusedCell(Function):
-    """Shared forward projections and linear backward of the fused cells.
+    """Shared forward projections and linear backward of the one-node cell steps.
 
     ``weight_grad=(SequenceWeightGrad, t)`` (given by the layers) defers W_hh's and
     b_hh's gradient to one matmul over the whole sequence.
@@ -142,12 +142,12 @@ class _FusedCell(Function):
     def backward(self, *grads):
         if STATE.grad_enabled:
             raise RuntimeError(
-                f"{self.label}: a fused cell computes its backward on arrays and cannot be "
+                f"{self.label}: a one-node cell step computes its backward on arrays and cannot be "
                 "differentiated again (create_graph=True was requested). Build the layer or "
-                "cell with fused=False for double backward.")
-        w_ih, w_hh = [None if t is None else t.data for t in self.saved_tensors]
+                "cell with graph='gates' for double backward.")
+        w_ih, w_hh = [None if t is None else t.array for t in self.saved_tensors]
         x, h = self.x_h
-        gys = [None if g is None else g.data for g in grads]
+        gys = [None if g is None else g.array for g in grads]
         need = self.needs_input_grad
         sequence = None
         if self.weight_grad is not None and (need[3] or need[4]):

@@ -1,15 +1,15 @@
 """A whole recurrent layer (one direction, all T steps) as one graph node.
 
-``nn.LSTM(..., fused="sequence")`` (and ``nn.GRU``, ``nn.RNN``) runs each layer's time
-loop inside one Function. The arithmetic of a step is the fused cell's own
+``nn.LSTM(..., graph="layer")`` (and ``nn.GRU``, ``nn.RNN``) runs each layer's time
+loop inside one Function. The arithmetic of a step is the one-node cell step's own
 (``LSTMCellFunction.cell_forward`` / ``cell_backward`` in ``rnn_cells.py``, GPU kernels
 included); what goes away is the bookkeeping around it: no graph node, output tensors
 or engine visit per step. That bookkeeping is about 20 µs a step, which is nothing
 beside a large matmul but half the step at min-char-rnn's size (B=1, H=100).
 
 The price is the picture: the graph holds one box per layer, not one per step, so the
-unrolled drawings and per-step gradient arrows need the default ``fused=True`` (one
-node per step) or ``fused=False`` (every gate). ``layer.hidden_states`` are still graph
+unrolled drawings and per-step gradient arrows need the default ``graph="steps"`` (one
+node per step) or ``graph="gates"`` (every gate). ``layer.hidden_states`` are still graph
 tensors (slices of this node's output) that a loss may use, but the recurrence runs
 inside the node, so the gradient reaching h_t through later steps (what a
 gradient-flow plot reads) is not visible from outside it.
@@ -85,11 +85,11 @@ class RecurrentSequence(Function):
     def backward(self, g_hs, g_cs=None):
         if STATE.grad_enabled:
             raise RuntimeError(
-                f"{self.label}: fused='sequence' computes its backward on arrays and cannot be "
-                "differentiated again (create_graph=True was requested). Use fused=False.")
-        w_hh, hs = (t.data for t in self.saved_tensors)
-        g_hs = None if g_hs is None else g_hs.data
-        g_cs = None if g_cs is None else g_cs.data
+                f"{self.label}: graph='layer' computes its backward on arrays and cannot be "
+                "differentiated again (create_graph=True was requested). Use graph='gates'.")
+        w_hh, hs = (t.array for t in self.saved_tensors)
+        g_hs = None if g_hs is None else g_hs.array
+        g_cs = None if g_cs is None else g_cs.array
         xp = backend.get_array_module(hs)
         T, B, _ = hs.shape
         G = w_hh.shape[0]

@@ -114,14 +114,14 @@ class CrossEntropy(Function):
 
     def backward(self, gy):
         logits, logp = self.saved_tensors
-        xp = _xp(logp.data)
-        dtype = logp.data.dtype
+        xp = _xp(logp.array)
+        dtype = logp.array.dtype
         if not STATE.grad_enabled:  # plain arrays: the fast path when no graph is needed
-            g = xp.exp(logp.data)
+            g = xp.exp(logp.array)
             xp.put_along_axis(g, xp.expand_dims(self.safe_target, 1),
                               xp.take_along_axis(g, xp.expand_dims(self.safe_target, 1), axis=1) - 1,
                               axis=1)
-            weight = self._weight(gy.data, dtype)
+            weight = self._weight(gy.array, dtype)
             g *= xp.expand_dims(weight, 1)
             return Tensor._make(g, None, 0, False)
         onehot = xp.zeros(logp.shape, dtype=dtype)
@@ -138,7 +138,7 @@ def cross_entropy(logits, target, ignore_index=-100, reduction="mean"):
         target: (N,) or (N, d1, ...) int64 class indices in [0, C), or ``ignore_index``.
         reduction: "mean" (over non-ignored elements), "sum" or "none".
     """
-    target_data = target.data if isinstance(target, Tensor) else backend.as_array(target)
+    target_data = target.array if isinstance(target, Tensor) else backend.as_array(target)
     if target_data.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: target must hold integer class indices, got dtype "
                         f"{target_data.dtype}")

@@ -1,7 +1,7 @@
 """A stand-in GPU for machines without one: the ``"checked"`` device.
 
 Code written for ``xp = backend.get_array_module(x)`` runs unchanged on CuPy, unless it
-reaches around the backend: ``numpy.asarray(x.data)``, ``numpy.add.at(...)``, a host
+reaches around the backend: ``numpy.asarray(x.array)``, ``numpy.add.at(...)``, a host
 index array used on device data, a NumPy result mixed into device math. CuPy refuses
 those (``TypeError: Unsupported type <class 'numpy.ndarray'>``, or "Implicit conversion to
 a NumPy array is not allowed"), but only on a machine with a GPU. This module refuses them

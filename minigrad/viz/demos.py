@@ -28,7 +28,7 @@ def _weight(shape, name, scale, sigma=None):
         w = minigrad.randn(*shape) * scale
     else:
         np = backend.host_numpy()
-        q, _ = np.linalg.qr(backend.to_host(minigrad.randn(*shape).data).astype(np.float64))
+        q, _ = np.linalg.qr(backend.to_host(minigrad.randn(*shape).array).astype(np.float64))
         w = minigrad.tensor((sigma * q).astype(np.float32))
     p = Parameter(w)
     p.name = name
@@ -75,9 +75,9 @@ class SequenceModel(nn.Module):
     """An nn recurrent layer (``"RNN"``, ``"LSTM"`` or ``"GRU"``) and a linear head on its
     last output; its parameters are named ``rnn.weight_hh_l0``, ``head.weight``, ..."""
 
-    def __init__(self, kind, input_size=3, hidden_size=4, output_size=2, fused=True):
+    def __init__(self, kind, input_size=3, hidden_size=4, output_size=2, graph="steps"):
         super().__init__()
-        self.rnn = getattr(nn, kind)(input_size, hidden_size, fused=fused)
+        self.rnn = getattr(nn, kind)(input_size, hidden_size, graph=graph)
         self.head = nn.Linear(hidden_size, output_size)
 
     def forward(self, x):                               # x: (T, B, in)
@@ -85,9 +85,9 @@ class SequenceModel(nn.Module):
         return self.head(output[-1])                    # (B, out)
 
 
-def _sequence_loss(kind, T, fused=True, seed=0):
+def _sequence_loss(kind, T, graph="steps", seed=0):
     minigrad.manual_seed(seed)
-    model = SequenceModel(kind, fused=fused)
+    model = SequenceModel(kind, graph=graph)
     x = minigrad.randn(T, 2, 3)
     loss = (model(x) ** 2).sum()
     loss.name = "loss"
@@ -111,7 +111,7 @@ def layers_demo(T=5):
         loss, _ = _sequence_loss(kind, T)
         for mode in ("forward", "backward", "flow"):
             figures[f"{kind.lower()}_T{T}_{mode}"] = draw_graph(loss, mode=mode)
-    loss, _ = _sequence_loss("LSTM", 3, fused=False)
+    loss, _ = _sequence_loss("LSTM", 3, graph="gates")
     figures["lstm_T3_gates_forward"] = draw_graph(loss)
     return figures
 
@@ -140,7 +140,7 @@ def vanishing_demo(T=20, hidden_size=16):
         label = "LSTM (PyTorch init)"
         if forget_bias is not None:
             H = hidden_size
-            model.rnn.bias_ih_l0.data[H:2 * H] = forget_bias    # gates i, f, g, o: f is rows H..2H
+            model.rnn.bias_ih_l0.array[H:2 * H] = forget_bias    # gates i, f, g, o: f is rows H..2H
             label = f"LSTM, forget-gate bias {forget_bias:g}"
         loss = (model(minigrad.randn(T, 4, 8)) ** 2).sum()
         flows[label] = gradient_flow(loss, model.rnn.hidden_states)

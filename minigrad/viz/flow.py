@@ -33,11 +33,11 @@ def measure_edge_gradients(root, graph):
 
     def hook(parent, node, gx):
         key = (number[id(parent[0])], parent[1], number[id(node)])
-        g = backend.to_host(gx.data)
+        g = backend.to_host(gx.array)
         total = gradients.get(key)
         gradients[key] = g.copy() if total is None else total + g
 
-    xp = backend.get_array_module(root.data)
+    xp = backend.get_array_module(root.array)
     seed = Tensor._make(xp.ones(root.shape, dtype=root.dtype), None, 0, False)
     # Tensors that called retain_grad() would get a .grad from this pass: switch them off.
     retained = [(fn, fn._retained) for fn in objects

@@ -41,9 +41,9 @@ def gradient_flow(loss, states):
                              "grad, so no gradient can reach it (was it made under no_grad?)")
         if _inside_a_sequence_node(h):
             raise ValueError(f"gradient_flow: states[{t}] is a step of a layer built with "
-                             "fused='sequence': its recurrence runs inside one graph node, so the "
+                             "graph='layer': its recurrence runs inside one graph node, so the "
                              "gradient reaching a step through later steps is not in the graph. "
-                             "Build the layer with fused=True (the default) or fused=False.")
+                             "Build the layer with graph='steps' (the default) or graph='gates'.")
     if not states:
         return np.zeros(0)
     retained = _suspend_retained(loss)
@@ -53,13 +53,13 @@ def gradient_flow(loss, states):
         for fn, value in retained:
             fn._retained = value
     return np.array([0.0 if g is None else
-                     float(np.linalg.norm(backend.to_host(g.data).astype(np.float64).ravel()))
+                     float(np.linalg.norm(backend.to_host(g.array).astype(np.float64).ravel()))
                      for g in grads])
 
 
 def _inside_a_sequence_node(h):
     """True for a slice of a ``RecurrentSequence`` output (``layer.hidden_states`` of a
-    layer with ``fused="sequence"``)."""
+    layer with ``graph="layer"``)."""
     fn = h.grad_fn
     parent = fn.parents[0] if fn is not None and fn.parents else None
     return parent is not None and isinstance(parent[0], RecurrentSequence)

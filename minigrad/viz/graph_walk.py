@@ -96,8 +96,8 @@ def walk(root, *, keep_objects=False, show_values=False, show_grads=False):
             index=index, kind="param" if is_param else "leaf",
             label=tensor.name or ("parameter" if is_param else "tensor"),
             shapes=(tuple(tensor.shape),),
-            values=_summary(tensor.data) if show_values else None,
-            grad=(_summary(tensor.grad.data) if tensor.grad is not None else "None")
+            values=_summary(tensor.array) if show_values else None,
+            grad=(_summary(tensor.grad.array) if tensor.grad is not None else "None")
             if show_grads else None))
         return index
 
@@ -117,13 +117,13 @@ def walk(root, *, keep_objects=False, show_values=False, show_grads=False):
         add_leaf(root)
         nodes[0].is_root = True
         if show_values:
-            nodes[0].values = _summary(root.data)
+            nodes[0].values = _summary(root.array)
     else:
         queue = deque([root.grad_fn])
         add_op(root.grad_fn)
         nodes[0].is_root = True
         if show_values:
-            nodes[0].values = _summary(root.data)
+            nodes[0].values = _summary(root.array)
         if root.name and root._out_idx not in nodes[0].names:
             nodes[0].names[root._out_idx] = root.name
         while queue:

@@ -33,7 +33,7 @@ class Parameter(Tensor):
 
     def __init__(self, data, requires_grad=True):
         if isinstance(data, Tensor):
-            data = data.data
+            data = data.array
         super().__init__(data, dtype=None)
         if self.dtype.kind == "f":
             self.requires_grad_(requires_grad)
@@ -208,7 +208,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad = Tensor._make(p.grad.data * 0, None, 0, False)
+                p.grad = Tensor._make(p.grad.array * 0, None, 0, False)
 
     def requires_grad_(self, flag=True):
         for p in self.parameters():
@@ -259,7 +259,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            value = value.data if isinstance(value, Tensor) else value
+            value = value.array if isinstance(value, Tensor) else value
             value = backend.to_host(value) if not backend.is_array(value) else value
             shape = tuple(getattr(value, "shape", ()))
             if shape != tuple(target.shape):
@@ -270,7 +270,7 @@ class Module:
         with no_grad():
             for target, value in staged:
                 value = backend.to_device(backend.as_array(value), target.device)  # host or GPU
-                target.data = value.astype(target.dtype, copy=True)
+                target.array = value.astype(target.dtype, copy=True)
                 target._bump_version()
         return (missing, unexpected)
 
@@ -281,9 +281,9 @@ class Module:
                 for t in store.values():
                     if t is None:
                         continue
-                    t.data = convert(t.data)
+                    t.array = convert(t.array)
                     if t.grad is not None:
-                        t.grad = Tensor._make(convert(t.grad.data), None, 0, False)
+                        t.grad = Tensor._make(convert(t.grad.array), None, 0, False)
         return self
 
     def to(self, target):

@@ -44,9 +44,9 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self):
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean.array[...] = 0
+            self.running_var.array[...] = 1
+            self.num_batches_tracked.array[...] = 0
 
     def forward(self, x):
         if x.ndim not in self.expected_dims:
@@ -56,7 +56,7 @@ class _BatchNorm(Module):
             raise ValueError(f"{type(self).__name__}({self.num_features}): input of shape "
                              f"{tuple(x.shape)} has {x.shape[1]} channels")
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked.array += 1
             self.num_batches_tracked._bump_version()
         use_running = self.track_running_stats
         return F.batch_norm(x, self.running_mean if use_running else None,

@@ -12,9 +12,10 @@ without changing what it computes:
 - the input projection x_t W_ihᵀ + b does not depend on h, so it is computed for all
   T steps with one matmul before the loop and cut into steps with one ``unbind`` node;
   each step then only multiplies h_{t-1} by W_hh;
-- each step is one fused graph node (``fused=True``); ``fused=False`` records every gate.
+- each step is one graph node (``graph="steps"``, the default); ``graph="gates"`` records
+  every gate (see ``recording.py`` for the three modes).
 
-``fused="sequence"`` goes one further for speed: each layer's whole time loop is one node
+``graph="layer"`` goes one further for speed: each layer's whole time loop is one node
 (``minigrad/ops/rnn_sequence.py``), the same arithmetic without per-step bookkeeping, at
 the price of the per-step picture and of per-step gradients (``hidden_states`` are then
 slices of the output: graph tensors a loss may use, but the recurrence is inside the node).
@@ -35,13 +36,14 @@ from minigrad.tensor import Tensor
 
 from ..functional import dropout
 from .module import Module
+from .recording import GRAPH_MODES, resolve_graph
 from .rnn_cells import _init_uniform, _parameter, _scope_path, gru_step, lstm_step, rnn_step
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 def _zeros(shape, like):
-    xp = backend.get_array_module(like.data)
+    xp = backend.get_array_module(like.array)
     return Tensor._make(xp.zeros(shape, dtype=like.dtype), None, 0, False)
 
 
@@ -49,7 +51,8 @@ class RNNBase(Module):
     """Shared machinery of RNN, LSTM and GRU (PyTorch's ``RNNBase``)."""
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, fused=True):
+                 batch_first=False, dropout=0.0, bidirectional=False, graph="steps",
+                 fused=None):
         super().__init__()
         name = type(self).__name__
         for arg, value in (("input_size", input_size), ("hidden_size", hidden_size),
@@ -58,16 +61,14 @@ class RNNBase(Module):
                 raise ValueError(f"{name}: {arg} must be a positive integer, got {value!r}")
         if not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1 or isinstance(dropout, bool):
             raise ValueError(f"{name}: dropout must be a number in [0, 1], got {dropout!r}")
-        if fused not in (True, False, "sequence"):
-            raise ValueError(f"{name}: fused must be True (one node per step), False (every "
-                             f"gate recorded) or 'sequence' (one node per layer), got {fused!r}")
+        graph = resolve_graph(name, graph, fused)
         if dropout > 0 and num_layers == 1:
             warnings.warn(f"{name}: dropout={dropout} is applied between layers, so it has no "
                           "effect with num_layers=1", stacklevel=3)
         self.mode = mode
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.bidirectional = bias, batch_first, bidirectional
-        self.dropout, self.fused = float(dropout), fused
+        self.dropout, self.graph = float(dropout), graph
         self.num_directions = 2 if bidirectional else 1
         gate_size = _GATES[mode] * hidden_size
         for layer in range(num_layers):
@@ -85,7 +86,7 @@ class RNNBase(Module):
     @property
     def hidden_states(self):
         """The top layer's T hidden states h_t (B, H) of the last forward, forward direction:
-        the graph's own tensors (for fused="sequence", slices of the output made on first use)."""
+        the graph's own tensors (for graph="layer", slices of the output made on first use)."""
         return self._states()[0]
 
     @property
@@ -95,7 +96,7 @@ class RNNBase(Module):
 
     def _states(self):
         hs, cs = self._top_states
-        if isinstance(hs, Tensor):                 # fused="sequence": cut into steps once
+        if isinstance(hs, Tensor):                 # graph="layer": cut into steps once
             hs, cs = list(unbind(hs, 0)), (None if cs is None else list(unbind(cs, 0)))
             self._top_states = (hs, cs)
         return hs, cs
@@ -121,9 +122,17 @@ class RNNBase(Module):
             s += f", dropout={self.dropout}"
         if self.bidirectional is not False:
             s += f", bidirectional={self.bidirectional}"
-        if self.fused is not True:
-            s += f", fused={self.fused!r}"
+        if self.graph != "steps":
+            s += f", graph={self.graph!r}"
         return s
+
+    graph_modes = GRAPH_MODES
+
+    def recorded_as(self, graph):
+        """``with layer.recorded_as("steps"):`` records this layer as ``graph`` inside the
+        block and restores it after (see ``nn.recorded_as``)."""
+        from .recording import recorded_as
+        return recorded_as(self, graph)
 
     def _weights(self, layer, direction):
         suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
@@ -201,8 +210,8 @@ class RNNBase(Module):
                     hs, cs = self._run(x, layer, direction, h0[index],
                                        None if c0 is None else c0[index], scope)
                     STATE.scope = (scope, None)
-                    # hs, cs: lists of T tensors (B, H), or (T, B, H) tensors for "sequence"
-                    outputs.append(hs if self.fused == "sequence" else stack(hs, 0))
+                    # hs, cs: lists of T tensors (B, H), or (T, B, H) tensors for graph="layer"
+                    outputs.append(hs if self.graph == "layer" else stack(hs, 0))
                     h_n.append(hs[0] if direction else hs[-1])
                     if lstm:
                         c_n.append(cs[0] if direction else cs[-1])
@@ -230,7 +239,7 @@ class RNNBase(Module):
         """One layer in one direction over all T steps: lists of h_t (and c_t) in time order."""
         w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
         T, B, I = x.shape
-        mode, fused = self.mode, self.fused
+        mode, graph = self.mode, self.graph
         STATE.scope = (scope, None)
         # The input projection for all T steps at once: (T·B, in) @ (in, G) -> T slices (B, G).
         xw = x.reshape(T * B, I) @ w_ih.T
@@ -242,7 +251,7 @@ class RNNBase(Module):
                 b_hh = None
             else:
                 xw = xw + b_ih
-        if fused == "sequence":                                  # one node: (T, B, H) out
+        if graph == "layer":                                     # one node: (T, B, H) out
             sequence_op = RecurrentSequence(mode, reverse=bool(direction))
             if mode == "LSTM":
                 return sequence_op(xw.reshape(T, B, w_ih.shape[0]), w_hh, b_hh, h, c)
@@ -251,18 +260,18 @@ class RNNBase(Module):
         hs, cs = [None] * T, ([None] * T if mode == "LSTM" else None)
         steps = range(T - 1, -1, -1) if direction else range(T)
         nonlinearity = "relu" if mode == "RNN_RELU" else "tanh"
-        # fused steps hand W_hh's gradient over in one piece, summed over the sequence
-        sequence = SequenceWeightGrad(T, steps[0]) if fused else None
+        # one-node steps hand W_hh's gradient over in one piece, summed over the sequence
+        sequence = SequenceWeightGrad(T, steps[0]) if graph == "steps" else None
         for t in steps:
             STATE.scope = (scope, t)
-            weight_grad = (sequence, t) if fused else None
+            weight_grad = (sequence, t) if sequence is not None else None
             if mode == "LSTM":
-                h, c = lstm_step(xws[t], h, c, None, w_hh, None, b_hh, fused, weight_grad)
+                h, c = lstm_step(xws[t], h, c, None, w_hh, None, b_hh, graph, weight_grad)
                 cs[t] = c
             elif mode == "GRU":
-                h = gru_step(xws[t], h, None, w_hh, None, b_hh, fused, weight_grad)
+                h = gru_step(xws[t], h, None, w_hh, None, b_hh, graph, weight_grad)
             else:
-                h = rnn_step(xws[t], h, None, w_hh, None, b_hh, nonlinearity, fused, weight_grad)
+                h = rnn_step(xws[t], h, None, w_hh, None, b_hh, nonlinearity, graph, weight_grad)
             hs[t] = h
         return hs, cs
 
@@ -285,10 +294,11 @@ class RNN(RNNBase):
         dropout: probability of dropping each output of every layer but the last.
         bidirectional: add a layer running from t = T−1 down to 0 (``*_reverse``
             parameters); outputs are concatenated, forward first.
-        fused: ``True``: one graph node per step (fast, drawn step by step); ``False``:
-            every op of the step recorded (for teaching and double backward);
-            ``"sequence"``: one node per layer and direction (fastest at small sizes; the
-            graph no longer shows the steps).
+        graph: how the time loop is recorded: ``"steps"`` (default) one graph node per
+            step (fast, drawn step by step); ``"gates"`` every op of the step (for teaching
+            and double backward); ``"layer"`` one node per layer and direction (fastest at
+            small sizes; the graph no longer shows the steps). ``fused=`` is the deprecated
+            old name (True/False/"sequence").
 
     ``rnn(x, h_0=None) -> (output, h_n)``; see ``RNNBase.forward`` for shapes. After each
     call ``rnn.hidden_states`` holds the top layer's T hidden states (B, H), forward
@@ -296,12 +306,12 @@ class RNN(RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, fused=True):
+                 batch_first=False, dropout=0.0, bidirectional=False, graph="steps", fused=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or 'relu'")
         mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, fused)
+                         bidirectional, graph, fused)
         self.nonlinearity = nonlinearity
 
 
@@ -318,9 +328,9 @@ class LSTM(RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, fused=True):
+                 dropout=0.0, bidirectional=False, graph="steps", fused=None):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, fused)
+                         bidirectional, graph, fused)
 
 
 class GRU(RNNBase):
@@ -336,6 +346,6 @@ class GRU(RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, fused=True):
+                 dropout=0.0, bidirectional=False, graph="steps", fused=None):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, fused)
+                         bidirectional, graph, fused)

@@ -9,10 +9,10 @@ one step per call, which is what "unrolling" means::
         with minigrad.graph_scope(step=t):     # tag the step's nodes with t (for pictures)
             h, c = cell(x[t], (h, c))
 
-``fused=True`` (the default) records each step as one graph node with a hand-derived
-backward (``minigrad/ops/rnn_cells.py``); ``fused=False`` builds the step from ordinary
+``graph="steps"`` (the default) records each step as one graph node with a hand-derived
+backward (``minigrad/ops/rnn_cells.py``); ``graph="gates"`` builds the step from ordinary
 ops (matmuls, sigmoids, products), so the picture shows every gate. Both compute the
-same numbers and gradients.
+same numbers and gradients (``recording.py`` lists the modes).
 
 The step functions below (``rnn_step``, ``lstm_step``, ``gru_step``) are shared with the
 layers ``nn.RNN/LSTM/GRU``, which call them once per time step with the input
@@ -25,14 +25,17 @@ import math
 from minigrad import backend
 from minigrad.factory import zeros
 from minigrad.grad_mode import STATE
-from minigrad.ops import rnn_cells as fused_ops
+from minigrad.ops import rnn_cells as cell_ops
 from minigrad.tensor import Tensor
 
 from .module import Module, Parameter
+from .recording import resolve_graph
+
+CELL_GRAPH_MODES = ("gates", "steps")
 
 
 # ---------------------------------------------------------------------------
-# One step, written with ordinary ops (fused=False) or as one node (fused=True)
+# One step, written with ordinary ops (graph="gates") or as one node (graph="steps")
 # ---------------------------------------------------------------------------
 def _project(x, w_ih, b_ih):
     """x W_ihᵀ + b_ih, or x itself when w_ih is None (already projected)."""
@@ -42,23 +45,23 @@ def _project(x, w_ih, b_ih):
     return xw if b_ih is None else xw + b_ih
 
 
-def rnn_step(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", fused=True,
+def rnn_step(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", graph="steps",
              weight_grad=None):
     """h' = φ(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh), φ = tanh or relu.
 
-    ``weight_grad``: ``(SequenceWeightGrad, t)`` when called by a layer (fused only)."""
-    if fused:
-        return fused_ops.RNNCellFunction(nonlinearity, weight_grad)(x, w_ih, b_ih, w_hh, b_hh, h)
+    ``weight_grad``: ``(SequenceWeightGrad, t)`` when called by a layer (graph="steps" only)."""
+    if graph != "gates":
+        return cell_ops.RNNCellFunction(nonlinearity, weight_grad)(x, w_ih, b_ih, w_hh, b_hh, h)
     pre = _project(x, w_ih, b_ih) + h @ w_hh.T
     if b_hh is not None:
         pre = pre + b_hh
     return pre.tanh() if nonlinearity == "tanh" else pre.relu()
 
 
-def lstm_step(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None, fused=True, weight_grad=None):
+def lstm_step(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None, graph="steps", weight_grad=None):
     """(h', c') of one LSTM step (gates stacked i, f, g, o)."""
-    if fused:
-        return fused_ops.LSTMCellFunction(weight_grad)(x, w_ih, b_ih, w_hh, b_hh, h, c)
+    if graph != "gates":
+        return cell_ops.LSTMCellFunction(weight_grad)(x, w_ih, b_ih, w_hh, b_hh, h, c)
     gates = _project(x, w_ih, b_ih) + h @ w_hh.T       # (B, 4H)
     if b_hh is not None:
         gates = gates + b_hh
@@ -69,10 +72,10 @@ def lstm_step(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None, fused=True, weight_grad
     return h_next, c_next
 
 
-def gru_step(x, h, w_ih, w_hh, b_ih=None, b_hh=None, fused=True, weight_grad=None):
+def gru_step(x, h, w_ih, w_hh, b_ih=None, b_hh=None, graph="steps", weight_grad=None):
     """h' of one GRU step (gates stacked r, z, n; PyTorch's form)."""
-    if fused:
-        return fused_ops.GRUCellFunction(weight_grad)(x, w_ih, b_ih, w_hh, b_hh, h)
+    if graph != "gates":
+        return cell_ops.GRUCellFunction(weight_grad)(x, w_ih, b_ih, w_hh, b_hh, h)
     x_r, x_z, x_n = _project(x, w_ih, b_ih).chunk(3, dim=1)    # each (B, H)
     hw = h @ w_hh.T
     if b_hh is not None:
@@ -100,8 +103,8 @@ def _init_uniform(module):
     """Every weight and bias ~ U(−1/√H, 1/√H), as PyTorch initialises recurrent layers."""
     k = 1.0 / math.sqrt(module.hidden_size)
     for p in module.parameters():
-        xp = backend.get_array_module(p.data)
-        p.data = backend.random_uniform(p.shape, p.dtype, -k, k, xp=xp)
+        xp = backend.get_array_module(p.array)
+        p.array = backend.random_uniform(p.shape, p.dtype, -k, k, xp=xp)
 
 
 def _parameter(shape):
@@ -115,14 +118,17 @@ class RNNCellBase(Module):
 
     num_chunks = 1
 
-    def __init__(self, input_size, hidden_size, bias=True, fused=True):
+    graph_modes = CELL_GRAPH_MODES
+
+    def __init__(self, input_size, hidden_size, bias=True, graph="steps", fused=None):
         super().__init__()
+        graph = resolve_graph(type(self).__name__, graph, fused, CELL_GRAPH_MODES)
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f"{type(self).__name__}: {name} must be a positive integer, "
                                  f"got {value!r}")
         self.input_size, self.hidden_size = input_size, hidden_size
-        self.bias, self.fused = bias, fused
+        self.bias, self.graph = bias, graph
         G = self.num_chunks * hidden_size
         self.weight_ih = _parameter((G, input_size))
         self.weight_hh = _parameter((G, hidden_size))
@@ -137,14 +143,20 @@ class RNNCellBase(Module):
     def reset_parameters(self):
         _init_uniform(self)
 
+    def recorded_as(self, graph):
+        """``with cell.recorded_as("gates"):`` records this cell as ``graph`` inside the
+        block and restores it after (see ``nn.recorded_as``)."""
+        from .recording import recorded_as
+        return recorded_as(self, graph)
+
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
         if not self.bias:
             s += ", bias=False"
         if getattr(self, "nonlinearity", "tanh") != "tanh":
             s += f", nonlinearity={self.nonlinearity!r}"
-        if not self.fused:
-            s += ", fused=False"
+        if self.graph != "steps":
+            s += f", graph={self.graph!r}"
         return s
 
     # -- shared argument handling ---------------------------------------------------------
@@ -161,7 +173,7 @@ class RNNCellBase(Module):
         """The state as (B, H): zeros when None, (H,) lifted to (1, H) for unbatched input."""
         B, H = x.shape[0], self.hidden_size
         if s is None:
-            xp = backend.get_array_module(x.data)
+            xp = backend.get_array_module(x.array)
             return Tensor._make(xp.zeros((B, H), dtype=x.dtype), None, 0, False)
         expected = (H,) if unbatched else (B, H)
         if tuple(s.shape) != expected:
@@ -192,25 +204,27 @@ class RNNCell(RNNCellBase):
         input_size: size of x (B, in).
         hidden_size: size of h (B, H).
         bias: add ``bias_ih`` and ``bias_hh``.
-        fused: one graph node per step (fast) or the step built from ordinary ops.
+        graph: ``"steps"`` one graph node per step (fast, the default) or ``"gates"``, the
+            step built from ordinary ops (``fused=`` is the deprecated old name).
 
     ``cell(x, h=None) -> h'``; ``h`` defaults to zeros; x may be unbatched (in,).
     """
 
     num_chunks = 1
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", fused=True):
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", graph="steps",
+                 fused=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}; "
                              "expected 'tanh' or 'relu'")
-        super().__init__(input_size, hidden_size, bias, fused)
+        super().__init__(input_size, hidden_size, bias, graph, fused)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
         x, unbatched = self._batched(input)
         h = self._state(hx, x, unbatched)
         h_next = self._call_step(rnn_step, x, h, self.weight_ih, self.weight_hh, self.bias_ih,
-                                 self.bias_hh, self.nonlinearity, self.fused)
+                                 self.bias_hh, self.nonlinearity, self.graph)
         return h_next.reshape(self.hidden_size) if unbatched else h_next
 
 
@@ -244,7 +258,7 @@ class LSTMCell(RNNCellBase):
             h = self._state(hx[0], x, unbatched, "h")
             c = self._state(hx[1], x, unbatched, "c")
         h_next, c_next = self._call_step(lstm_step, x, h, c, self.weight_ih, self.weight_hh,
-                                         self.bias_ih, self.bias_hh, self.fused)
+                                         self.bias_ih, self.bias_hh, self.graph)
         if unbatched:
             return h_next.reshape(self.hidden_size), c_next.reshape(self.hidden_size)
         return h_next, c_next
@@ -279,5 +293,5 @@ class GRUCell(RNNCellBase):
         x, unbatched = self._batched(input)
         h = self._state(hx, x, unbatched)
         h_next = self._call_step(gru_step, x, h, self.weight_ih, self.weight_hh, self.bias_ih,
-                                 self.bias_hh, self.fused)
+                                 self.bias_hh, self.graph)
         return h_next.reshape(self.hidden_size) if unbatched else h_next
