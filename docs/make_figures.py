@@ -8,11 +8,12 @@ import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "examples"))
 
 import minigrad  # noqa: E402
 import nn  # noqa: E402
 from minigrad import viz  # noqa: E402
-from minigrad.viz import demos  # noqa: E402
+import lecture_figures as demos  # noqa: E402
 
 OUT = os.path.join(ROOT, "docs", "img")
 

@@ -79,13 +79,19 @@ def _check_root_grad(root, grad):
 
 
 def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
-                 inputs=None, edge_hook=None):
+                 inputs=None, edge_hook=None, split_shared=False):
     """Propagate ``root_grads`` from ``roots`` back through the graph.
 
-    Without ``inputs``: accumulate into every reachable leaf's ``.grad`` (``Tensor.backward``).
-    With ``inputs`` (tensors): return their gradients and touch no ``.grad`` (``minigrad.grad``).
+    Without ``inputs``: accumulate into every reachable leaf's ``.grad`` (``Tensor.backward``)
+    and into the ``.grad`` of tensors that called ``retain_grad()``.
+    With ``inputs`` (tensors): return their gradients and touch no ``.grad`` at all
+    (``minigrad.grad``, as ``torch.autograd.grad``).
     ``edge_hook(parent, node, gx)`` is called for every gradient handed along an edge
     (used by ``minigrad.viz`` to measure gradient flow).
+    ``split_shared=True``: a recurrent layer recorded one node per step normally sums its
+    W_hh gradient over the whole sequence in one matmul, handed over by the first step;
+    with this option every step hands over its own share along its own edge (the same
+    total, a little slower) — what a picture of the gradient on each edge needs.
     """
     for root in roots:
         if not root.requires_grad:
@@ -123,8 +129,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
     dependencies = _discover(start_nodes)
     ready = [n for n in start_nodes if n not in dependencies]
 
-    previous_mode = STATE.grad_enabled
-    STATE.grad_enabled = create_graph
+    previous_mode, previous_split = STATE.grad_enabled, STATE.split_shared
+    STATE.grad_enabled, STATE.split_shared = create_graph, split_shared
     try:
         while ready:
             node = ready.pop()
@@ -136,7 +142,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
                 grads = [None if s is None else s.value for s in slots]
                 if wanted_outputs:
                     _deliver_to_wanted(node, grads, wanted_outputs, results)
-                if node._retained:
+                if node._retained and inputs is None:
                     _set_retained(node, grads)
                 gxs = node.backward(*grads)
                 if type(gxs) is not tuple:
@@ -173,7 +179,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
                 if remaining == 0:
                     ready.append(source)
     finally:
-        STATE.grad_enabled = previous_mode
+        STATE.grad_enabled, STATE.split_shared = previous_mode, previous_split
 
     if inputs is not None:
         for leaf_id, (leaf, total) in leaf_sums.items():

@@ -128,6 +128,52 @@ class Function:
     def name(self) -> str:
         return type(self).__name__.lower()
 
+    # -- the public, read-only graph API (what pictures and user tools read) ---------
+    @property
+    def inputs(self):
+        """One entry per input of the op, in order: ``(node, output_index)`` for a tensor made
+        by another node, ``(leaf_tensor, -1)`` for a leaf that requires grad, ``None`` for an
+        input that needs no gradient (a constant, an int index, a tensor without grad)."""
+        return self.parents if self.parents is not None else ()
+
+    @property
+    def display_label(self) -> str:
+        """The text a picture writes in this node's box ("matmul", "LSTM cell", "+")."""
+        return str(self.label) if self.label else self.name()
+
+    @property
+    def output_names(self):
+        """``{output_index: name}`` of the outputs that were given a ``.name`` (a copy)."""
+        return dict(self._names) if self._names else {}
+
+    @property
+    def module_path(self):
+        """The dotted module path active when the node was made ("rnn.l0", "head"), or None."""
+        if self.scope is None or self.scope[0] is None:
+            return None
+        return self.scope[0].strip(".") or None
+
+    @property
+    def time_step(self):
+        """The unrolled time step the node belongs to (an int), or None outside a time loop."""
+        return None if self.scope is None else self.scope[1]
+
+    @property
+    def output_shapes(self):
+        """The shape of each output, in order."""
+        return tuple(self.out_shapes or ())
+
+    @property
+    def num_outputs(self) -> int:
+        return self.n_outputs
+
+    @property
+    def retains_grad(self):
+        """The output indices whose tensors called ``retain_grad()`` (and are still alive)."""
+        if not self._retained:
+            return ()
+        return tuple(sorted(i for i, ref in self._retained.items() if ref() is not None))
+
     def _link_saved(self, inputs, outputs, tensors):
         """Map each saved array to the input Tensor or output it is, to check versions later."""
         entries = []

@@ -22,6 +22,9 @@ class _GraphState(threading.local):
     def __init__(self):
         self.grad_enabled = True
         self.scope = None  # None, or (module_path, step) for the nodes being made
+        # True while a backward runs with split_shared=True: one-node recurrent steps hand
+        # their own share of W_hh's gradient along their own edge instead of one summed matmul
+        self.split_shared = False
 
 
 STATE = _GraphState()

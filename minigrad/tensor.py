@@ -87,6 +87,13 @@ class Tensor:
     def is_leaf(self):
         return self.grad_fn is None
 
+    is_parameter = False  # True on nn.Parameter: a module's learnable weight
+
+    @property
+    def output_index(self):
+        """Which output of ``grad_fn`` this tensor is (0 for a single-output op or a leaf)."""
+        return self._out_idx
+
     @property
     def name(self):
         """Optional label used by graph pictures."""

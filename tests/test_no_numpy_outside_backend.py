@@ -32,7 +32,7 @@ HOST_NUMPY = {
     "minigrad/viz/gradient_flow.py": "norms of host copies for plots",
     "minigrad/viz/flow.py": "edge widths from host copies of gradient norms",
     "minigrad/viz/graph_walk.py": "value summaries of host copies for graph labels",
-    "minigrad/viz/demos.py": "a one-off QR of a host random matrix to build the demo's orthogonal W_hh",
+    "examples/lecture_figures.py": "a one-off QR of a host random matrix to build the demo's orthogonal W_hh",
     "nn/modules/linear.py": "empty host arrays filled by nn.init, moved by Module.to",
     "nn/modules/sparse.py": "empty host arrays filled by nn.init, moved by Module.to",
     "nn/modules/conv.py": "initial weights made on the host, moved by Module.to",

@@ -5,8 +5,10 @@ weight drawn once with an edge into every step, flow colours that differ between
 and a healthy path, a legend, a note when max_nodes cuts, identical text for the same graph.
 """
 import gc
+import os
 import re
 import shutil
+import sys
 import weakref
 
 import numpy as np
@@ -14,7 +16,8 @@ import pytest
 
 import minigrad
 from minigrad import viz
-from minigrad.viz.demos import SequenceModel, vanilla_rnn
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "examples")))
+from lecture_figures import SequenceModel, vanilla_rnn  # noqa: E402
 
 EDGE = re.compile(r"^\s*(\w+) -> (\w+)(?: \[(.*)\])?$", re.M)
 
@@ -257,7 +260,7 @@ def test_plot_gradient_flow_log_axis(tmp_path):
 
 
 def test_command_line_writes_the_demo_figures(tmp_path, capsys):
-    from minigrad.viz.__main__ import main
+    from lecture_figures import main
     main(["--out", str(tmp_path), "--formats", "svg"])
     printed = capsys.readouterr().out
     for stem in ("hello_rnn_forward", "lstm_T5_flow", "gru_T5_backward", "lstm_T50_collapsed",

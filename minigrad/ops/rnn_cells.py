@@ -150,7 +150,7 @@ class _FusedCell(Function):
         gys = [None if g is None else g.array for g in grads]
         need = self.needs_input_grad
         sequence = None
-        if self.weight_grad is not None and (need[3] or need[4]):
+        if self.weight_grad is not None and not STATE.split_shared and (need[3] or need[4]):
             sequence, t = self.weight_grad
         out = None if sequence is None else sequence.slot(t, h, w_hh.shape[0])
         dxw, dhw, dh, dc = self.cell_backward(h, *gys, out=out)

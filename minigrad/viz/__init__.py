@@ -8,7 +8,7 @@
     norms = viz.gradient_flow(loss, rnn.hidden_states)   # ||dL/dh_t||, shape (T,)
     viz.plot_gradient_flow({"RNN": norms}, "flow.png")
 
-``python -m minigrad.viz --out DIR`` renders the lecture's demo figures.
+``python examples/lecture_figures.py --out DIR`` renders the lecture's demo figures.
 """
 from .draw import draw_graph
 from .gradient_flow import gradient_flow, plot_gradient_flow

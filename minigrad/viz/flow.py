@@ -4,7 +4,9 @@
 
 Measured with one backward pass through ``minigrad.autograd.run_backward`` with an
 ``edge_hook``, asking for the gradients of the leaves (``inputs=``), so no ``.grad`` of
-any tensor changes and the graph stays usable (``retain_graph=True``). Colours map
+any tensor changes and the graph stays usable (``retain_graph=True``). ``split_shared=True``
+has every recurrent step hand over its own share of W_hh's gradient, so each W_hh edge
+shows what crossed it (a layer otherwise sums the sequence's share in one matmul). Colours map
 ``log10`` of the norm onto a colour scale (cold = vanishing, hot = exploding).
 """
 from __future__ import annotations
@@ -13,7 +15,6 @@ import math
 
 from minigrad import backend
 from minigrad.autograd import run_backward
-from minigrad.ops.rnn_cells import _FusedCell
 from minigrad.tensor import Tensor
 
 from . import styles
@@ -38,21 +39,10 @@ def measure_edge_gradients(root, graph):
         gradients[key] = g.copy() if total is None else total + g
 
     xp = backend.get_array_module(root.array)
-    seed = Tensor._make(xp.ones(root.shape, dtype=root.dtype), None, 0, False)
-    # Tensors that called retain_grad() would get a .grad from this pass: switch them off.
-    retained = [(fn, fn._retained) for fn in objects
-                if not isinstance(fn, Tensor) and fn._retained]
-    # A fused layer hands W_hh its gradient once, summed over the sequence in one matmul;
-    # for the picture every step hands over its own share, so each W_hh edge shows what
-    # crossed it (the same total).
-    deferred = [(fn, fn.weight_grad) for fn in objects
-                if isinstance(fn, _FusedCell) and fn.weight_grad is not None]
+    seed = Tensor(xp.ones(root.shape, dtype=root.dtype))
     try:
-        for fn, _ in retained:
-            fn._retained = None
-        for fn, _ in deferred:
-            fn.weight_grad = None
-        run_backward([root], [seed], retain_graph=True, inputs=leaves, edge_hook=hook)
+        run_backward([root], [seed], retain_graph=True, inputs=leaves, edge_hook=hook,
+                     split_shared=True)
     except RuntimeError as error:
         if "second time" in str(error):
             raise RuntimeError(
@@ -60,11 +50,6 @@ def measure_edge_gradients(root, graph):
                 "arrays were freed by an earlier backward(). Draw before calling backward(), "
                 "or call backward(retain_graph=True).") from None
         raise
-    finally:
-        for fn, value in retained:
-            fn._retained = value
-        for fn, value in deferred:
-            fn.weight_grad = value
     return gradients
 
 

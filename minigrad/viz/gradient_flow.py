@@ -46,12 +46,7 @@ def gradient_flow(loss, states):
                              "Build the layer with graph='steps' (the default) or graph='gates'.")
     if not states:
         return np.zeros(0)
-    retained = _suspend_retained(loss)
-    try:
-        grads = grad(loss, states, retain_graph=True)
-    finally:
-        for fn, value in retained:
-            fn._retained = value
+    grads = grad(loss, states, retain_graph=True, allow_unused=True)
     return np.array([0.0 if g is None else
                      float(np.linalg.norm(backend.to_host(g.array).astype(np.float64).ravel()))
                      for g in grads])
@@ -61,25 +56,8 @@ def _inside_a_sequence_node(h):
     """True for a slice of a ``RecurrentSequence`` output (``layer.hidden_states`` of a
     layer with ``graph="layer"``)."""
     fn = h.grad_fn
-    parent = fn.parents[0] if fn is not None and fn.parents else None
-    return parent is not None and isinstance(parent[0], RecurrentSequence)
-
-
-def _suspend_retained(root):
-    """Switch off retain_grad() on the nodes behind ``root`` so grad() sets no ``.grad``."""
-    suspended, stack, seen = [], [root.grad_fn] if root.grad_fn is not None else [], set()
-    while stack:
-        fn = stack.pop()
-        if id(fn) in seen:
-            continue
-        seen.add(id(fn))
-        if fn._retained:
-            suspended.append((fn, fn._retained))
-            fn._retained = None
-        for parent in fn.parents:
-            if parent is not None and parent[1] >= 0:
-                stack.append(parent[0])
-    return suspended
+    source = fn.inputs[0] if fn is not None and fn.inputs else None
+    return source is not None and isinstance(source[0], RecurrentSequence)
 
 
 def plot_gradient_flow(flows, path=None, title="Gradient reaching each time step"):

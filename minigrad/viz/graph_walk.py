@@ -1,6 +1,10 @@
 """Walk the recorded graph once and copy what a picture needs into plain records.
 
-The walk starts at the root's node and follows ``node.parents`` with an explicit queue
+It reads only the public graph API (``node.inputs``, ``node.display_label``,
+``node.output_shapes``, ``node.output_names``, ``node.module_path``, ``node.time_step``,
+``tensor.output_index``, ``tensor.is_parameter``): a picture of your own can do the same.
+
+The walk starts at the root's node and follows ``node.inputs`` with an explicit queue
 (breadth first, so an unrolled sequence of any length is fine and the nodes nearest the
 loss come first). Every node and leaf gets a number in the order it is met; the picture
 names its nodes by these numbers, never by ``id()``, so the same graph always gives the
@@ -55,15 +59,6 @@ class VizGraph:
     cut: list = field(default_factory=list)  # after truncate: ("in", dst) / ("out", src)
 
 
-def _module_and_step(scope):
-    if scope is None:
-        return None, None
-    module, step = scope
-    if module is not None:
-        module = module.strip(".") or None
-    return module, step
-
-
 def _summary(array):
     """A short text for a tensor's values: the numbers when few, else mean and std."""
     from minigrad import backend
@@ -72,11 +67,6 @@ def _summary(array):
     if a.size <= 4:
         return np.array2string(a.ravel(), precision=3, separator=", ")
     return f"μ={a.mean():.3g} σ={a.std():.3g}"
-
-
-def _op_label(fn):
-    label = fn.label
-    return str(label) if label else fn.name()
 
 
 def walk(root, *, keep_objects=False, show_values=False, show_grads=False):
@@ -91,7 +81,7 @@ def walk(root, *, keep_objects=False, show_values=False, show_grads=False):
         index = len(nodes)
         number[id(tensor)] = index
         objects.append(tensor)
-        is_param = any(c.__name__ == "Parameter" for c in type(tensor).__mro__)
+        is_param = tensor.is_parameter
         nodes.append(VizNode(
             index=index, kind="param" if is_param else "leaf",
             label=tensor.name or ("parameter" if is_param else "tensor"),
@@ -105,12 +95,11 @@ def walk(root, *, keep_objects=False, show_values=False, show_grads=False):
         index = len(nodes)
         number[id(fn)] = index
         objects.append(fn)
-        module, step = _module_and_step(fn.scope)
         nodes.append(VizNode(
-            index=index, kind="op", label=_op_label(fn),
-            shapes=tuple(tuple(s) for s in (fn.out_shapes or ())),
-            names=dict(sorted((fn._names or {}).items())),
-            module=module, step=step))
+            index=index, kind="op", label=fn.display_label,
+            shapes=tuple(tuple(s) for s in fn.output_shapes),
+            names=dict(sorted(fn.output_names.items())),
+            module=fn.module_path, step=fn.time_step))
         return index
 
     if root.grad_fn is None:
@@ -124,12 +113,12 @@ def walk(root, *, keep_objects=False, show_values=False, show_grads=False):
         nodes[0].is_root = True
         if show_values:
             nodes[0].values = _summary(root.array)
-        if root.name and root._out_idx not in nodes[0].names:
-            nodes[0].names[root._out_idx] = root.name
+        if root.name and root.output_index not in nodes[0].names:
+            nodes[0].names[root.output_index] = root.name
         while queue:
             fn = queue.popleft()
             dst = number[id(fn)]
-            for parent in fn.parents:
+            for parent in fn.inputs:
                 if parent is None:
                     continue
                 source, out = parent

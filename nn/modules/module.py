@@ -30,6 +30,7 @@ class Parameter(Tensor):
     by the module it is assigned to."""
 
     __slots__ = ()
+    is_parameter = True
 
     def __init__(self, data, requires_grad=True):
         if isinstance(data, Tensor):

@@ -1,6 +1,6 @@
 """The lecture's figures: unrolled graphs, the backward pass, vanishing and exploding gradients.
 
-    python -m minigrad.viz --out figures/        # writes every figure as SVG and PNG
+    python examples/lecture_figures.py --out figures/     # every figure as SVG and PNG
 
 Each ``*_demo`` function builds a small network, runs it, and returns ``{file stem: Digraph or
 Figure}``; ``render_all`` writes them. ``vanilla_rnn`` is the lecture's hand-written cell loop,
@@ -10,15 +10,17 @@ the smallest thing whose picture shows backpropagation through time::
 """
 from __future__ import annotations
 
+import argparse
 import os
+import sys
 
-import minigrad
-import nn
-from minigrad import backend
-from nn.modules.module import Parameter
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..")))
 
-from .draw import draw_graph
-from .gradient_flow import gradient_flow, plot_gradient_flow
+import minigrad  # noqa: E402
+import nn  # noqa: E402
+from minigrad import backend  # noqa: E402
+from minigrad.viz import draw_graph, gradient_flow, plot_gradient_flow  # noqa: E402
+from nn import Parameter  # noqa: E402
 
 
 def _weight(shape, name, scale, sigma=None):
@@ -168,3 +170,20 @@ def render_all(out, formats=("svg", "png")):
                     figure.render(outfile=path, format=fmt, cleanup=True)
                 paths.append(path)
     return paths
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python examples/lecture_figures.py",
+        description="Render the lecture's figures (unrolled graphs, backward, gradient flow).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--out", default="figures", help="folder for the figures (made if missing)")
+    parser.add_argument("--formats", default="svg,png", help="comma-separated: svg,png,pdf")
+    args = parser.parse_args(argv)
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    for path in render_all(args.out, formats):
+        print(f"{path}  ({os.path.getsize(path) / 1024:.0f} KiB)")
+
+
+if __name__ == "__main__":
+    main()
