@@ -114,21 +114,13 @@ def main(argv=None):
           f"max length {max_len} ({time.time() - t0:.1f}s)")
 
     # -- model --------------------------------------------------------------------------------
-    channels = tuple(int(c) for c in str(cfg["channels"]).split(","))
-    grid = feature_grid(train_images.shape[1], channels)
-    model = Captioner(len(vocab), cfg["cell"], bool(cfg["attention"]), channels, grid,
-                      cfg["embed"], cfg["hidden"], graph=cfg["graph"])
-    model.to(device)
+    model, grid = build_model(cfg, len(vocab), train_images.shape[1])
     optimizer = minigrad.optim.Adam(model.parameters(), lr=cfg["lr"])
     step, history = 0, {"train": ([], []), "test": ([], [])}
     if ckpt is not None:
         step, history = restore_training(ckpt, model, optimizer)
         rng = np.random.default_rng([cfg["seed"], step])
         print(f"resumed {ckpt_path} at step {step}")
-    n_params = sum(int(np.prod(p.shape)) for p in model.parameters())
-    print(f"model: CNN {channels} -> {cfg['cell'].upper()} {cfg['hidden']}"
-          f"{' + attention over %d cells' % grid if cfg['attention'] else ''}, "
-          f"{n_params:,} parameters")
 
     # -- training -----------------------------------------------------------------------------
     start, start_step = time.time(), step
@@ -190,6 +182,21 @@ def load_data(cfg):
         raise ValueError(f"--data must be 'world' or 'coco', got {cfg['data']!r}")
     vocab = language.Vocab.build((c for cs in data["train"][1] for c in cs), min_count)
     return data, vocab
+
+
+def build_model(cfg, vocab_size, side):
+    """The ``Captioner`` for ``side`` x ``side`` images, on ``--device``, and L, the number of
+    feature vectors its CNN makes; prints its size."""
+    channels = tuple(int(c) for c in str(cfg["channels"]).split(","))
+    grid = feature_grid(side, channels)
+    model = Captioner(vocab_size, cfg["cell"], bool(cfg["attention"]), channels, grid,
+                      cfg["embed"], cfg["hidden"], graph=cfg["graph"])
+    model.to(cfg["device"])
+    n_params = sum(int(np.prod(p.shape)) for p in model.parameters())
+    print(f"model: CNN {channels} -> {cfg['cell'].upper()} {cfg['hidden']}"
+          f"{' + attention over %d cells' % grid if cfg['attention'] else ''}, "
+          f"{n_params:,} parameters")
+    return model, grid
 
 
 def batch(images, caps, idx, rng, device):

@@ -123,23 +123,16 @@ def main(argv=None):
     cfg = settle_run_length(cfg, given)
     minigrad.manual_seed(cfg["seed"])
 
-    # -- data -------------------------------------------------------------------------------
-    text, vocab = load_corpus(cfg, ckpt)
-    train_ids, val_ids = split(vocab.encode(text))
+    # -- data: the text, its vocabulary, the train/validation split, B streams of T chunks ----
+    vocab, train_ids, val_ids = load_corpus(cfg, ckpt)
     T, B = cfg["seq_len"], cfg["batch_size"]
     train_streams = Streams(train_ids, B, T)
-    print(f"data: {len(text):,} characters, vocabulary {len(vocab)}, "
+    print(f"data: {len(train_ids) + len(val_ids):,} characters, vocabulary {len(vocab)}, "
           f"train {len(train_ids):,} / val {len(val_ids):,}, {len(train_streams)} chunks "
           f"of {T}x{B} per epoch")
 
     # -- model and optimizer ----------------------------------------------------------------
-    model = CharRNN(len(vocab), cfg["cell"], cfg["hidden"], cfg["layers"], cfg["embedding"],
-                    cfg["dropout"], graph=cfg["graph"])
-    model.to(device)
-    optimizer = OPTIMIZERS[cfg["optimizer"]](model.parameters(), lr=cfg["lr"])
-    n_params = sum(int(np.prod(p.shape)) for p in model.parameters())
-    print(f"model: {cfg['layers']}-layer {cfg['cell'].upper()}, hidden {cfg['hidden']}, "
-          f"{n_params:,} parameters, {cfg['optimizer']} lr {cfg['lr']}, device {device}")
+    model, optimizer = build_model(cfg, len(vocab))
 
     # -- training state: fresh, or exactly as the checkpoint left it ------------------------
     if ckpt is None:
@@ -165,8 +158,8 @@ def main(argv=None):
                             f"{chars_seen / (time.perf_counter() - t_run):,.0f} chars/s")
         if run.step % cfg["eval_every"] == 0 or finished(cfg, run):
             run.record("val", estimate_loss(model, val_ids, cfg))
-            bar.write(f"step {run.step:5d} | train {loss:.4f} | val {run.history['val'][1][-1]:.4f}"
-                      f" nats/char | lr {learning_rate(cfg, run):.2e} | {run.elapsed / 60:.1f} min")
+            bar.write(f"step {run.step:5d} | train {loss:.4f} | val {run.last('val'):.4f} "
+                      f"nats/char | lr {learning_rate(cfg, run):.2e} | {run.elapsed / 60:.1f} min")
             save_run(ckpt_path, cfg, vocab, model, optimizer, train_streams, run)
     bar.close()
     save_run(ckpt_path, cfg, vocab, model, optimizer, train_streams, run)
@@ -199,8 +192,9 @@ def settle_run_length(cfg, given):
 
 
 def load_corpus(cfg, ckpt):
-    """The text (``--data`` or the built-in corpus, cut to ``--text-chars``) and its
-    vocabulary (a resumed run's must be the checkpoint's)."""
+    """The text (``--data`` or the built-in corpus, cut to ``--text-chars``) as
+    ``(vocabulary, train ids, validation ids)``; a resumed run's vocabulary must be the
+    checkpoint's."""
     if cfg["data"]:
         require_paths(cfg, files=("data",))
     text = load_text(cfg["data"] or None)
@@ -210,7 +204,20 @@ def load_corpus(cfg, ckpt):
     if ckpt is not None and Vocab(text) != vocab:
         raise ValueError(f"--resume: the text's {len(Vocab(text))} distinct characters differ "
                          f"from the checkpoint's vocabulary of {len(vocab)}; same --data?")
-    return text, vocab
+    train_ids, val_ids = split(vocab.encode(text))
+    return vocab, train_ids, val_ids
+
+
+def build_model(cfg, vocab_size):
+    """The ``CharRNN`` on ``--device`` and its optimizer; prints their size."""
+    model = CharRNN(vocab_size, cfg["cell"], cfg["hidden"], cfg["layers"], cfg["embedding"],
+                    cfg["dropout"], graph=cfg["graph"])
+    model.to(cfg["device"])
+    optimizer = OPTIMIZERS[cfg["optimizer"]](model.parameters(), lr=cfg["lr"])
+    n_params = sum(int(np.prod(p.shape)) for p in model.parameters())
+    print(f"model: {cfg['layers']}-layer {cfg['cell'].upper()}, hidden {cfg['hidden']}, "
+          f"{n_params:,} parameters, {cfg['optimizer']} lr {cfg['lr']}, device {cfg['device']}")
+    return model, optimizer
 
 
 def restore_run(ckpt, model, optimizer, train_streams, device):

@@ -76,8 +76,13 @@ class TrainingRun:
         self.history = history or {"train": ([], []), "val": ([], [])}
 
     def record(self, split, value):
+        """Note ``value`` as ``split``'s loss ("train" or "val") at the current step."""
         self.history[split][0].append(self.step)
         self.history[split][1].append(value)
+
+    def last(self, split):
+        """The latest loss recorded for ``split``."""
+        return self.history[split][1][-1]
 
     def state_dict(self):
         """The checkpoint's entries for this run (host arrays and plain lists)."""
