@@ -67,7 +67,7 @@ CONFIG = dict(
     coco_captions="",      # --data coco: captions_*.json
     coco_images="",        # --data coco: the folder of its images
     image_size=64,         # --data coco: images are resized to this square
-    device="cpu",          # cpu | cuda
+    device="cpu",          # cpu | cuda | cuda:N
     seed=0,                # seeds data and initialization
     out="runs/captioning",  # checkpoint and pictures go here
 )

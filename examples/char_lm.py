@@ -71,7 +71,7 @@ CONFIG = dict(
     minutes=0.0,          # >0: stop after this much training time (and at --steps if given)
     eval_every=100,       # steps between validation losses (and checkpoints)
     eval_chunks=16,       # validation chunks of (T, B) characters per estimate
-    device="cpu",         # cpu | cuda
+    device="cpu",         # cpu | cuda | cuda:N
     seed=1337,            # seeds initialization (sampling has --sample-seed)
     out="runs/char_lm",   # directory for the checkpoint and the pictures
     data="",              # a UTF-8 text file ("" = the built-in corpus, pydoc_data.topics)

@@ -73,7 +73,7 @@ CONFIG = dict(
     vqa_images="",         # --data vqa2: the folder of its images
     top_answers=1000,      # --data vqa2: the classifier's answers (the most frequent ones)
     image_size=64,         # images are resized to this square (easy-VQA and VQA v2)
-    device="cpu",          # cpu | cuda
+    device="cpu",          # cpu | cuda | cuda:N
     seed=0,                # seeds data and initialization
     out="runs/vqa",        # checkpoint and pictures go here
 )

@@ -205,6 +205,20 @@ def test_the_scripts_themselves_exit_2_without_a_traceback(tmp_path, name, argv)
         assert debug.returncode != 0 and "Traceback" in debug.stderr
 
 
+def test_bugs_keep_their_traceback_and_ctrl_c_is_one_word(capsys):
+    def buggy(argv):
+        raise TypeError("a bug, not a user's mistake")
+
+    def interrupted(argv):
+        raise KeyboardInterrupt
+
+    with pytest.raises(TypeError):
+        cli.run_script(buggy, [])
+    assert cli.run_script(interrupted, []) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+    assert cli.run_script(lambda argv: None, []) == 0
+
+
 def test_error_lines_read_as_one_sentence():
     assert cli.one_line(KeyError("'z' is not in the vocabulary")) == "'z' is not in the vocabulary"
     assert cli.one_line(FileNotFoundError(2, "No such file or directory", "x.txt")) == \
