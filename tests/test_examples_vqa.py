@@ -89,3 +89,22 @@ def test_smoke_runs_end_to_end(tmp_path, data):
         r = run("--smoke", "--out", out, "--resume", "--steps", "8", "--baseline-steps", "0", cwd=tmp_path)
         assert r.returncode == 0, r.stderr[-2000:]
         assert "resumed" in r.stdout and "image+question: 2 steps" in r.stdout
+
+
+def test_graph_modes_record_the_question_lstm_differently_with_the_same_numbers():
+    """--graph only changes how the question LSTM's loop is recorded: the same scores and
+    the same gradients (to float32 rounding) from the same weights."""
+    x, q, a, which, vocab, answers = tiny_vqa(2)
+    results = []
+    for graph in ("gates", "steps", "layer"):
+        minigrad.manual_seed(3)
+        model = VQAModel(len(vocab), len(answers), True, "mul", channels=(4, 4), grid=16,
+                         embed=8, hidden=8, joint=8, graph=graph)
+        loss = F.cross_entropy(model(x, q, which), minigrad.tensor(a))
+        loss.backward()
+        results.append((loss.item(), [p.grad.numpy() for p in model.parameters()]))
+        assert model.lstm.graph == graph
+    for loss, grads in results[1:]:
+        assert loss == pytest.approx(results[0][0], rel=1e-6)
+        for g, g0 in zip(grads, results[0][1]):
+            np.testing.assert_allclose(g, g0, rtol=1e-5, atol=1e-7)
