@@ -16,11 +16,11 @@ one, learn from the cross-entropy of that prediction, then sample new text from 
 Everything it makes goes to ``--out``: the checkpoint ``ckpt.npz`` (model, optimizer,
 vocabulary, data position, carried hidden state, random state: ``--resume`` continues
 exactly), ``loss.png``, the first steps' unrolled graph (``graph_forward.png``,
-``graph_flow.png``), ``gradient_flow.png`` and the interpretable-cells picture ``cells.png``.
+``graph_flow.png``), ``gradient_flow.png`` and the interpretable-cells picture ``cells.png``
+(the units found by ``char_lm/interpretable_units.py``).
 """
 from __future__ import annotations
 
-import math
 import os
 import sys
 import time
@@ -34,19 +34,22 @@ import numpy as np  # noqa: E402
 
 import minigrad  # noqa: E402
 import nn  # noqa: E402
-import nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from char_lm import cells, pictures  # noqa: E402
+from char_lm import interpretable_units, pictures  # noqa: E402
 from char_lm.data import Streams, Vocab, load_text, split  # noqa: E402
 from char_lm.hello import hello_loss, train_hello  # noqa: E402
 from char_lm.model import CharRNN  # noqa: E402
 from char_lm.sampling import sample  # noqa: E402
-from common.checkpoint import (CheckpointError, load_checkpoint, resumed_config,  # noqa: E402
-                               save_checkpoint)
-from common.config import config_parser, given_flags  # noqa: E402
+from char_lm.training import (OPTIMIZERS, TrainingRun, estimate_loss, finished,  # noqa: E402
+                              learning_rate, train_step)
+from common.checkpoint import save_checkpoint  # noqa: E402
+from common.cli import print_written, require_device, require_paths, run_script  # noqa: E402
+from common.config import config_parser, device_name, given_flags  # noqa: E402
 from common.plots import plot_curves  # noqa: E402
 from common.progress import progress  # noqa: E402
+from common.resume import open_run  # noqa: E402
+from common.training import set_lr  # noqa: E402
 
 # -----------------------------------------------------------------------------------------
 # Config: every value here is also a command-line flag (--hidden 128, --cell gru, ...).
@@ -68,7 +71,7 @@ CONFIG = dict(
     minutes=0.0,          # >0: stop after this much training time (and at --steps if given)
     eval_every=100,       # steps between validation losses (and checkpoints)
     eval_chunks=16,       # validation chunks of (T, B) characters per estimate
-    device="cpu",         # cpu | cuda
+    device="cpu",         # cpu | cuda | cuda:N
     seed=1337,            # seeds initialization (sampling has --sample-seed)
     out="runs/char_lm",   # directory for the checkpoint and the pictures
     data="",              # a UTF-8 text file ("" = the built-in corpus, pydoc_data.topics)
@@ -78,6 +81,13 @@ CONFIG = dict(
     prime="The ",         # text the sample starts from
     sample_seed=0,        # seed of the sampling draws
 )
+# What each flag accepts (common/config.py): argparse refuses anything else.
+RULES = dict(cell=("rnn", "lstm", "gru"), layers="> 0", hidden="> 0", embedding="> 0",
+             dropout="[0, 1)", graph=nn.GRAPH_MODES, seq_len="> 0", batch_size="> 0",
+             lr="> 0", lr_min="[0, 1]", decay_steps=">= 0", optimizer=tuple(OPTIMIZERS),
+             clip=">= 0", steps=">= 0", minutes=">= 0", eval_every="> 0", eval_chunks="> 0",
+             device=device_name, seed=">= 0", text_chars=">= 0", sample=">= 0",
+             temperature=">= 0", sample_seed=">= 0")
 # Values a checkpoint fixes: --resume refuses a run that asks for different ones.
 FIXED_BY_CHECKPOINT = ("cell", "layers", "hidden", "embedding", "seq_len", "batch_size",
                        "optimizer", "data", "text_chars", "seed")
@@ -89,9 +99,7 @@ SMOKE = dict(layers=1, hidden=32, embedding=16, seq_len=16, batch_size=4, steps=
 
 def parse_args(argv=None):
     """One flag per CONFIG entry, its comment as the help; returns (args, flags given)."""
-    choices = {"cell": ["rnn", "lstm", "gru"], "optimizer": ["adam", "adagrad", "sgd"],
-               "graph": list(nn.GRAPH_MODES)}
-    parser = config_parser(__file__, CONFIG, __doc__.split("\n\n")[0], choices)
+    parser = config_parser(__file__, CONFIG, __doc__.split("\n\n")[0], RULES)
     parser.add_argument("--resume", action="store_true", help="continue from --out/ckpt.npz")
     parser.add_argument("--smoke", action="store_true", help="a tiny run for CI (seconds)")
     parser.add_argument("--hello", action="store_true", help="the lecture's 'hello' toy")
@@ -108,147 +116,54 @@ def main(argv=None):
                          pictures_wanted=not args.no_pictures)
 
     # -- configuration: defaults < smoke < checkpoint < command line -------------------------
-    cfg = dict(CONFIG)
-    if args.smoke:
-        cfg.update(SMOKE)
-    cfg.update(given)
-    os.makedirs(cfg["out"], exist_ok=True)
-    ckpt_path = os.path.join(cfg["out"], "ckpt.npz")
-    ckpt = None
-    if args.resume:
-        ckpt = load_checkpoint(ckpt_path, "char_lm", keys=CHECKPOINT_KEYS)
-        cfg = resumed_config(cfg, given, ckpt["config"], ckpt_path, free=("out", "device"),
-                             fixed=FIXED_BY_CHECKPOINT)
-    if "minutes" in given and "steps" not in given:
-        cfg["steps"] = 0                                # a time budget alone: no step limit
-    if not cfg["decay_steps"] and not cfg["minutes"]:
-        cfg["decay_steps"] = cfg["steps"]               # fixed now, so --resume keeps it
+    device = require_device(given.get("device", CONFIG["device"]))
+    cfg, ckpt, ckpt_path = open_run({**CONFIG, **(SMOKE if args.smoke else {}), **given},
+                                    given, args.resume, "char_lm", CHECKPOINT_KEYS,
+                                    free=("out", "device"), fixed=FIXED_BY_CHECKPOINT)
+    cfg = settle_run_length(cfg, given)
     minigrad.manual_seed(cfg["seed"])
-    device = cfg["device"]
 
-    # -- data -------------------------------------------------------------------------------
-    text = load_text(cfg["data"] or None)
-    if cfg["text_chars"]:
-        text = text[:cfg["text_chars"]]
-    vocab = Vocab(text) if ckpt is None else Vocab.from_codes(ckpt["vocab"])
-    if ckpt is not None and Vocab(text) != vocab:
-        raise ValueError(f"--resume: the text's {len(Vocab(text))} distinct characters differ "
-                         f"from the checkpoint's vocabulary of {len(vocab)}; same --data?")
-    train_ids, val_ids = split(vocab.encode(text))
+    # -- data: the text, its vocabulary, the train/validation split, B streams of T chunks ----
+    vocab, train_ids, val_ids = load_corpus(cfg, ckpt)
     T, B = cfg["seq_len"], cfg["batch_size"]
     train_streams = Streams(train_ids, B, T)
-    print(f"data: {len(text):,} characters, vocabulary {len(vocab)}, "
+    print(f"data: {len(train_ids) + len(val_ids):,} characters, vocabulary {len(vocab)}, "
           f"train {len(train_ids):,} / val {len(val_ids):,}, {len(train_streams)} chunks "
           f"of {T}x{B} per epoch")
 
     # -- model and optimizer ----------------------------------------------------------------
-    model = CharRNN(len(vocab), cfg["cell"], cfg["hidden"], cfg["layers"], cfg["embedding"],
-                    cfg["dropout"], graph=cfg["graph"])
-    model.to(device)
-    optimizers = {"adam": minigrad.optim.Adam, "adagrad": minigrad.optim.Adagrad,
-                  "sgd": minigrad.optim.SGD}
-    if cfg["optimizer"] not in optimizers:
-        raise ValueError(f"unknown --optimizer {cfg['optimizer']!r}; expected {sorted(optimizers)}")
-    optimizer = optimizers[cfg["optimizer"]](model.parameters(), lr=cfg["lr"])
-    n_params = sum(int(np.prod(p.shape)) for p in model.parameters())
-    print(f"model: {cfg['layers']}-layer {cfg['cell'].upper()}, hidden {cfg['hidden']}, "
-          f"{n_params:,} parameters, {cfg['optimizer']} lr {cfg['lr']}, device {device}")
+    model, optimizer = build_model(cfg, len(vocab))
 
-    # -- training state (fresh, or exactly as the checkpoint left it) -------------------------
-    step, elapsed, state = 0, 0.0, None
-    history = {"train": ([], []), "val": ([], [])}
-    flow_at_init = pictures.gradient_flow(model, val_ids[:T + 1], device).tolist()
-    if ckpt is not None:
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        train_streams.load_state_dict(ckpt["streams"])
-        minigrad.backend.random_state.numpy.bit_generator.state = ckpt["rng"]
-        step, elapsed = ckpt["step"], ckpt["elapsed"]
-        history = {k: tuple(map(list, v)) for k, v in ckpt["history"].items()}
-        flow_at_init = ckpt["flow_at_init"]
-        state = _state_from_arrays(ckpt["state"], device)
-        print(f"resumed {ckpt_path} at step {step} ({elapsed / 60:.1f} min trained)")
-
-    def estimate_loss():
-        """Mean per-character loss on the validation text (fixed chunks, carried state)."""
-        model.eval()
-        streams, total, state = Streams(val_ids, min(B, len(val_ids) // (T + 1)), T), 0.0, None
-        n = min(cfg["eval_chunks"], len(streams))
-        with minigrad.no_grad():
-            for _ in range(n):
-                x, y, _ = streams.next()
-                logits, state = model(minigrad.tensor(x, device=device), state)
-                total += F.cross_entropy(logits.reshape(-1, len(vocab)),
-                                         minigrad.tensor(y.reshape(-1), device=device)).item()
-        model.train()
-        return total / n
-
-    def learning_rate():
-        """Cosine decay from lr to lr * lr_min over the decay horizon, flat after it."""
-        if cfg["decay_steps"]:
-            frac = min(1.0, step / cfg["decay_steps"])
-        else:
-            frac = min(1.0, elapsed / (60 * cfg["minutes"])) if cfg["minutes"] else 1.0
-        return cfg["lr"] * (cfg["lr_min"] + (1 - cfg["lr_min"]) * 0.5 * (1 + math.cos(math.pi * frac)))
-
-    def save():
-        save_checkpoint({
-            "config": cfg, "vocab": vocab.codes(), "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(), "streams": train_streams.state_dict(),
-            "rng": minigrad.backend.random_state.numpy.bit_generator.state,
-            "step": step, "elapsed": elapsed, "history": history,
-            "flow_at_init": flow_at_init, "state": _state_to_arrays(state),
-        }, ckpt_path, "char_lm")
-
-    def done():
-        if cfg["minutes"]:
-            return elapsed >= 60 * cfg["minutes"] or 0 < cfg["steps"] <= step
-        return step >= cfg["steps"]
+    # -- training state: fresh, or exactly as the checkpoint left it ------------------------
+    if ckpt is None:
+        run = TrainingRun(pictures.gradient_flow(model, val_ids[:T + 1], device).tolist())
+    else:
+        run = restore_run(ckpt, model, optimizer, train_streams, device)
+        print(f"resumed {ckpt_path} at step {run.step} ({run.elapsed / 60:.1f} min trained)")
 
     # -- training loop ----------------------------------------------------------------------
-    bar = progress(total=cfg["steps"] or None, initial=step, disable=done())
+    bar = progress(total=cfg["steps"] or None, initial=run.step, disable=finished(cfg, run))
     chars_seen, t_run = 0, time.perf_counter()
-    while not done():
+    while not finished(cfg, run):
         t0 = time.perf_counter()
-        x, y, reset = train_streams.next()
-        if reset:
-            state = None                                     # start of the text: zero state
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate()
-        logits, state = model(minigrad.tensor(x, device=device), state)      # (T, B, V)
-        loss = F.cross_entropy(logits.reshape(T * B, len(vocab)),
-                               minigrad.tensor(y.reshape(T * B), device=device))
-        optimizer.zero_grad()
-        loss.backward()
-        if cfg["clip"]:
-            nn.utils.clip_grad_norm_(model.parameters(), cfg["clip"])
-        optimizer.step()
-        state = nn.detach_state(state)           # carry the values, cut the graph (TBPTT)
-        step += 1
-        elapsed += time.perf_counter() - t0
+        x, y, reset = train_streams.next()                  # reset: the text starts over
+        set_lr(optimizer, learning_rate(cfg, run))
+        loss, run.state = train_step(model, optimizer, x, y, None if reset else run.state, cfg)
+        run.step += 1
+        run.elapsed += time.perf_counter() - t0
         chars_seen += T * B
-        loss_value = loss.item()
-        history["train"][0].append(step)
-        history["train"][1].append(loss_value)
+        run.record("train", loss)
         bar.update(1)
-        bar.set_postfix_str(f"loss {loss_value:.3f} | "
+        bar.set_postfix_str(f"loss {loss:.3f} | "
                             f"{chars_seen / (time.perf_counter() - t_run):,.0f} chars/s")
-        if step % cfg["eval_every"] == 0 or done():
-            val = estimate_loss()
-            history["val"][0].append(step)
-            history["val"][1].append(val)
-            bar.write(f"step {step:5d} | train {loss_value:.4f} | val {val:.4f} nats/char | "
-                      f"lr {learning_rate():.2e} | {elapsed / 60:.1f} min")
-            save()
+        if run.step % cfg["eval_every"] == 0 or finished(cfg, run):
+            run.record("val", estimate_loss(model, val_ids, cfg))
+            bar.write(f"step {run.step:5d} | train {loss:.4f} | val {run.last('val'):.4f} "
+                      f"nats/char | lr {learning_rate(cfg, run):.2e} | {run.elapsed / 60:.1f} min")
+            save_run(ckpt_path, cfg, vocab, model, optimizer, train_streams, run)
     bar.close()
-    save()
-    if history["val"][1]:
-        best = int(np.argmin(history["val"][1]))
-        print(f"best validation loss {history['val'][1][best]:.4f} at step "
-              f"{history['val'][0][best]}")
-        print(f"validation loss {history['val'][1][-1]:.4f} nats/char after {step} steps "
-              f"({elapsed / 60:.1f} min, {chars_seen / max(1e-9, time.perf_counter() - t_run):,.0f}"
-              " chars/s this run)")
+    save_run(ckpt_path, cfg, vocab, model, optimizer, train_streams, run)
+    report_losses(run, chars_seen / max(1e-9, time.perf_counter() - t_run))
 
     # -- sample -----------------------------------------------------------------------------
     if cfg["sample"]:
@@ -259,32 +174,106 @@ def main(argv=None):
     # -- pictures ---------------------------------------------------------------------------
     paths = {"checkpoint": ckpt_path}
     if not args.no_pictures:
-        paths["loss curve"] = plot_curves(
-            {"train": history["train"], "validation": history["val"]},
-            os.path.join(cfg["out"], "loss.png"),
-            title=f"{cfg['cell'].upper()} {cfg['layers']}x{cfg['hidden']}")
-        flow = pictures.gradient_flow(model, val_ids[:T + 1], device)
-        paths["gradient flow"] = os.path.join(cfg["out"], "gradient_flow.png")
-        minigrad.viz.plot_gradient_flow(
-            {"at initialization": np.asarray(flow_at_init), f"after {step} steps": flow},
-            path=paths["gradient flow"])
-        found, paths["interpretable cells"] = cells.find_and_draw(
-            model, vocab, vocab.decode(val_ids[:4000]), os.path.join(cfg["out"], "cells.png"),
-            device)
-        print("interpretable cells (unit: Pearson r with the feature):")
-        for name, units in found.items():
-            print(f"  {name:14s} " + "  ".join(f"unit {j:3d}: r={r:+.2f}" for j, r in units))
-        if pictures.have_dot():
-            loss = pictures.window_loss(model, train_ids[:4], device)   # 3 steps unrolled
-            fwd, flw = pictures.unrolled_graph(loss, cfg["out"], "graph")
-            paths["unrolled graph (forward)"], paths["unrolled graph (flow)"] = fwd, flw
-        else:
-            print("graphviz's `dot` is not on PATH: skipped the unrolled-graph pictures "
-                  "(bash scripts/install_dot.sh installs it)")
-    print("\nwritten:")
-    for what, path in paths.items():
-        print(f"  {what:26s} {path}")
-    return {"step": step, "history": history, "paths": paths, "model": model, "vocab": vocab}
+        paths.update(draw_pictures(cfg, model, vocab, train_ids, val_ids, run))
+    print_written(paths)
+    return {"step": run.step, "history": run.history, "paths": paths, "model": model,
+            "vocab": vocab}
+
+
+def settle_run_length(cfg, given):
+    """A time budget alone (--minutes without --steps) sets no step limit; the decay horizon
+    defaults to --steps and is fixed now, so that --resume keeps it."""
+    cfg = dict(cfg)
+    if "minutes" in given and "steps" not in given:
+        cfg["steps"] = 0
+    if not cfg["decay_steps"] and not cfg["minutes"]:
+        cfg["decay_steps"] = cfg["steps"]
+    return cfg
+
+
+def load_corpus(cfg, ckpt):
+    """The text (``--data`` or the built-in corpus, cut to ``--text-chars``) as
+    ``(vocabulary, train ids, validation ids)``; a resumed run's vocabulary must be the
+    checkpoint's."""
+    if cfg["data"]:
+        require_paths(cfg, files=("data",))
+    text = load_text(cfg["data"] or None)
+    if cfg["text_chars"]:
+        text = text[:cfg["text_chars"]]
+    vocab = Vocab(text) if ckpt is None else Vocab.from_codes(ckpt["vocab"])
+    if ckpt is not None and Vocab(text) != vocab:
+        raise ValueError(f"--resume: the text's {len(Vocab(text))} distinct characters differ "
+                         f"from the checkpoint's vocabulary of {len(vocab)}; same --data?")
+    train_ids, val_ids = split(vocab.encode(text))
+    return vocab, train_ids, val_ids
+
+
+def build_model(cfg, vocab_size):
+    """The ``CharRNN`` on ``--device`` and its optimizer; prints their size."""
+    model = CharRNN(vocab_size, cfg["cell"], cfg["hidden"], cfg["layers"], cfg["embedding"],
+                    cfg["dropout"], graph=cfg["graph"])
+    model.to(cfg["device"])
+    optimizer = OPTIMIZERS[cfg["optimizer"]](model.parameters(), lr=cfg["lr"])
+    n_params = sum(int(np.prod(p.shape)) for p in model.parameters())
+    print(f"model: {cfg['layers']}-layer {cfg['cell'].upper()}, hidden {cfg['hidden']}, "
+          f"{n_params:,} parameters, {cfg['optimizer']} lr {cfg['lr']}, device {cfg['device']}")
+    return model, optimizer
+
+
+def restore_run(ckpt, model, optimizer, train_streams, device):
+    """Put the model, the optimizer, the data position and the random state back as the
+    checkpoint has them; returns the ``TrainingRun`` it recorded."""
+    model.load_state_dict(ckpt["model"])
+    optimizer.load_state_dict(ckpt["optimizer"])
+    train_streams.load_state_dict(ckpt["streams"])
+    minigrad.backend.random_state.numpy.bit_generator.state = ckpt["rng"]
+    return TrainingRun.from_checkpoint(ckpt, device)
+
+
+def save_run(path, cfg, vocab, model, optimizer, train_streams, run):
+    """Everything ``--resume`` needs to continue exactly, atomically to ``path``."""
+    save_checkpoint({
+        "config": cfg, "vocab": vocab.codes(), "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(), "streams": train_streams.state_dict(),
+        "rng": minigrad.backend.random_state.numpy.bit_generator.state, **run.state_dict(),
+    }, path, "char_lm")
+
+
+def report_losses(run, chars_per_second):
+    """The best and the last validation loss of the run."""
+    steps, losses = run.history["val"]
+    if losses:
+        best = int(np.argmin(losses))
+        print(f"best validation loss {losses[best]:.4f} at step {steps[best]}")
+        print(f"validation loss {losses[-1]:.4f} nats/char after {run.step} steps "
+              f"({run.elapsed / 60:.1f} min, {chars_per_second:,.0f} chars/s this run)")
+
+
+def draw_pictures(cfg, model, vocab, train_ids, val_ids, run):
+    """The loss curve, the gradient flow (at initialization and now), the interpretable
+    units and, when graphviz is installed, the unrolled graph; returns {what: path}."""
+    out, device, T = cfg["out"], cfg["device"], cfg["seq_len"]
+    paths = {"loss curve": os.path.join(out, "loss.png")}
+    plot_curves({"train": run.history["train"], "validation": run.history["val"]},
+                paths["loss curve"], title=f"{cfg['cell'].upper()} {cfg['layers']}x{cfg['hidden']}")
+    flow = pictures.gradient_flow(model, val_ids[:T + 1], device)
+    paths["gradient flow"] = os.path.join(out, "gradient_flow.png")
+    minigrad.viz.plot_gradient_flow(
+        {"at initialization": np.asarray(run.flow_at_init), f"after {run.step} steps": flow},
+        path=paths["gradient flow"])
+    found, paths["interpretable cells"] = interpretable_units.find_and_draw(
+        model, vocab, vocab.decode(val_ids[:4000]), os.path.join(out, "cells.png"), device)
+    print("interpretable cells (unit: Pearson r with the feature):")
+    for name, units in found.items():
+        print(f"  {name:14s} " + "  ".join(f"unit {j:3d}: r={r:+.2f}" for j, r in units))
+    if pictures.have_dot():
+        loss = pictures.window_loss(model, train_ids[:4], device)   # 3 steps unrolled
+        paths["unrolled graph (forward)"], paths["unrolled graph (flow)"] = \
+            pictures.unrolled_graph(loss, out, "graph")
+    else:
+        print("graphviz's `dot` is not on PATH: skipped the unrolled-graph pictures "
+              "(bash scripts/install_dot.sh installs it)")
+    return paths
 
 
 def run_hello(cell, out, pictures_wanted=True):
@@ -304,23 +293,5 @@ def run_hello(cell, out, pictures_wanted=True):
     return {"spelled": spelled, "losses": losses, "paths": paths, "model": model}
 
 
-def _state_to_arrays(state):
-    """The carried hidden state as host arrays: [] (none), [h] or [h, c]."""
-    if state is None:
-        return []
-    parts = state if isinstance(state, tuple) else (state,)
-    return [p.numpy() for p in parts]
-
-
-def _state_from_arrays(arrays, device):
-    if not arrays:
-        return None
-    parts = tuple(minigrad.tensor(a, device=device) for a in arrays)
-    return parts if len(parts) == 2 else parts[0]
-
-
 if __name__ == "__main__":
-    try:
-        main()
-    except (CheckpointError, ValueError, KeyError) as error:
-        sys.exit(f"error: {error}")
+    sys.exit(run_script(main))

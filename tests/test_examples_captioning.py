@@ -85,3 +85,23 @@ def test_smoke_runs_end_to_end_and_resumes(tmp_path):
     r = run("--smoke", "--out", out, "--resume", "--steps", "8", cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "resumed" in r.stdout and "trained 2 steps" in r.stdout
+
+
+def test_graph_gates_and_steps_give_the_same_decoder_numbers():
+    """--graph gates records every op of the decoder cell, steps one node per word: the
+    same loss and gradients."""
+    images, rows, vocab = tiny_data(2)
+    results = []
+    for graph in ("gates", "steps"):
+        minigrad.manual_seed(4)
+        model = Captioner(len(vocab), "lstm", True, channels=(4, 4), grid=16, embed=8,
+                          hidden=8, attn=8, graph=graph)
+        scores = model(to_input(images), minigrad.tensor(rows[:, :-1]))
+        loss = F.cross_entropy(scores.reshape(-1, len(vocab)),
+                               minigrad.tensor(rows[:, 1:].reshape(-1)), ignore_index=0)
+        loss.backward()
+        results.append((loss.item(), [p.grad.numpy() for p in model.parameters()]))
+        assert model.cell.graph == graph
+    assert results[1][0] == pytest.approx(results[0][0], rel=1e-6)
+    for g, g0 in zip(results[1][1], results[0][1]):
+        np.testing.assert_allclose(g, g0, rtol=1e-5, atol=1e-7)

@@ -1,4 +1,4 @@
-"""examples/char_lm: the data side, sampling rules and the interpretable-cells search
+"""examples/char_lm: the data side, sampling rules and the interpretable-units search
 (pieces that need no training). End-to-end runs are in test_examples_char_lm_train.py."""
 import os
 import sys
@@ -9,7 +9,8 @@ import pytest
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples")
 sys.path.insert(0, os.path.abspath(EXAMPLES))
 
-from char_lm import cells, data, sampling  # noqa: E402
+from char_lm import data, sampling  # noqa: E402
+from char_lm import interpretable_units as units  # noqa: E402
 
 
 def test_builtin_corpus_is_english_prose():
@@ -90,7 +91,7 @@ def test_next_id_greedy_at_zero_temperature_and_seeded_otherwise():
 
 
 def test_text_features_track_quotes_brackets_and_columns():
-    f = cells.text_features('a "b" (c[d])\n  e')
+    f = units.text_features('a "b" (c[d])\n  e')
     np.testing.assert_array_equal(f["in_quote"][:6], [0, 0, 1, 1, 0, 0])
     np.testing.assert_array_equal(f["bracket_depth"][6:12], [1, 1, 2, 2, 1, 0])
     np.testing.assert_array_equal(f["line_position"][10:16], [11, 12, 0, 1, 2, 3])
@@ -99,16 +100,16 @@ def test_text_features_track_quotes_brackets_and_columns():
 
 def test_search_finds_the_unit_that_copies_a_feature(tmp_path):
     text = 'say "hi" and (go) now "ok" (x)\n' * 8
-    feats = cells.text_features(text)
+    feats = units.text_features(text)
     rng = np.random.default_rng(0)
     acts = rng.uniform(-0.3, 0.3, size=(len(text), 6))
     acts[:, 4] = feats["in_quote"] * 1.6 - 0.8 + rng.normal(0, 0.05, len(text))
     acts[:, 1] = -np.tanh(feats["line_position"] / 10)
-    found = cells.search(acts, text, top=2)
+    found = units.search(acts, text, top=2)
     assert found["in_quote"][0][0] == 4 and found["in_quote"][0][1] > 0.95
     assert found["line_position"][0][0] == 1 and found["line_position"][0][1] < -0.8
-    r = cells.correlations(acts, feats["in_quote"])
+    r = units.correlations(acts, feats["in_quote"])
     np.testing.assert_allclose(r[4], np.corrcoef(acts[:, 4], feats["in_quote"])[0, 1])
-    assert "in_quote" not in cells.search(acts[:13], "no quotes\n  x", top=1)   # constant
-    path = cells.plot_units(text, acts, [4, 1], str(tmp_path / "cells.png"), width=40)
+    assert "in_quote" not in units.search(acts[:13], "no quotes\n  x", top=1)   # constant
+    path = units.plot_units(text, acts, [4, 1], str(tmp_path / "cells.png"), width=40)
     assert os.path.getsize(path) > 1000

@@ -30,7 +30,7 @@ def tiny_vqa(n_images=4):
 def test_vqa_model_overfits_a_handful_of_questions():
     x, q, a, which, vocab, answers = tiny_vqa()
     model = VQAModel(len(vocab), len(answers), True, "mul", channels=(8, 8), grid=16,
-                     embed=16, hidden=32, fused=32)
+                     embed=16, hidden=32, joint=32)
     opt = minigrad.optim.Adam(model.parameters(), lr=1e-2)
     for _ in range(120):
         loss = F.cross_entropy(model(x, q, which), minigrad.tensor(a))
@@ -44,7 +44,7 @@ def test_vqa_model_overfits_a_handful_of_questions():
 
 def test_question_encoding_reads_up_to_the_last_word_only():
     _, q, _, _, vocab, answers = tiny_vqa(1)
-    model = VQAModel(len(vocab), len(answers), False, embed=8, hidden=8, fused=8)
+    model = VQAModel(len(vocab), len(answers), False, embed=8, hidden=8, joint=8)
     padded = np.concatenate([q, np.zeros((len(q), 5), np.int64)], axis=1)   # extra <NULL>s
     lens = (q != 0).sum(1)
     with minigrad.no_grad():
@@ -57,7 +57,7 @@ def test_question_encoding_reads_up_to_the_last_word_only():
 
 def test_baseline_ignores_the_image_and_duplicates_share_one_encoding():
     x, q, a, which, vocab, answers = tiny_vqa(2)
-    model = VQAModel(len(vocab), len(answers), use_image=False, embed=8, hidden=8, fused=8)
+    model = VQAModel(len(vocab), len(answers), use_image=False, embed=8, hidden=8, joint=8)
     with minigrad.no_grad():
         s1 = model(x, q, which).numpy()
         s2 = model(minigrad.zeros(*x.shape), q, which).numpy()
@@ -89,3 +89,22 @@ def test_smoke_runs_end_to_end(tmp_path, data):
         r = run("--smoke", "--out", out, "--resume", "--steps", "8", "--baseline-steps", "0", cwd=tmp_path)
         assert r.returncode == 0, r.stderr[-2000:]
         assert "resumed" in r.stdout and "image+question: 2 steps" in r.stdout
+
+
+def test_graph_modes_record_the_question_lstm_differently_with_the_same_numbers():
+    """--graph only changes how the question LSTM's loop is recorded: the same scores and
+    the same gradients (to float32 rounding) from the same weights."""
+    x, q, a, which, vocab, answers = tiny_vqa(2)
+    results = []
+    for graph in ("gates", "steps", "layer"):
+        minigrad.manual_seed(3)
+        model = VQAModel(len(vocab), len(answers), True, "mul", channels=(4, 4), grid=16,
+                         embed=8, hidden=8, joint=8, graph=graph)
+        loss = F.cross_entropy(model(x, q, which), minigrad.tensor(a))
+        loss.backward()
+        results.append((loss.item(), [p.grad.numpy() for p in model.parameters()]))
+        assert model.lstm.graph == graph
+    for loss, grads in results[1:]:
+        assert loss == pytest.approx(results[0][0], rel=1e-6)
+        for g, g0 in zip(grads, results[0][1]):
+            np.testing.assert_allclose(g, g0, rtol=1e-5, atol=1e-7)

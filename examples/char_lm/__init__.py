@@ -5,6 +5,9 @@
 - ``model``: embedding -> RNN/LSTM/GRU -> linear head, one logit vector per character.
 - ``sampling``: drawing text from the model, one character at a time.
 - ``hello``: the lecture's toy, "hello" over the vocabulary [h, e, l, o].
-- ``cells``: searching for interpretable hidden units (quotes, brackets, line position).
+- ``interpretable_units``: searching for hidden units that track quotes, brackets and the
+  position in a line (the lecture's "interpretable cells").
+- ``training``: one optimizer step, the learning-rate schedule, the validation loss and
+  the state a checkpoint carries (``TrainingRun``).
 - ``pictures``: the unrolled graph and the gradient flow, drawn with ``minigrad.viz``.
 """

@@ -39,11 +39,24 @@ class Encoder(nn.Module):
         return f.reshape(b, d, g * g).transpose(1, 2)         # (B, L, D)
 
 
-def make_cell(kind, input_size, hidden):
+def feature_grid(side, channels):
+    """L, the number of feature vectors the ``Encoder`` with blocks of ``channels`` makes
+    from ``side`` x ``side`` images (each block halves the side); ``ValueError`` for none."""
+    cells = (side // 2 ** len(channels)) ** 2
+    if cells == 0:
+        raise ValueError(f"--channels {','.join(map(str, channels))}: {len(channels)} CNN "
+                         f"blocks halve {side}x{side} images to nothing; use fewer blocks or "
+                         "larger images")
+    return cells
+
+
+def make_cell(kind, input_size, hidden, graph="steps"):
+    """An ``nn.LSTMCell`` or ``nn.RNNCell``; ``graph`` is how it records a step: "gates"
+    (every gate op) or "steps" (one node per step)."""
     if kind == "lstm":
-        return nn.LSTMCell(input_size, hidden)
+        return nn.LSTMCell(input_size, hidden, graph=graph)
     if kind == "rnn":
-        return nn.RNNCell(input_size, hidden)
+        return nn.RNNCell(input_size, hidden, graph=graph)
     raise ValueError(f"make_cell: cell must be 'rnn' or 'lstm', got {kind!r}")
 
 
@@ -55,10 +68,12 @@ class Captioner(nn.Module):
     With soft attention (Show, Attend and Tell): h_0 = tanh(W_init mean_i v_i), and each step
         e_i = w_a . tanh(W_v v_i + W_h h_{t-1}),   p = softmax(e),   z_t = sum_i p_i v_i
         h_t = cell([E[w_{t-1}], z_t], h_{t-1}),   scores_t = W_out [h_t, z_t].
+    The decoder is a cell called once per word (attention needs h_{t-1} before step t), so
+    ``graph`` is a cell's choice: "gates" or "steps" (``nn.LSTMCell``).
     """
 
     def __init__(self, vocab_size, cell="lstm", attention=True, channels=(16, 32, 64, 64),
-                 grid=16, embed=64, hidden=256, attn=128):
+                 grid=16, embed=64, hidden=256, attn=128, graph="steps"):
         super().__init__()
         self.kind, self.attention, self.hidden = cell, attention, hidden
         self.encoder = Encoder(channels)
@@ -69,11 +84,11 @@ class Captioner(nn.Module):
             self.att_v = nn.Linear(d, attn)
             self.att_h = nn.Linear(hidden, attn, bias=False)
             self.att_w = nn.Linear(attn, 1)
-            self.cell = make_cell(cell, embed + d, hidden)
+            self.cell = make_cell(cell, embed + d, hidden, graph)
             self.out = nn.Linear(hidden + d, vocab_size)
         else:
             self.init_h = nn.Linear(d * grid, hidden)
-            self.cell = make_cell(cell, embed, hidden)
+            self.cell = make_cell(cell, embed, hidden, graph)
             self.out = nn.Linear(hidden, vocab_size)
 
     def start(self, images):
@@ -151,30 +166,33 @@ class VQAModel(nn.Module):
         p_i = softmax_i(w_a . tanh(W_a v_i + U_a q)),      z = sum_i p_i v_i   (the question
                                                             chooses where to look)
         m = tanh(W_v flatten(v) + W_z z)                   (the whole grid and the attended part)
-        fused = u * m  (or [u, m]),   scores = W_2 relu(W_1 fused)
-    use_image=False drops m: the question-only baseline.
+        joint = u * m  (or [u, m]),   scores = W_2 relu(W_1 joint)
+    ``joint`` is the width of u, m and the classifier's hidden layer; use_image=False drops
+    m: the question-only baseline. ``graph`` is how the question LSTM records its time loop
+    ("gates" | "steps" | "layer", see ``nn.recorded_as``).
     """
 
     def __init__(self, vocab_size, n_answers, use_image=True, fusion="mul",
-                 channels=(16, 32, 64, 64), grid=16, embed=64, hidden=128, fused=256):
+                 channels=(16, 32, 64, 64), grid=16, embed=64, hidden=128, joint=256,
+                 graph="steps"):
         super().__init__()
         if fusion not in ("mul", "cat"):
             raise ValueError(f"VQAModel: fusion must be 'mul' or 'cat', got {fusion!r}")
         self.use_image, self.fusion = use_image, fusion
         self.embed = nn.Embedding(vocab_size, embed)
-        self.lstm = nn.LSTM(embed, hidden, batch_first=True)
-        self.q_proj = nn.Linear(hidden, fused)
-        width = fused
+        self.lstm = nn.LSTM(embed, hidden, batch_first=True, graph=graph)
+        self.q_proj = nn.Linear(hidden, joint)
+        width = joint
         if use_image:
             self.encoder = Encoder(channels)
             d = self.encoder.dim
-            self.v_proj = nn.Linear(d * grid, fused)
+            self.v_proj = nn.Linear(d * grid, joint)
             self.att_v = nn.Linear(d, 64)
             self.att_q = nn.Linear(hidden, 64, bias=False)
             self.att_w = nn.Linear(64, 1)
-            self.z_proj = nn.Linear(d, fused, bias=False)
-            width = fused if fusion == "mul" else 2 * fused
-        self.head = nn.Sequential(nn.Linear(width, fused), nn.ReLU(), nn.Linear(fused, n_answers))
+            self.z_proj = nn.Linear(d, joint, bias=False)
+            width = joint if fusion == "mul" else 2 * joint
+        self.head = nn.Sequential(nn.Linear(width, joint), nn.ReLU(), nn.Linear(joint, n_answers))
 
     def encode_questions(self, questions, lengths):
         """questions (Q, T) int64 padded at the end with <NULL>, lengths (Q,): the LSTM state

@@ -1,4 +1,5 @@
-"""Searching for interpretable cells (the lecture, after Karpathy, Johnson & Fei-Fei 2015).
+"""Searching for interpretable units: the lecture's "interpretable cells" (after Karpathy,
+Johnson & Fei-Fei 2015), hidden units whose activation follows the text's structure.
 
 Run the trained model over a passage, keep one activation per hidden unit per character,
 and ask which units follow something a person can name:
