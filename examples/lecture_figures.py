@@ -135,7 +135,7 @@ def vanishing_demo(T=20, hidden_size=16):
         minigrad.manual_seed(1)
         loss, hs, _ = vanilla_rnn(T=T, batch=4, input_size=8, hidden_size=hidden_size, sigma=sigma,
                                   loss_at="last", input_scale=1e-4)
-        flows[f"vanilla RNN, σ_max(W_hh) = {sigma}"] = gradient_flow(loss, hs)
+        flows[rf"vanilla RNN, $\sigma_{{max}}(W_{{hh}})$ = {sigma}"] = gradient_flow(loss, hs)
     for forget_bias in (None, 3.0):
         minigrad.manual_seed(1)
         model = SequenceModel("LSTM", input_size=8, hidden_size=hidden_size)
@@ -178,7 +178,7 @@ def main(argv=None):
         description="Render the lecture's figures (unrolled graphs, backward, gradient flow).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--out", default="figures", help="folder for the figures (made if missing)")
-    parser.add_argument("--formats", default="svg,png", help="comma-separated: svg,png,pdf")
+    parser.add_argument("--formats", default="svg,png", help="comma-separated formats, any of svg, png, pdf")
     args = parser.parse_args(argv)
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     for path in render_all(args.out, formats):

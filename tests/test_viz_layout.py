@@ -131,7 +131,7 @@ def test_a_thousand_steps_draw_as_ten():
     assert measure.clusters(measure.layout(source))        # dot lays it out
 
 
-@pytest.mark.parametrize("kind, gates", [("LSTM", ("i", "f", "g", "o", "c_t")),
+@pytest.mark.parametrize("kind, gates", [("LSTM", ("i", "f", "g", "o", "c<sub>t</sub>")),
                                          ("GRU", ("r", "z", "n"))])
 def test_gate_level_cells_name_their_gates(kind, gates):
     source = viz.draw_graph(sequence_loss(kind, 2, graph="gates")).source

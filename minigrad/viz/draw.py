@@ -108,7 +108,7 @@ class _Picture:
         self.timed = group == "timestep" and any(n.step is not None for n in graph.nodes)
         self.grid = Grid(graph) if self.timed else None
         direction = ACROSS[time_direction] if self.timed else time_direction
-        self.rankdir = REVERSED[direction] if backward else direction
+        self.rankdir = direction          # the backward picture only turns the arrows round
         self.shared = self.grid.shared if self.timed else {}
 
     def build(self):
@@ -120,7 +120,7 @@ class _Picture:
         statements = {n.index: self._node_statement(n) for n in self.graph.nodes}
         if self.timed:
             self._place_grid(dot, statements)
-            add_axes(dot, self.grid, self.backward, self.time_direction in ("RL", "BT"), self.folded)
+            add_axes(dot, self.grid, self.time_direction in ("RL", "BT"), self.folded)
         else:
             self._place(dot, statements)
         if self.backward:
@@ -149,7 +149,7 @@ class _Picture:
         if node.kind == "cell":
             lines = self._cell_lines(node)
         elif node.kind == "op" and node.names:
-            lines = [f"<b>{_esc(', '.join(node.names.values()))}</b> = {_esc(node.label)}"]
+            lines = [f"<b>{', '.join(_math(n) for n in node.names.values())}</b> = {_esc(node.label)}"]
         if node.kind == "op" and self.timed and node.index in self.grid.feeders.values():
             lines.append(_detail("all T steps at once"))
         lines.append(_detail(_shapes_text(node.shapes)))
@@ -255,16 +255,23 @@ class _Picture:
 
     # -- edges -------------------------------------------------------------------
     def _edge(self, dot, tail, head, e, attrs):
-        """One edge; an edge from a shared weight or into another step does not decide
-        the ranks (grid.loose)."""
+        """One edge, written tail -> head as the forward graph runs (so forward, backward
+        and flow pictures share one layout); the backward picture turns its arrow round.
+        An edge from a shared weight or into another step does not decide the ranks
+        (grid.loose); one into another step is written from the later step to the earlier
+        (drawn with dir=back): dot orders the columns best that way."""
+        backwards = self.backward
         if self.timed and self.grid.loose(e):
             attrs["constraint"] = "false"
-        if self.timed and self.grid.crosses_steps(e):
-            # laid out from its head, it runs as a short diagonal between neighbouring
-            # columns instead of curling around the next step
-            attrs["dir"] = "back"
+        if self.timed and self.grid.crosses_steps(e) and self._step(tail) < self._step(head):
             tail, head = head, tail
+            backwards = not backwards
+        if backwards:
+            attrs["dir"] = "back"
         dot.edge(tail, head, **attrs)
+
+    def _step(self, name):
+        return self.by_index[int(name[1:])].step
 
     def _forward_edges(self, dot):
         scale = None
@@ -294,20 +301,18 @@ class _Picture:
         if root is not None and root.kind != "param" and root.kind != "leaf":
             name = next(iter(root.names.values()), "L")
             dot.node("seed", _html([f"<b>∂{_esc(name)}/∂{_esc(name)} = 1</b>"]), **styles.BACKWARD_NODE["seed"])
-            dot.edge("seed", f"n{root.index}", **styles.EDGE["gradient"])
+            dot.edge(f"n{root.index}", "seed", dir="back", **styles.EDGE["gradient"])
         for e in self.graph.edges:
             src = self.by_index[e.src]
             kind = "accumulate" if src.kind in ("param", "leaf") else "gradient"
             attrs = dict(styles.EDGE[kind])
-            self._edge(dot, f"n{e.dst}", f"n{e.src}", e, attrs)
+            self._edge(dot, f"n{e.src}", f"n{e.dst}", e, attrs)
 
     def _note(self, dot):
         dot.node("truncated", _html([_esc(line) for line in self.note.split("\n")]), **styles.NODE["note"])
         for direction, index in self.graph.cut:
             forward = ("truncated", f"n{index}") if direction == "in" else (f"n{index}", "truncated")
-            if self.backward:
-                forward = forward[::-1]
-            dot.edge(*forward, **styles.EDGE["truncated"])
+            dot.edge(*forward, **styles.EDGE["truncated"], **({"dir": "back"} if self.backward else {}))
 
 
 def _is_cell_state(node, index):
@@ -339,6 +344,12 @@ def _shapes_text(shapes):
 
 def _shape_text(shape):
     return "scalar" if len(shape) == 0 else "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def _math(name):
+    """A tensor name with its subscript set as one: "c_t" -> c<sub>t</sub>, "W_hh" -> W<sub>hh</sub>."""
+    base, sep, sub = str(name).partition("_")
+    return _esc(base) + (f"<sub>{_esc(sub)}</sub>" if sep and sub and base else _esc(sep + sub))
 
 
 def _esc(text):

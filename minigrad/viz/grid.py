@@ -119,7 +119,7 @@ def anchor_name(grid, row, step):
     return f"time{step}" if k == 0 else f"time{step}_r{k}"
 
 
-def add_axes(dot, grid, backward, time_reversed, folded=None):
+def add_axes(dot, grid, time_reversed, folded=None):
     """Anchor rows, ties from anchors to cells, the shared-weight band."""
     order = list(grid.steps)
     if time_reversed:
@@ -154,7 +154,7 @@ def add_axes(dot, grid, backward, time_reversed, folded=None):
             if k > 0 and (grid.rows[k - 1], t) in grid.cells:      # columns line up across rows
                 ties.append((f"n{grid.last_node((grid.rows[k - 1], t))}", anchor_name(grid, row, t)))
             for tie in ties:
-                dot.edge(*(tie[::-1] if backward else tie), style="invis", weight="8")
+                dot.edge(*tie, style="invis", weight="20")
         firsts = [f"n{grid.first_node((row, t))}" for t in order if (row, t) in grid.cells]
         with dot.subgraph(name=f"cells_r{k}") as cells:     # the cells of a row, in time order
             cells.attr(rank="same")
