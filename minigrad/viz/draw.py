@@ -193,9 +193,10 @@ class _Picture:
     def _place_grid(self, dot, statements):
         """A cluster per (layer, step) cell; everything else at top level."""
         grid = self.grid
-        style = styles.CLUSTER["step_collapsed" if self._collapsed() else "step"]
         placed = set()
         for module, step in sorted(grid.cells, key=lambda c: (c[1], grid.rows.index(c[0]))):
+            one_box = self._collapsed() or len(grid.cells[(module, step)]) == 1
+            style = styles.CLUSTER["step_collapsed" if one_box else "step"]   # no frame round one box
             name = cell_cluster_name(grid, module, step)
             with dot.subgraph(name=name, graph_attr={**style, "label": ""}) as cell:
                 cell.attr(tooltip=f"{module or ''} t = {step}".strip())
