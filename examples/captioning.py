@@ -216,7 +216,8 @@ def main(argv=None):
         print(f"BLEU-4 {name}: {metrics.bleu4(hyps, refs):.3f}  ({len(hyps)} images)")
         for h, r in list(zip(hyps, refs))[:3]:
             print(f"  generated: {h}\n  reference: {r[0]}")
-        pictures.image_grid(images[:12], hyps[:12], os.path.join(cfg["out"], f"captions_{name}.png"))
+        pictures.image_grid(images[:12], hyps[:12], os.path.join(cfg["out"], f"captions_{name}.png"),
+                            references=[r[0] for r in refs[:12]])
         side = int(round(np.sqrt(grid)))
         for k in range(min(2, len(alphas))):
             words = hyps[k].split() + ["<END>"]

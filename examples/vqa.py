@@ -274,9 +274,9 @@ def main(argv=None):
             print(f"{name} accuracy, question only:  {metrics.format_scores(scores(baseline, name))}")
         pick = [split.by_image[i][i % len(split.by_image[i])]          # a mix of question types
                 for i in range(min(12, len(split.images))) if split.by_image[i]]
-        pictures.image_grid([split.images[split.rows[k][0]] for k in pick],
-                            [f"Q: {split.rows[k][1]}  predicted: {preds[k]}  true: {split.rows[k][2]}"
-                             for k in pick], os.path.join(cfg["out"], f"answers_{name}.png"), width=30)
+        pictures.answer_grid([split.images[split.rows[k][0]] for k in pick], [split.rows[k][1] for k in pick],
+                             [preds[k] for k in pick], [split.rows[k][2] for k in pick],
+                             os.path.join(cfg["out"], f"answers_{name}.png"))
 
 
 if __name__ == "__main__":
