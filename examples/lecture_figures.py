@@ -118,11 +118,14 @@ def layers_demo(T=5):
     return figures
 
 
-def long_sequence_demo(T=50):
-    """An LSTM over T=50 steps, one box per step."""
+def long_sequence_demo(T=50, very_long=1000):
+    """An LSTM over T=50 steps and an RNN over 1000, one box per step, the middle steps
+    folded into one box (``max_steps="auto"``) so each picture fits a slide."""
     loss, _ = _sequence_loss("LSTM", T)
+    long_loss, _ = _sequence_loss("RNN", very_long)
     return {f"lstm_T{T}_collapsed": draw_graph(loss, collapse=True),
-            f"lstm_T{T}_collapsed_flow": draw_graph(loss, mode="flow", collapse=True)}
+            f"lstm_T{T}_collapsed_flow": draw_graph(loss, mode="flow", collapse=True),
+            f"rnn_T{very_long}_collapsed_flow": draw_graph(long_loss, mode="flow", collapse=True)}
 
 
 def vanishing_demo(T=20, hidden_size=16):

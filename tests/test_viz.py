@@ -271,6 +271,14 @@ def test_command_line_writes_the_demo_figures(tmp_path, capsys):
         assert (tmp_path / f"{stem}.svg").exists() and stem in printed
 
 
+def test_command_line_help_shows_defaults_in_plain_words(capsys):
+    from lecture_figures import main
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())       # argparse wraps lines
+    assert "(default: figures)" in text and "(default: svg,png)" in text and "``" not in text
+
+
 def test_flow_shows_each_steps_share_of_a_fused_layers_weight_gradient():
     """A fused layer sums W_hh's gradient over the sequence in one matmul at backward time;
     the flow picture still shows, on the edge into each step, that step's own share, and

@@ -21,7 +21,7 @@ from .collapse import collapse as collapse_graph, truncate
 from .flow import ColorScale, add_legend, measure_edge_gradients, norm
 from .fold import fold
 from .graph_walk import walk
-from .grid import Grid, add_axes, cell_cluster_name
+from .grid import Grid, add_axes, anchor_name, cell_cluster_name
 
 MODES = ("forward", "backward", "flow")
 GROUPS = ("timestep", "module", None)
@@ -120,7 +120,8 @@ class _Picture:
         statements = {n.index: self._node_statement(n) for n in self.graph.nodes}
         if self.timed:
             self._place_grid(dot, statements)
-            add_axes(dot, self.grid, self.time_direction in ("RL", "BT"), self.folded)
+            add_axes(dot, self.grid, self.time_direction in ("RL", "BT"), self.folded,
+                     collapsed=self._collapsed())
         else:
             self._place(dot, statements)
         if self.backward:
@@ -295,7 +296,12 @@ class _Picture:
                                  tooltip=f"‖grad‖ = {e.norm:.3g}")
             self._edge(dot, f"n{e.src}", f"n{e.dst}", e, attrs)
         if scale is not None:
-            add_legend(dot, scale)
+            entries = add_legend(dot, scale)
+            if self.timed:          # the key sits under the time axis, not beside the grid
+                first = self.grid.steps[-1 if self.time_direction in ("RL", "BT") else 0]
+                middle = entries[len(entries) // 2]
+                dot.edge(middle, anchor_name(self.grid, self.grid.rows[0], first), style="invis",
+                         weight="0")
 
     def _backward_edges(self, dot):
         root = next((n for n in self.graph.nodes if n.is_root), None)

@@ -113,21 +113,22 @@ def _decade(value):
 
 def add_legend(dot, scale, title="‖gradient‖ crossing the edge"):
     """The colour key, drawn with real edges: one short edge per decade, in that decade's
-    colour and width, beside its value; a dashed one for "no gradient"."""
+    colour and width, beside its value, and a dashed one for "no gradient", in one row.
+    Returns the names of its value nodes."""
     with dot.subgraph(name="cluster_legend") as legend:
         legend.attr(label=title, labelloc="b", **styles.CLUSTER["legend"])
         entries = [(f"{_decade(v)}", {"color": scale.color(v), "penwidth": f"{scale.penwidth(v):.2f}"})
-                   for v in scale.ticks()]
+                   for v in reversed(scale.ticks())]
         entries.append(("zero / none", dict(styles.EDGE["no_gradient"])))
-        previous = None
-        for k, (text, attrs) in enumerate(entries):
-            tail, head = f"legend{k}_from", f"legend{k}"
-            with legend.subgraph() as row:
-                row.attr(rank="same")
+        with legend.subgraph() as row:
+            row.attr(rank="same")
+            previous = None
+            for k, (text, attrs) in enumerate(entries):
+                tail, head = f"legend{k}_from", f"legend{k}"
                 row.node(tail, "", shape="point", width="0.01", height="0.01", color="white")
                 row.node(head, f"<{text}>", shape="plaintext", fontsize="10", margin="0.02,0")
-            legend.edge(tail, head, arrowhead="none", minlen="2", tooltip=f"legend: {text}",
-                        **attrs)
-            if previous is not None:
-                legend.edge(head, previous, style="invis")
-            previous = head
+                row.edge(tail, head, arrowhead="none", minlen="1", tooltip=f"legend: {text}", **attrs)
+                if previous is not None:
+                    row.edge(previous, tail, style="invis")
+                previous = head
+    return [f"legend{k}" for k in range(len(entries))]

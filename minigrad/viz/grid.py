@@ -119,7 +119,7 @@ def anchor_name(grid, row, step):
     return f"time{step}" if k == 0 else f"time{step}_r{k}"
 
 
-def add_axes(dot, grid, time_reversed, folded=None):
+def add_axes(dot, grid, time_reversed, folded=None, collapsed=False):
     """Anchor rows, ties from anchors to cells, the shared-weight band."""
     order = list(grid.steps)
     if time_reversed:
@@ -142,8 +142,9 @@ def add_axes(dot, grid, time_reversed, folded=None):
                 name = anchor_name(grid, row, t)
                 if (row, t) not in grid.cells:
                     continue
-                label = _axis_label(t, folded) if k == 0 else ""
-                axis.node(name, label, **styles.NODE["axis" if k == 0 else "anchor"])
+                visible = k == 0 and not collapsed         # a collapsed box says its t itself
+                label = _axis_label(t, folded) if visible else ""
+                axis.node(name, label, **styles.NODE["axis" if visible else "anchor"])
                 chain.append(name)
             for a, b in zip(chain, chain[1:]):
                 axis.edge(a, b, style="invis", weight="4")
