@@ -40,6 +40,7 @@ class Grid:
         self.shared = self._shared_leaves()
         self.feeders = self._feeders()
         self.row_of_leaf = self._rows_of_leaves()
+        self.lifted = self._lifted_leaves()
 
     def step_of(self, index):
         return self.by_index[index].step
@@ -70,6 +71,22 @@ class Grid:
                 uses.setdefault(e.src, {}).setdefault(dst.module, 0)
                 uses[e.src][dst.module] += 1
         return {i: max(sorted(by_row, key=str), key=by_row.get) for i, by_row in uses.items()}
+
+    def _lifted_leaves(self):
+        """{shared leaf: its consumer in the first step} for leaves that feed a step's later
+        ops (W_hy into the read-out): drawn beside that op, left of the first column, so
+        their edges run across the columns at that height."""
+        first = self.steps[0] if self.steps else None
+        lifted = {}
+        for i in self.shared:
+            row = self.row_of_leaf.get(i)
+            if row is None or (row, first) not in self.cells:
+                continue
+            entry = self.first_node((row, first))
+            heads = [e.dst for e in self.graph.edges if e.src == i and self.by_index[e.dst].step == first]
+            if heads and entry not in heads:
+                lifted[i] = heads[0]
+        return lifted
 
     def _feeders(self):
         """{row: op node outside the steps with an edge into most of the row's steps}."""
@@ -131,7 +148,8 @@ def add_axes(dot, grid, time_reversed, folded=None, collapsed=False):
             if len(grid.rows) > 1:
                 axis.node(f"row_r{k}", row or "", **styles.NODE["row_label"])
                 chain.append(f"row_r{k}")
-            leaves = [i for i in sorted(grid.shared) if grid.row_of_leaf.get(i, grid.rows[0]) == row]
+            leaves = [i for i in sorted(grid.shared) if grid.row_of_leaf.get(i, grid.rows[0]) == row
+                      and i not in grid.lifted]
             for i in leaves:
                 axis.node(f"n{i}")
             chain += [f"n{i}" for i in leaves]
@@ -156,6 +174,12 @@ def add_axes(dot, grid, time_reversed, folded=None, collapsed=False):
                 ties.append((f"n{grid.last_node((grid.rows[k - 1], t))}", anchor_name(grid, row, t)))
             for tie in ties:
                 dot.edge(*tie, style="invis", weight="20")
+        for leaf, head in sorted(grid.lifted.items()):
+            if grid.row_of_leaf[leaf] == row:
+                with dot.subgraph(name=f"lifted_{leaf}") as beside:
+                    beside.attr(rank="same")
+                    beside.node(f"n{leaf}")
+                    beside.node(f"n{head}")
         firsts = [f"n{grid.first_node((row, t))}" for t in order if (row, t) in grid.cells]
         with dot.subgraph(name=f"cells_r{k}") as cells:     # the cells of a row, in time order
             cells.attr(rank="same")
