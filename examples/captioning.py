@@ -248,7 +248,8 @@ def evaluate(model, vocab, name, split, max_len, grid, out, device):
     for h, r in list(zip(hyps, refs))[:3]:
         print(f"  generated: {h}\n  reference: {r[0]}")
     paths = {f"captions ({name})": os.path.join(out, f"captions_{name}.png")}
-    pictures.image_grid(images[:12], hyps[:12], paths[f"captions ({name})"])
+    pictures.image_grid(images[:12], hyps[:12], paths[f"captions ({name})"],
+                        references=[r[0] for r in refs[:12]])
     side = int(round(np.sqrt(grid)))
     for k in range(min(2, len(alphas))):
         words = hyps[k].split() + ["<END>"]

@@ -118,11 +118,14 @@ def layers_demo(T=5):
     return figures
 
 
-def long_sequence_demo(T=50):
-    """An LSTM over T=50 steps, one box per step."""
+def long_sequence_demo(T=50, very_long=1000):
+    """An LSTM over T=50 steps and an RNN over 1000, one box per step, the middle steps
+    folded into one box (``max_steps="auto"``) so each picture fits a slide."""
     loss, _ = _sequence_loss("LSTM", T)
+    long_loss, _ = _sequence_loss("RNN", very_long)
     return {f"lstm_T{T}_collapsed": draw_graph(loss, collapse=True),
-            f"lstm_T{T}_collapsed_flow": draw_graph(loss, mode="flow", collapse=True)}
+            f"lstm_T{T}_collapsed_flow": draw_graph(loss, mode="flow", collapse=True),
+            f"rnn_T{very_long}_collapsed_flow": draw_graph(long_loss, mode="flow", collapse=True)}
 
 
 def vanishing_demo(T=20, hidden_size=16):
@@ -135,7 +138,7 @@ def vanishing_demo(T=20, hidden_size=16):
         minigrad.manual_seed(1)
         loss, hs, _ = vanilla_rnn(T=T, batch=4, input_size=8, hidden_size=hidden_size, sigma=sigma,
                                   loss_at="last", input_scale=1e-4)
-        flows[f"vanilla RNN, σ_max(W_hh) = {sigma}"] = gradient_flow(loss, hs)
+        flows[rf"vanilla RNN, $\sigma_{{max}}(W_{{hh}})$ = {sigma}"] = gradient_flow(loss, hs)
     for forget_bias in (None, 3.0):
         minigrad.manual_seed(1)
         model = SequenceModel("LSTM", input_size=8, hidden_size=hidden_size)
@@ -178,7 +181,7 @@ def main(argv=None):
         description="Render the lecture's figures (unrolled graphs, backward, gradient flow).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--out", default="figures", help="folder for the figures (made if missing)")
-    parser.add_argument("--formats", default="svg,png", help="comma-separated: svg,png,pdf")
+    parser.add_argument("--formats", default="svg,png", help="comma-separated formats, any of svg, png, pdf")
     args = parser.parse_args(argv)
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     for path in render_all(args.out, formats):

@@ -220,9 +220,9 @@ def evaluate(model, baseline, batches, name, out):
     pick = [split.by_image[i][i % len(split.by_image[i])]          # a mix of question types
             for i in range(min(12, len(split.images))) if split.by_image[i]]
     path = os.path.join(out, f"answers_{name}.png")
-    pictures.image_grid([split.images[split.rows[k][0]] for k in pick],
-                        [f"Q: {split.rows[k][1]}  predicted: {preds[k]}  true: {split.rows[k][2]}"
-                         for k in pick], path, width=30)
+    pictures.answer_grid([split.images[split.rows[k][0]] for k in pick],
+                         [split.rows[k][1] for k in pick], [preds[k] for k in pick],
+                         [split.rows[k][2] for k in pick], path)
     return {f"answers ({name})": path}
 
 

@@ -160,9 +160,12 @@ def test_backward_mode_accumulates_into_shared_weights(rnn5):
 
 def test_collapse_one_box_per_step_for_long_sequences():
     loss, _, _ = vanilla_rnn(T=50, loss_at="last")
-    source = viz.draw_graph(loss, collapse=True).source
+    source = viz.draw_graph(loss, collapse=True, max_steps=None).source
     assert len(re.findall(r"<b>t = \d+</b>", source)) == 50
     assert len(re.findall(r"^\s*n\d+ \[label", source, re.M)) == 50 + 3   # steps + weights
+    folded = viz.draw_graph(loss, collapse=True).source       # max_steps="auto": 10 steps
+    assert len(re.findall(r"<b>t = \d+</b>", folded)) == 10
+    assert "… t = 5..44 …" in folded and "40 steps folded" in folded
 
 
 def test_group_module_and_flat(rnn5):
@@ -266,6 +269,14 @@ def test_command_line_writes_the_demo_figures(tmp_path, capsys):
     for stem in ("hello_rnn_forward", "lstm_T5_flow", "gru_T5_backward", "lstm_T50_collapsed",
                  "gradient_flow_vanishing_exploding"):
         assert (tmp_path / f"{stem}.svg").exists() and stem in printed
+
+
+def test_command_line_help_shows_defaults_in_plain_words(capsys):
+    from lecture_figures import main
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())       # argparse wraps lines
+    assert "(default: figures)" in text and "(default: svg,png)" in text and "``" not in text
 
 
 def test_flow_shows_each_steps_share_of_a_fused_layers_weight_gradient():

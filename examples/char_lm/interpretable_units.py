@@ -19,6 +19,8 @@ import numpy as np
 
 import minigrad
 
+from .pictures import plot_units  # noqa: F401  (the picture lives with the other pictures)
+
 FEATURES = ("in_quote", "bracket_depth", "line_position", "indented")
 _OPEN, _CLOSE = "([{", ")]}"
 
@@ -97,54 +99,6 @@ def pick_window(text, length=600):
     marks = np.cumsum([0] + [ch in '"()[]{}' for ch in text])
     starts = [0] + [t + 1 for t, ch in enumerate(text[:-length]) if ch == "\n"]
     return max(starts, key=lambda s: marks[min(len(text), s + length)] - marks[s])
-
-
-def plot_units(text, acts, units, path, width=100, titles=None):
-    """Save a picture of ``text`` with each character's background coloured by each chosen
-    unit's activation, one panel per unit; returns ``path``. Each unit's colours span its
-    own range over the passage (blue = lowest, red = highest), so a unit that moves only
-    a little still shows where it moves."""
-    from matplotlib.figure import Figure
-
-    lines = _wrap(text, width)
-    rows, width = len(lines), max(len(line) for line in lines)
-    fig = Figure(figsize=(width * 0.11, max(1.0, (rows * 0.2 + 0.4)) * len(units)))
-    for k, unit in enumerate(units):
-        ax = fig.add_subplot(len(units), 1, k + 1)
-        grid = np.full((rows, width), np.nan)
-        for r, line in enumerate(lines):
-            for c, (t, _) in enumerate(line):
-                grid[r, c] = acts[t, unit]
-        low, high = float(np.nanmin(grid)), float(np.nanmax(grid))
-        ax.imshow(grid, cmap="coolwarm", vmin=low, vmax=max(high, low + 1e-12), aspect="auto",
-                  interpolation="nearest")
-        for r, line in enumerate(lines):
-            for c, (_, ch) in enumerate(line):
-                if ch.strip():
-                    ax.text(c, r, ch, ha="center", va="center", family="monospace", fontsize=7)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(titles[k] if titles else f"unit {unit}", fontsize=9, loc="left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    return path
-
-
-def _wrap(text, width):
-    """Lines of (index into text, char), cut at newlines and every ``width`` characters."""
-    lines, line = [], []
-    for t, ch in enumerate(text):
-        if ch == "\n":
-            lines.append(line)
-            line = []
-            continue
-        line.append((t, ch))
-        if len(line) == width:
-            lines.append(line)
-            line = []
-    if line:
-        lines.append(line)
-    return lines
 
 
 def find_and_draw(model, vocab, passage, path, device="cpu", skip=50, window=600):

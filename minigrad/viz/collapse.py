@@ -20,6 +20,7 @@ def collapse(graph, gradients=None):
     crossing between the same two boxes (LSTM's h and c) combine as one long vector.
     """
     group_of, cells, members = {}, {}, {}
+    by_index = {n.index: n for n in graph.nodes}
     for node in graph.nodes:
         if node.kind == "op" and node.step is not None:
             key = (node.module, node.step)
@@ -47,7 +48,7 @@ def collapse(graph, gradients=None):
         previous = crossing[(s, d)].get(source_key)
         crossing[(s, d)][source_key] = g if previous is None else (previous if g is None else previous + g)
         outgoing.setdefault(s, {})[edge.shape] = None
-        name = graph.nodes[edge.src].names.get(edge.src_out)
+        name = by_index[edge.src].names.get(edge.src_out)
         if name and s != edge.src:
             names.setdefault(s, {})[name] = None
 
@@ -72,7 +73,7 @@ def collapse(graph, gradients=None):
     edges = []
     for s, d in order:
         sources = crossing[(s, d)]
-        shape = graph.nodes[next(iter(sources))[0]].shapes
+        shape = by_index[next(iter(sources))[0]].shapes
         edge = VizEdge(src=s, src_out=-2, dst=d, shape=shape[0] if shape else ())
         if gradients is not None:
             from .flow import norm

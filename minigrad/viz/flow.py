@@ -59,7 +59,13 @@ def norm(array):
 
 
 class ColorScale:
-    """Maps a gradient norm to an edge colour and width on a log10 scale."""
+    """Maps a gradient norm to an edge colour and width on a log10 scale.
+
+    The scale spans whole decades (at least two), and its colours are a perceptually
+    uniform colour map (``styles.FLOW_COLORMAP``, viridis: readable in grey and by
+    colour-blind viewers), pale and thin for a vanishing gradient, dark and thick for a
+    large one, so each decade is a visibly different colour.
+    """
 
     def __init__(self, norms):
         logs = [math.log10(n) for n in norms if n is not None and n > 0 and math.isfinite(n)]
@@ -67,8 +73,8 @@ class ColorScale:
             self.lo, self.hi = math.floor(min(logs)), math.ceil(max(logs))
         else:
             self.lo, self.hi = -1, 0
-        if self.hi <= self.lo:
-            self.hi = self.lo + 1
+        if self.hi - self.lo < 2:
+            self.lo = self.hi - 2
         self._cmap = _colormap()
 
     def position(self, value):
@@ -82,36 +88,47 @@ class ColorScale:
         return thin + (thick - thin) * self.position(value)
 
     def ticks(self):
-        """Values shown in the legend, from the largest down (at most about 7): decades,
-        or 1-2-5 steps when the norms span two decades or less."""
-        if self.hi - self.lo <= 2:
-            values = [m * 10.0 ** e for e in range(self.hi, self.lo - 1, -1) for m in (5, 2, 1)]
-            return [v for v in values if 10.0 ** self.lo <= v <= 10.0 ** self.hi]
+        """Values shown in the legend, from the largest down: decades, at most 7 of them."""
         stride = max(1, math.ceil((self.hi - self.lo) / 6))
         return [10.0 ** v for v in range(self.hi, self.lo - 1, -stride)]
 
 
 def _colormap():
-    """matplotlib's colour map when matplotlib is there, else a fixed palette."""
+    """matplotlib's colour map when matplotlib is there, else the same map's samples."""
+    lo, hi = styles.FLOW_COLORMAP_RANGE          # position 0 (small) -> hi, 1 (large) -> lo
     try:
         from matplotlib import colormaps
         from matplotlib.colors import to_hex
         cmap = colormaps[styles.FLOW_COLORMAP]
-        lo, hi = styles.FLOW_COLORMAP_RANGE
-        return lambda x: to_hex(cmap(lo + (hi - lo) * x))
+        return lambda x: to_hex(cmap(hi + (lo - hi) * x))
     except ImportError:
         palette = styles.FLOW_FALLBACK_PALETTE
         return lambda x: palette[min(len(palette) - 1, int(x * len(palette)))]
 
 
-def legend_label(scale, title="‖gradient‖ crossing the edge"):
-    """An HTML-like table: one coloured bar per decade, plus the 'no gradient' style."""
-    rows = [f'<tr><td colspan="2"><b>{title}</b></td></tr>']
-    for value in scale.ticks():
-        width = scale.penwidth(value)
-        bar = "━" * 3
-        rows.append(f'<tr><td><font color="{scale.color(value)}" point-size="{10 + 2 * width:.0f}">'
-                    f'{bar}</font></td><td align="left">{value:.0e}</td></tr>')
-    rows.append('<tr><td><font color="#bbbbbb">╌╌╌</font></td><td align="left">zero / none</td></tr>')
-    return ('<<table border="1" cellborder="0" cellspacing="2" cellpadding="2" color="#cccccc">'
-            + "".join(rows) + "</table>>")
+def _decade(value):
+    exponent = round(math.log10(value))
+    return "1" if exponent == 0 else f"10<sup>{exponent}</sup>"
+
+
+def add_legend(dot, scale, title="‖gradient‖ crossing the edge"):
+    """The colour key, drawn with real edges: one short edge per decade, in that decade's
+    colour and width, beside its value, and a dashed one for "no gradient", in one row.
+    Returns the names of its value nodes."""
+    with dot.subgraph(name="cluster_legend") as legend:
+        legend.attr(label=title, labelloc="b", **styles.CLUSTER["legend"])
+        entries = [(f"{_decade(v)}", {"color": scale.color(v), "penwidth": f"{scale.penwidth(v):.2f}"})
+                   for v in reversed(scale.ticks())]
+        entries.append(("zero / none", dict(styles.EDGE["no_gradient"])))
+        with legend.subgraph() as row:
+            row.attr(rank="same")
+            previous = None
+            for k, (text, attrs) in enumerate(entries):
+                tail, head = f"legend{k}_from", f"legend{k}"
+                row.node(tail, "", shape="point", width="0.01", height="0.01", color="white")
+                row.node(head, f"<{text}>", shape="plaintext", fontsize="10", margin="0.02,0")
+                row.edge(tail, head, arrowhead="none", minlen="1", tooltip=f"legend: {text}", **attrs)
+                if previous is not None:
+                    row.edge(previous, tail, style="invis")
+                previous = head
+    return [f"legend{k}" for k in range(len(entries))]

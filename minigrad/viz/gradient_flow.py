@@ -88,7 +88,7 @@ def plot_gradient_flow(flows, path=None, title="Gradient reaching each time step
                 linewidth=1.8, label=str(label))
     ax.set_yscale("log")
     ax.set_xlabel("time step t  (loss at the last step)")
-    ax.set_ylabel("‖∂L/∂h_t‖")
+    ax.set_ylabel(r"$\Vert\partial L/\partial h_t\Vert$")
     ax.set_title(title)
     ax.grid(True, which="major", alpha=0.35)
     ax.grid(True, which="minor", alpha=0.12)

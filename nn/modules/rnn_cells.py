@@ -69,6 +69,7 @@ def lstm_step(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None, graph="steps", weight_g
     i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
     c_next = f * c + i * g
     h_next = o * c_next.tanh()
+    _name_gates(i=i, f=f, g=g, o=o, c_t=c_next, h_t=h_next)
     return h_next, c_next
 
 
@@ -84,7 +85,15 @@ def gru_step(x, h, w_ih, w_hh, b_ih=None, b_hh=None, graph="steps", weight_grad=
     r = (x_r + h_r).sigmoid()
     z = (x_z + h_z).sigmoid()
     n = (x_n + r * h_n).tanh()
-    return (1 - z) * n + z * h
+    h_next = (1 - z) * n + z * h
+    _name_gates(r=r, z=z, n=n, h_t=h_next)
+    return h_next
+
+
+def _name_gates(**tensors):
+    """Name the gate tensors after the cell's equations, for pictures (``i``, ``f``, ``c_t``)."""
+    for name, tensor in tensors.items():
+        tensor.name = name
 
 
 # ---------------------------------------------------------------------------
