@@ -39,6 +39,7 @@ import nn.functional as F  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from char_lm import cells, pictures  # noqa: E402
 from char_lm.data import Streams, Vocab, load_text, split  # noqa: E402
+from char_lm.distributed import DataParallel, exit_with  # noqa: E402
 from char_lm.hello import hello_loss, train_hello  # noqa: E402
 from char_lm.model import CharRNN  # noqa: E402
 from char_lm.sampling import sample  # noqa: E402
@@ -96,6 +97,7 @@ def parse_args(argv=None):
     parser.add_argument("--smoke", action="store_true", help="a tiny run for CI (seconds)")
     parser.add_argument("--hello", action="store_true", help="the lecture's 'hello' toy")
     parser.add_argument("--no-pictures", action="store_true", help="skip graphs and plots")
+    parser.add_argument("--distributed", action="store_true", help="under mpiexec -n N: split each batch's streams over N ranks")
     args = parser.parse_args(argv)
     return args, given_flags(args, CONFIG)
 
@@ -107,6 +109,7 @@ def main(argv=None):
         return run_hello(given.get("cell", "rnn"), given.get("out", "runs/hello"),
                          pictures_wanted=not args.no_pictures)
 
+    world = DataParallel(args.distributed)              # rank 0 of 1 unless --distributed
     # -- configuration: defaults < smoke < checkpoint < command line -------------------------
     cfg = dict(CONFIG)
     if args.smoke:
@@ -150,6 +153,7 @@ def main(argv=None):
     if cfg["optimizer"] not in optimizers:
         raise ValueError(f"unknown --optimizer {cfg['optimizer']!r}; expected {sorted(optimizers)}")
     optimizer = optimizers[cfg["optimizer"]](model.parameters(), lr=cfg["lr"])
+    train_model = world.wrap(model)                      # DistributedDataParallel when distributed
     n_params = sum(int(np.prod(p.shape)) for p in model.parameters())
     print(f"model: {cfg['layers']}-layer {cfg['cell'].upper()}, hidden {cfg['hidden']}, "
           f"{n_params:,} parameters, {cfg['optimizer']} lr {cfg['lr']}, device {device}")
@@ -166,7 +170,7 @@ def main(argv=None):
         step, elapsed = ckpt["step"], ckpt["elapsed"]
         history = {k: tuple(map(list, v)) for k, v in ckpt["history"].items()}
         flow_at_init = ckpt["flow_at_init"]
-        state = _state_from_arrays(ckpt["state"], device)
+        state = world.local_state(_state_from_arrays(ckpt["state"], device))
         print(f"resumed {ckpt_path} at step {step} ({elapsed / 60:.1f} min trained)")
 
     def estimate_loss():
@@ -192,12 +196,15 @@ def main(argv=None):
         return cfg["lr"] * (cfg["lr_min"] + (1 - cfg["lr_min"]) * 0.5 * (1 + math.cos(math.pi * frac)))
 
     def save():
+        full_state = world.gather_state(state)           # every rank takes part; rank 0 writes
+        if not world.is_main:
+            return
         save_checkpoint({
             "config": cfg, "vocab": vocab.codes(), "model": model.state_dict(),
             "optimizer": optimizer.state_dict(), "streams": train_streams.state_dict(),
             "rng": minigrad.backend.random_state.numpy.bit_generator.state,
             "step": step, "elapsed": elapsed, "history": history,
-            "flow_at_init": flow_at_init, "state": _state_to_arrays(state),
+            "flow_at_init": flow_at_init, "state": _state_to_arrays(full_state),
         }, ckpt_path, "char_lm")
 
     def done():
@@ -211,13 +218,14 @@ def main(argv=None):
     while not done():
         t0 = time.perf_counter()
         x, y, reset = train_streams.next()
+        x, y = world.local(x), world.local(y)                # this rank's streams
         if reset:
             state = None                                     # start of the text: zero state
         for group in optimizer.param_groups:
             group["lr"] = learning_rate()
-        logits, state = model(minigrad.tensor(x, device=device), state)      # (T, B, V)
-        loss = F.cross_entropy(logits.reshape(T * B, len(vocab)),
-                               minigrad.tensor(y.reshape(T * B), device=device))
+        logits, state = train_model(minigrad.tensor(x, device=device), state)      # (T, B, V)
+        loss = F.cross_entropy(logits.reshape(-1, len(vocab)),
+                               minigrad.tensor(y.reshape(-1), device=device))
         optimizer.zero_grad()
         loss.backward()
         if cfg["clip"]:
@@ -225,7 +233,7 @@ def main(argv=None):
         optimizer.step()
         state = nn.detach_state(state)           # carry the values, cut the graph (TBPTT)
         step += 1
-        elapsed += time.perf_counter() - t0
+        elapsed = world.agree(elapsed + time.perf_counter() - t0)
         chars_seen += T * B
         loss_value = loss.item()
         history["train"][0].append(step)
@@ -255,10 +263,11 @@ def main(argv=None):
         text_out = sample(model, vocab, cfg["sample"], cfg["prime"], cfg["temperature"],
                           seed=cfg["sample_seed"], device=device)
         print(f"\n--- sample (temperature {cfg['temperature']}) ---\n{text_out}\n---")
+        world.check_identical(text_out)
 
     # -- pictures ---------------------------------------------------------------------------
     paths = {"checkpoint": ckpt_path}
-    if not args.no_pictures:
+    if not args.no_pictures and world.is_main:
         paths["loss curve"] = plot_curves(
             {"train": history["train"], "validation": history["val"]},
             os.path.join(cfg["out"], "loss.png"),
@@ -323,4 +332,4 @@ if __name__ == "__main__":
     try:
         main()
     except (CheckpointError, ValueError, KeyError) as error:
-        sys.exit(f"error: {error}")
+        exit_with(f"error: {error}")
