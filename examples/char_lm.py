@@ -97,7 +97,7 @@ def parse_args(argv=None):
     parser.add_argument("--smoke", action="store_true", help="a tiny run for CI (seconds)")
     parser.add_argument("--hello", action="store_true", help="the lecture's 'hello' toy")
     parser.add_argument("--no-pictures", action="store_true", help="skip graphs and plots")
-    parser.add_argument("--distributed", action="store_true", help="under mpiexec -n N: split each batch's streams over N ranks")
+    parser.add_argument("--distributed", action="store_true", help="split every batch over mpiexec -n N ranks")
     args = parser.parse_args(argv)
     return args, given_flags(args, CONFIG)
 

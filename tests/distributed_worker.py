@@ -48,7 +48,8 @@ def share(array, rank, size):
 
 
 def loss_of(model, x, y):
-    return F.mse_loss(model(minigrad.tensor(x)), minigrad.tensor(y))
+    device = next(iter(model.parameters())).device
+    return F.mse_loss(model(minigrad.tensor(x, device=device)), minigrad.tensor(y, device=device))
 
 
 def train(model, data, rank, size, scale=1.0):
@@ -169,9 +170,29 @@ def scenario_single(rank, size):
             "max_difference": float(np.abs(flat_parameters(model) - flat_parameters(reference)).max())}
 
 
+def scenario_nccl(rank, size):
+    """GPU arrays through NCCL: collectives and the equivalence run on "cuda"."""
+    t = minigrad.tensor([1.0, 2.0], device="cuda") * (rank + 1)
+    dist.all_reduce(t)
+    minigrad.manual_seed(100 + rank)
+    model = Net().double().to("cuda")
+    ddp = DistributedDataParallel(model)
+    data = batches(6)
+    train(ddp, data, rank, size)
+    result = {"all_reduce": t.tolist(), "same_on_all_ranks": same_on_all_ranks(
+        flat_parameters(model))}
+    if rank == 0:
+        minigrad.manual_seed(100)
+        reference = Net().double().to("cuda")
+        train(reference, data, 0, 1)
+        result["max_difference"] = float(np.abs(flat_parameters(model)
+                                                - flat_parameters(reference)).max())
+    return result
+
+
 def main():
     scenario, out = sys.argv[1], sys.argv[2]
-    dist.init_process_group("mpi")
+    dist.init_process_group("nccl" if scenario == "nccl" else "mpi")
     rank, size = dist.get_rank(), dist.get_world_size()
     result = globals()[f"scenario_{scenario}"](rank, size)
     if rank == 0:

@@ -206,6 +206,17 @@ def test_without_mpi4py_a_world_of_one_still_works(monkeypatch):
     assert not dist.is_initialized()
 
 
+@pytest.mark.gpu
+@pytest.mark.parametrize("ranks", [1, 2])
+def test_nccl_backend_on_gpus(mpi, tmp_path, ranks):
+    if minigrad.backend.cuda_device_count() < ranks:
+        pytest.skip(f"NCCL with {ranks} rank(s) needs {ranks} CUDA GPU(s) (NCCL refuses two "
+                    f"ranks on one GPU); this machine has {minigrad.backend.cuda_device_count()}")
+    result = run_worker(mpi, "nccl", tmp_path, ranks=ranks)
+    assert result["all_reduce"] == [sum(range(1, ranks + 1)) * v for v in (1.0, 2.0)]
+    assert result["max_difference"] < 1e-9 and result["same_on_all_ranks"]
+
+
 def test_nccl_needs_a_gpu():
     if minigrad.backend.cuda_available():
         pytest.skip("a GPU is present: the NCCL path is exercised by tests/test_gpu.py runs")
@@ -235,3 +246,15 @@ def test_sampler_shares_are_disjoint_cover_everything_and_change_per_epoch():
 def test_sampler_rejects_a_rank_outside_the_world():
     with pytest.raises(ValueError, match="rank must be in 0..1"):
         dist.DistributedSampler(10, num_replicas=2, rank=2)
+
+
+def test_scaling_benchmark_runs_on_one_and_two_ranks(mpi):
+    done = launch([sys.executable, os.path.join(ROOT, "bench", "scaling.py"), "--steps", "1",
+                   "--warmup", "0", "--batch", "4", "--seq-len", "4", "--hidden", "8",
+                   "--layers", "1", "--rounds", "1"], timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = [line.split() for line in done.stdout.splitlines() if line.startswith(("split", "per-rank"))]
+    assert [(r[0], r[1]) for r in rows] == [("split", "1"), ("split", "2"),
+                                            ("per-rank", "1"), ("per-rank", "2")]
+    assert "ring Allreduce" in launch([sys.executable, os.path.join(ROOT, "bench", "scaling.py"),
+                                       "--model"]).stdout

@@ -20,6 +20,7 @@ from .. import backend
 from .mpi_transport import DoneWork
 from .reduce_op import ReduceOp
 
+UNIQUE_ID_BYTES = 128          # NCCL_UNIQUE_ID_BYTES in nccl.h (fixed by NCCL's ABI)
 LOCAL_RANK_VARIABLES = ("MPI_LOCALRANKID", "OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID",
                         "LOCAL_RANK")
 
@@ -36,16 +37,20 @@ def local_rank(rank):
 class NCCLTransport:
     name = "nccl"
 
-    def __init__(self, mpi):
+    @staticmethod
+    def check_available():
         if not backend.cuda_available():
             raise RuntimeError("init_process_group(backend='nccl') needs CuPy and a CUDA GPU "
                                "(pip install 'minigrad-rnn[cuda]'); use backend='mpi' on CPUs")
+
+    def __init__(self, mpi):
+        self.check_available()
         cupy = backend.cupy
         self.nccl = nccl = cupy.cuda.nccl
         self.mpi, self.rank, self.size = mpi, mpi.rank, mpi.size
         self.device = local_rank(self.rank) % backend.cuda_device_count()
         cupy.cuda.Device(self.device).use()
-        uid = backend.as_array([0] * nccl.NCCL_UNIQUE_ID_BYTES, dtype=backend.int64)
+        uid = backend.as_array([0] * UNIQUE_ID_BYTES, dtype=backend.int64)
         if self.rank == 0:
             uid[:] = backend.as_array(list(nccl.get_unique_id()), dtype=backend.int64)
         mpi.broadcast(uid, 0)                       # the id as 128 integers, not a pickle

@@ -60,10 +60,12 @@ def init_process_group(backend="mpi", abort_on_error=True):
     if DEFAULT.transport is not None:
         raise RuntimeError("init_process_group: the default process group is already "
                            "initialized (call destroy_process_group() first)")
-    transport = _mpi_or_single()
     if backend == "nccl":
         from .nccl_transport import NCCLTransport
-        transport = NCCLTransport(transport)
+        NCCLTransport.check_available()             # before MPI starts, so nothing is left
+        transport = NCCLTransport(_mpi_or_single())
+    else:
+        transport = _mpi_or_single()
     DEFAULT.transport = transport
     if abort_on_error and transport.size > 1:
         faults.install_abort_hook(transport)

@@ -20,6 +20,8 @@ in the same order even if its gradients arrive in another.
 """
 from __future__ import annotations
 
+import time
+
 from minigrad import backend
 from minigrad.autograd import queue_callback
 from minigrad.tensor import Tensor
@@ -101,6 +103,10 @@ class Reducer:
                 self.where[id(p)] = (b, i)
         self.sync = True                 # False inside DistributedDataParallel.no_sync()
         self.allreduces_last_backward = 0
+        # seconds from a backward's first gradient hand-over to the last mean written: the
+        # copies into buckets, the Allreduces and the copies back (what bench/scaling.py reports)
+        self.seconds_last_backward = 0.0
+        self._started_at = 0.0
         self._start_iteration()
 
     def _start_iteration(self):
@@ -116,6 +122,7 @@ class Reducer:
         if not self.armed:                # first gradient of this backward
             queue_callback(self.finish)
             self.armed = True
+            self._started_at = time.perf_counter()
         b, i = self.where[id(p)]
         if i in self.filled[b]:
             return
@@ -144,5 +151,6 @@ class Reducer:
                 bucket.work.wait()
                 bucket.write_back(self.transport.size)
             self.allreduces_last_backward = len(self.buckets)
+            self.seconds_last_backward = time.perf_counter() - self._started_at
         finally:
             self._start_iteration()
