@@ -233,9 +233,8 @@ def main(argv=None):
         optimizer.step()
         state = nn.detach_state(state)           # carry the values, cut the graph (TBPTT)
         step += 1
-        elapsed = world.agree(elapsed + time.perf_counter() - t0)
+        elapsed, loss_value = world.agree(elapsed + time.perf_counter() - t0, loss.item())
         chars_seen += T * B
-        loss_value = loss.item()
         history["train"][0].append(step)
         history["train"][1].append(loss_value)
         bar.update(1)

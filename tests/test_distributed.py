@@ -116,6 +116,10 @@ def test_char_lm_trains_on_two_ranks_and_resumes_on_one(mpi, tmp_path):
     assert first.stdout.count("data:") == 1          # only rank 0 logs
     assert "2 ranks" in first.stdout and "sample identical on all 2 ranks" in first.stdout
     assert os.path.exists(os.path.join(out, "ckpt.npz"))
+    alone = launch([sys.executable] + flags[:2] + ["--no-pictures", "--out", str(tmp_path / "one"),
+                                                   "--steps", "6", "--eval-every", "6"])
+    log_line = [line for line in alone.stdout.splitlines() if line.startswith("step     6")]
+    assert log_line and log_line[0] in first.stdout     # the same losses as one process (4 digits)
     second = launch([mpi, "-n", "1", sys.executable] + flags + ["--resume", "--steps", "8"])
     assert second.returncode == 0, second.stdout + second.stderr
     assert "resumed" in second.stdout and "at step 6" in second.stdout

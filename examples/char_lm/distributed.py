@@ -80,14 +80,16 @@ class DataParallel:
             parts.append(minigrad.cat(pieces, dim=1))
         return tuple(parts) if isinstance(state, tuple) else parts[0]
 
-    def agree(self, value):
-        """Rank 0's value of a float on every rank (the elapsed time decides the learning
-        rate and when to stop: the ranks must agree on it)."""
+    def agree(self, elapsed, loss):
+        """Rank 0's elapsed time and the mean of the ranks' losses, on every rank (one
+        Allreduce): the elapsed time decides the learning rate and when to stop, so the
+        ranks must agree on it; the mean loss is the whole batch's, which the log shows."""
         if not self.enabled or self.size == 1:
-            return value
-        t = minigrad.tensor([value], dtype=minigrad.float64)
-        dist.broadcast(t, src=0)
-        return t.item()
+            return elapsed, loss
+        t = minigrad.tensor([elapsed if self.is_main else 0.0, loss / self.size],
+                            dtype=minigrad.float64)
+        dist.all_reduce(t)
+        return tuple(t.tolist())
 
     def check_identical(self, text):
         """Every rank sampled from the same weights: the texts must be equal."""
