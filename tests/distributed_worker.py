@@ -79,7 +79,11 @@ def scenario_equivalence(rank, size):
     ddp = DistributedDataParallel(model, bucket_cap_mb=0.0005)   # ~500 B: several buckets
     data = batches(6)
     train(ddp, data, rank, size)
+    norm = nn.BatchNorm1d(3)                       # buffers (running statistics) too
+    norm.running_mean.array[...] = rank + 1.0
+    DistributedDataParallel(norm)
     result = {"same_on_all_ranks": same_on_all_ranks(flat_parameters(model)),
+              "buffers_from_rank_0": norm.running_mean.tolist() == [1.0, 1.0, 1.0],
               "buckets": len(ddp.bucket_sizes),
               "allreduces_last_backward": ddp.reducer.allreduces_last_backward,
               "parameters": len(list(model.parameters()))}

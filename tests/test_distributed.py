@@ -70,7 +70,7 @@ def run_worker(mpiexec, scenario, tmp_path, ranks=2):
 def test_two_ranks_on_half_batches_match_one_process_on_whole_batches(mpi, tmp_path):
     result = run_worker(mpi, "equivalence", tmp_path)
     assert result["max_difference"] < 1e-9          # 3 SGD + 3 Adam steps, float64
-    assert result["same_on_all_ranks"]
+    assert result["same_on_all_ranks"] and result["buffers_from_rank_0"]
     assert 1 < result["buckets"] < result["parameters"]        # bucketed, not per parameter
     assert result["allreduces_last_backward"] == result["buckets"]
 
@@ -167,6 +167,15 @@ def test_a_parameter_no_rank_used_keeps_no_gradient(world_of_one):
     ddp = DistributedDataParallel(model)
     model[0](minigrad.randn(3, 2)).sum().backward()     # model[1] is not used
     assert model[0].weight.grad is not None and model[1].weight.grad is None
+
+
+def test_exit_together_in_a_world_of_one_lets_errors_through(world_of_one):
+    with pytest.raises(SystemExit, match="error: x"):
+        with dist.exit_together():
+            sys.exit("error: x")
+    with pytest.raises(KeyError):
+        with dist.exit_together():
+            raise KeyError("y")
 
 
 def test_ddp_needs_a_process_group():
