@@ -95,7 +95,7 @@ def test_mismatched_models_are_refused_on_every_rank(mpi, tmp_path):
 def test_one_failing_rank_ends_the_whole_job(mpi, tmp_path, scenario, text):
     # rank 0 waits in a collective that rank 1 never joins; without the abort this hangs
     done = launch([mpi, "-n", "2", sys.executable, WORKER, scenario, str(tmp_path / "x.json")],
-                  timeout=60)
+                  timeout=30)
     assert done.returncode != 0
     assert f"[rank 1/2] {text}" in done.stderr
     assert not (tmp_path / "x.json").exists()       # rank 0 never finished
@@ -261,13 +261,12 @@ def test_sampler_rejects_a_rank_outside_the_world():
         dist.DistributedSampler(10, num_replicas=2, rank=2)
 
 
-def test_scaling_benchmark_runs_on_one_and_two_ranks(mpi):
+def test_scaling_benchmark_runs(mpi):
     done = launch([sys.executable, os.path.join(ROOT, "bench", "scaling.py"), "--steps", "1",
                    "--warmup", "0", "--batch", "4", "--seq-len", "4", "--hidden", "8",
-                   "--layers", "1", "--rounds", "1"], timeout=180)
+                   "--layers", "1", "--rounds", "1", "--ranks", "2"], timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     rows = [line.split() for line in done.stdout.splitlines() if line.startswith(("split", "per-rank"))]
-    assert [(r[0], r[1]) for r in rows] == [("split", "1"), ("split", "2"),
-                                            ("per-rank", "1"), ("per-rank", "2")]
+    assert [(r[0], r[1]) for r in rows] == [("split", "2"), ("per-rank", "2")]
     assert "ring Allreduce" in launch([sys.executable, os.path.join(ROOT, "bench", "scaling.py"),
                                        "--model"]).stdout
