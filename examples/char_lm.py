@@ -12,6 +12,7 @@ one, learn from the cross-entropy of that prediction, then sample new text from 
         --sample 1000 --temperature 0.5 --prime "The "           # sample from a checkpoint
     python examples/char_lm.py --hello                           # the lecture's "hello" toy
     python examples/char_lm.py --smoke                           # a few seconds, for CI
+    mpiexec -n 2 python examples/char_lm.py --distributed        # 2 processes (pip install ".[mpi]")
 
 Everything it makes goes to ``--out``: the checkpoint ``ckpt.npz`` (model, optimizer,
 vocabulary, data position, carried hidden state, random state: ``--resume`` continues

@@ -26,7 +26,7 @@ import sys
 import minigrad
 import minigrad.distributed as dist
 from minigrad.distributed.faults import abort_job
-from minigrad.distributed.process_group import DEFAULT
+from minigrad.distributed.process_group import transport
 from nn.parallel import DistributedDataParallel
 
 
@@ -109,7 +109,6 @@ def _parts(state):
 
 def exit_with(message):
     """``sys.exit(message)``, except in a job of several ranks: abort them all with it."""
-    transport = DEFAULT.transport
-    if transport is not None and transport.size > 1:
-        abort_job(transport, message)
+    if dist.is_initialized() and dist.get_world_size() > 1:
+        abort_job(transport(), message)
     sys.exit(message)
