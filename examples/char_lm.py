@@ -12,6 +12,7 @@ one, learn from the cross-entropy of that prediction, then sample new text from 
         --sample 1000 --temperature 0.5 --prime "The "           # sample from a checkpoint
     python examples/char_lm.py --hello                           # the lecture's "hello" toy
     python examples/char_lm.py --smoke                           # a few seconds, for CI
+    mpiexec -n 2 python examples/char_lm.py --distributed        # 2 processes (pip install ".[mpi]")
 
 Everything it makes goes to ``--out``: the checkpoint ``ckpt.npz`` (model, optimizer,
 vocabulary, data position, carried hidden state, random state: ``--resume`` continues
@@ -38,11 +39,12 @@ import nn  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from char_lm import interpretable_units, pictures  # noqa: E402
 from char_lm.data import Streams, Vocab, load_text, split  # noqa: E402
+from char_lm.distributed import DataParallel  # noqa: E402
 from char_lm.hello import hello_loss, train_hello  # noqa: E402
 from char_lm.model import CharRNN  # noqa: E402
 from char_lm.sampling import sample  # noqa: E402
 from char_lm.training import (OPTIMIZERS, TrainingRun, estimate_loss, finished,  # noqa: E402
-                              learning_rate, train_step)
+                              learning_rate, state_to_arrays, train_step)
 from common.checkpoint import save_checkpoint  # noqa: E402
 from common.cli import print_written, require_device, require_paths, run_script  # noqa: E402
 from common.config import config_parser, device_name, given_flags  # noqa: E402
@@ -50,6 +52,7 @@ from common.plots import plot_curves  # noqa: E402
 from common.progress import progress  # noqa: E402
 from common.resume import open_run  # noqa: E402
 from common.training import set_lr  # noqa: E402
+from minigrad.distributed import exit_together  # noqa: E402
 
 # -----------------------------------------------------------------------------------------
 # Config: every value here is also a command-line flag (--hidden 128, --cell gru, ...).
@@ -104,6 +107,8 @@ def parse_args(argv=None):
     parser.add_argument("--smoke", action="store_true", help="a tiny run for CI (seconds)")
     parser.add_argument("--hello", action="store_true", help="the lecture's 'hello' toy")
     parser.add_argument("--no-pictures", action="store_true", help="skip graphs and plots")
+    parser.add_argument("--distributed", action="store_true",
+                        help="split every batch over the ranks of mpiexec -n N")
     args = parser.parse_args(argv)
     return args, given_flags(args, CONFIG)
 
@@ -115,6 +120,7 @@ def main(argv=None):
         return run_hello(given.get("cell", "rnn"), given.get("out", "runs/hello"),
                          pictures_wanted=not args.no_pictures)
 
+    world = DataParallel(args.distributed)              # rank 0 of 1 unless --distributed
     # -- configuration: defaults < smoke < checkpoint < command line -------------------------
     device = require_device(given.get("device", CONFIG["device"]))
     cfg, ckpt, ckpt_path = open_run({**CONFIG, **(SMOKE if args.smoke else {}), **given},
@@ -133,24 +139,29 @@ def main(argv=None):
 
     # -- model and optimizer ----------------------------------------------------------------
     model, optimizer = build_model(cfg, len(vocab))
+    train_model = world.wrap(model)                     # DistributedDataParallel when distributed
 
     # -- training state: fresh, or exactly as the checkpoint left it ------------------------
     if ckpt is None:
         run = TrainingRun(pictures.gradient_flow(model, val_ids[:T + 1], device).tolist())
     else:
         run = restore_run(ckpt, model, optimizer, train_streams, device)
+        run.state = world.local_state(run.state)        # this rank's streams of the state
         print(f"resumed {ckpt_path} at step {run.step} ({run.elapsed / 60:.1f} min trained)")
 
     # -- training loop ----------------------------------------------------------------------
-    bar = progress(total=cfg["steps"] or None, initial=run.step, disable=finished(cfg, run))
+    bar = progress(total=cfg["steps"] or None, initial=run.step,
+                   disable=finished(cfg, run) or not world.is_main)
     chars_seen, t_run = 0, time.perf_counter()
     while not finished(cfg, run):
         t0 = time.perf_counter()
         x, y, reset = train_streams.next()                  # reset: the text starts over
+        x, y = world.local(x), world.local(y)                # this rank's streams
         set_lr(optimizer, learning_rate(cfg, run))
-        loss, run.state = train_step(model, optimizer, x, y, None if reset else run.state, cfg)
+        loss, run.state = train_step(train_model, optimizer, x, y,
+                                     None if reset else run.state, cfg)
         run.step += 1
-        run.elapsed += time.perf_counter() - t0
+        run.elapsed, loss = world.agree(run.elapsed + time.perf_counter() - t0, loss)
         chars_seen += T * B
         run.record("train", loss)
         bar.update(1)
@@ -160,9 +171,9 @@ def main(argv=None):
             run.record("val", estimate_loss(model, val_ids, cfg))
             bar.write(f"step {run.step:5d} | train {loss:.4f} | val {run.last('val'):.4f} "
                       f"nats/char | lr {learning_rate(cfg, run):.2e} | {run.elapsed / 60:.1f} min")
-            save_run(ckpt_path, cfg, vocab, model, optimizer, train_streams, run)
+            save_run(ckpt_path, cfg, vocab, model, optimizer, train_streams, run, world)
     bar.close()
-    save_run(ckpt_path, cfg, vocab, model, optimizer, train_streams, run)
+    save_run(ckpt_path, cfg, vocab, model, optimizer, train_streams, run, world)
     report_losses(run, chars_seen / max(1e-9, time.perf_counter() - t_run))
 
     # -- sample -----------------------------------------------------------------------------
@@ -170,10 +181,11 @@ def main(argv=None):
         text_out = sample(model, vocab, cfg["sample"], cfg["prime"], cfg["temperature"],
                           seed=cfg["sample_seed"], device=device)
         print(f"\n--- sample (temperature {cfg['temperature']}) ---\n{text_out}\n---")
+        world.check_identical(text_out)
 
     # -- pictures ---------------------------------------------------------------------------
     paths = {"checkpoint": ckpt_path}
-    if not args.no_pictures:
+    if not args.no_pictures and world.is_main:
         paths.update(draw_pictures(cfg, model, vocab, train_ids, val_ids, run))
     print_written(paths)
     return {"step": run.step, "history": run.history, "paths": paths, "model": model,
@@ -230,12 +242,17 @@ def restore_run(ckpt, model, optimizer, train_streams, device):
     return TrainingRun.from_checkpoint(ckpt, device)
 
 
-def save_run(path, cfg, vocab, model, optimizer, train_streams, run):
-    """Everything ``--resume`` needs to continue exactly, atomically to ``path``."""
+def save_run(path, cfg, vocab, model, optimizer, train_streams, run, world):
+    """Everything ``--resume`` needs to continue exactly, atomically to ``path``; with
+    several ranks every rank hands in its streams' carried state and rank 0 writes."""
+    full_state = world.gather_state(run.state)
+    if not world.is_main:
+        return
     save_checkpoint({
         "config": cfg, "vocab": vocab.codes(), "model": model.state_dict(),
         "optimizer": optimizer.state_dict(), "streams": train_streams.state_dict(),
-        "rng": minigrad.backend.random_state.numpy.bit_generator.state, **run.state_dict(),
+        "rng": minigrad.backend.random_state.numpy.bit_generator.state,
+        **run.state_dict(), "state": state_to_arrays(full_state),
     }, path, "char_lm")
 
 
@@ -294,4 +311,5 @@ def run_hello(cell, out, pictures_wanted=True):
 
 
 if __name__ == "__main__":
-    sys.exit(run_script(main))
+    with exit_together():                   # under mpiexec, one rank's error ends every rank
+        sys.exit(run_script(main))

@@ -195,7 +195,36 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
             leaf.grad = Tensor._make(_sum(leaf.grad.array, g.array), None, 0, False)
         else:  # a gradient array may be shared (x + y hands gy to both): keep a private copy
             leaf.grad = Tensor._make(g.array if total.owned else g.array.copy(), None, 0, False)
+    _after_grads_written(leaf_sums)
     return None
+
+
+# -- Hooks: code that acts once gradients are written (DistributedDataParallel) -------------
+def _after_grads_written(leaf_sums):
+    """Call every leaf's post-accumulate-grad hooks, in the order gradients reached the
+    leaves (about the reverse of the forward order), then the callbacks they queued."""
+    outer, STATE.backward_callbacks = STATE.backward_callbacks, []
+    try:
+        for leaf, _ in leaf_sums.values():
+            hooks = getattr(leaf, "_post_accumulate_grad_hooks", None)
+            if hooks:
+                for hook in tuple(hooks.values()):
+                    hook(leaf)
+        callbacks = STATE.backward_callbacks
+        while callbacks:
+            callbacks.pop(0)()
+    finally:
+        STATE.backward_callbacks = outer
+
+
+def queue_callback(callback):
+    """Run ``callback()`` once, when the hooks of the backward now writing gradients are done
+    (PyTorch's ``Variable._execution_engine.queue_callback``); only a post-accumulate-grad
+    hook may call it."""
+    if STATE.backward_callbacks is None:
+        raise RuntimeError("queue_callback: can only be called from a post-accumulate-grad hook, "
+                           "while a backward is writing gradients")
+    STATE.backward_callbacks.append(callback)
 
 
 def _add_to_slot(slots, index, g, create_graph):
@@ -276,4 +305,4 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(results)
 
 
-__all__ = ["backward", "grad", "run_backward", "Function"]
+__all__ = ["backward", "grad", "run_backward", "queue_callback", "Function"]

@@ -25,6 +25,9 @@ class _GraphState(threading.local):
         # True while a backward runs with split_shared=True: one-node recurrent steps hand
         # their own share of W_hh's gradient along their own edge instead of one summed matmul
         self.split_shared = False
+        # While a backward calls post-accumulate-grad hooks: the callbacks they queued
+        # (autograd.queue_callback); None at any other time
+        self.backward_callbacks = None
 
 
 STATE = _GraphState()

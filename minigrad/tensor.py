@@ -10,6 +10,19 @@ from . import backend
 from .grad_mode import STATE
 
 
+class _HookHandle:
+    """What ``register_post_accumulate_grad_hook`` returns: ``handle.remove()`` unregisters."""
+
+    __slots__ = ("_hooks",)
+
+    def __init__(self, hooks, hook):
+        self._hooks = hooks
+        hooks[self] = hook          # keyed by the handle: insertion order is call order
+
+    def remove(self):
+        self._hooks.pop(self, None)
+
+
 class Tensor:
     """A multi-dimensional array with an optional gradient.
 
@@ -21,7 +34,7 @@ class Tensor:
     """
 
     __slots__ = ("array", "requires_grad", "grad", "grad_fn", "_out_idx", "_vc", "_name",
-                 "__weakref__")
+                 "_post_accumulate_grad_hooks", "__weakref__")
     __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
@@ -220,6 +233,27 @@ class Tensor:
             self.grad_fn._retained = {}
         self.grad_fn._retained[self._out_idx] = weakref.ref(self)
         return self
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` each time a backward has written this leaf's ``.grad``.
+
+        As PyTorch's: the hook sees the finished gradient (``self.grad``) and returns
+        nothing. ``DistributedDataParallel`` uses it to start averaging a bucket of
+        gradients across processes as soon as that bucket is complete. Returns a handle
+        whose ``remove()`` unregisters the hook. (The slot stays unset until the first
+        hook, so ordinary tensors pay nothing.)
+        """
+        if self.grad_fn is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: only leaf tensors have "
+                               f"their .grad accumulated; this one has grad_fn "
+                               f"{type(self.grad_fn).__name__}")
+        if not callable(hook):
+            raise TypeError(f"register_post_accumulate_grad_hook: hook must be callable, got "
+                            f"{type(hook).__name__}")
+        hooks = getattr(self, "_post_accumulate_grad_hooks", None)
+        if hooks is None:
+            hooks = self._post_accumulate_grad_hooks = {}
+        return _HookHandle(hooks, hook)
 
     def to(self, target):
         """``to("cuda")``, ``to("cpu")`` or ``to(minigrad.float64)`` (differentiable)."""

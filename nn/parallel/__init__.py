@@ -1,0 +1,2 @@
+"""``nn.parallel``: training one model in several processes (see ``minigrad.distributed``)."""
+from .distributed import DistributedDataParallel  # noqa: F401
