@@ -1,4 +1,5 @@
-"""Fused recurrent cells: one graph node per time step, with a hand-derived backward.
+"""One-node recurrent cell steps (``graph="steps"``): one graph node per time step, with a
+hand-derived backward.
 
 A cell step written with ordinary ops (``nn.LSTMCell(..., graph="gates")``) records about
 twenty nodes: two matmuls, the bias adds, a chunk, three sigmoids, two tanhs and the
@@ -25,7 +26,9 @@ The backward runs on arrays, so it cannot be differentiated again: asking for
 """
 from __future__ import annotations
 
-from .. import backend, backend_kernels
+from .. import backend
+from . import rnn_kernels
+from .gate_layout import GRU_GATES, LSTM_GATES, gate_columns, split_gates
 from ..function import Function
 from ..grad_mode import STATE
 from ..tensor import Tensor
@@ -110,7 +113,7 @@ class SequenceWeightGrad:
         return gw, gb
 
 
-class _FusedCell(Function):
+class CellStepFunction(Function):
     """Shared forward projections and linear backward of the one-node cell steps.
 
     ``weight_grad=(SequenceWeightGrad, t)`` (given by the layers) defers W_hh's and
@@ -191,7 +194,7 @@ class _FusedCell(Function):
         self.cache = self.x_h = None
 
 
-class RNNCellFunction(_FusedCell):
+class RNNCellFunction(CellStepFunction):
     """Vanilla RNN step:  h' = φ(xw + hw),  φ = tanh or relu.
 
     Backward:  d pre = dh' ⊙ φ'(pre)  (1 − h'² for tanh, [h' > 0] for relu);
@@ -222,7 +225,7 @@ class RNNCellFunction(_FusedCell):
         return dpre, dpre, None, None
 
 
-class LSTMCellFunction(_FusedCell):
+class LSTMCellFunction(CellStepFunction):
     """LSTM step, gates stacked i, f, g, o (PyTorch's order)::
 
         i, f, g, o = σ(a_i), σ(a_f), tanh(a_g), σ(a_o)      a = xw + hw   (B, 4H)
@@ -242,17 +245,17 @@ class LSTMCellFunction(_FusedCell):
 
     def cell_forward(self, xw, hw, h, c, out=None):
         """(h', c'); written into ``out = (h_out, c_out)`` when given."""
-        if backend_kernels.fused_for(hw):             # on a GPU: one kernel for the update
-            h_next, c_next, self.cache = backend_kernels.lstm_forward(xw, hw, c, out)
+        if rnn_kernels.on_gpu(hw):             # on a GPU: one kernel for the update
+            h_next, c_next, self.cache = rnn_kernels.lstm_forward(xw, hw, c, out)
             return h_next, c_next
         gates = hw
         gates += xw                                   # (B, 4H) pre-activations
-        H = gates.shape[1] // 4
+        g_columns = gate_columns(LSTM_GATES, "g", gates.shape[1] // 4)
         xp = backend.get_array_module(gates)
-        a_g = gates[:, 2 * H:3 * H].copy()
+        a_g = gates[:, g_columns].copy()
         _sigmoid_(gates)                              # i, f, o (one pass over all four)
-        xp.tanh(a_g, out=gates[:, 2 * H:3 * H])       # g
-        i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+        xp.tanh(a_g, out=gates[:, g_columns])         # g
+        i, f, g, o = split_gates(gates, LSTM_GATES)
         h_out, c_out = (None, None) if out is None else out
         c_next = xp.multiply(f, c, out=c_out)
         c_next += i * g
@@ -264,34 +267,34 @@ class LSTMCellFunction(_FusedCell):
     def cell_backward(self, h, gh_next, gc_next, out=None):
         """(d xw, d hw, d h direct, d c_prev); d xw = d hw is written into ``out`` when given."""
         gates, c, tanh_c = self.cache
-        if backend_kernels.fused_for(gates):          # on a GPU: one kernel for the update
-            da, dc_prev = backend_kernels.lstm_backward(gates, c, tanh_c, gh_next, gc_next, out)
+        if rnn_kernels.on_gpu(gates):          # on a GPU: one kernel for the update
+            da, dc_prev = rnn_kernels.lstm_backward(gates, c, tanh_c, gh_next, gc_next, out)
             return da, da, None, dc_prev
-        H = gates.shape[1] // 4
         xp = backend.get_array_module(gates)
-        i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+        i, f, g, o = split_gates(gates, LSTM_GATES)
         da = xp.empty_like(gates) if out is None else out   # d i, d f, d g, d o, then ⊙ σ' or tanh'
+        da_i, da_f, da_g, da_o = split_gates(da, LSTM_GATES)
         if gh_next is not None:
-            xp.multiply(gh_next, tanh_c, out=da[:, 3 * H:])             # do
+            xp.multiply(gh_next, tanh_c, out=da_o)                      # do
             dc = gh_next * o
             dc *= 1 - tanh_c * tanh_c
             if gc_next is not None:
                 dc += gc_next
         else:
-            da[:, 3 * H:] = 0
+            da_o[...] = 0
             dc = gc_next
-        xp.multiply(dc, g, out=da[:, :H])                              # di
-        xp.multiply(dc, c, out=da[:, H:2 * H])                         # df
-        xp.multiply(dc, i, out=da[:, 2 * H:3 * H])                     # dg
+        xp.multiply(dc, g, out=da_i)                                   # di
+        xp.multiply(dc, c, out=da_f)                                   # df
+        xp.multiply(dc, i, out=da_g)                                   # dg
         dc_prev = dc * f
         slope = 1 - gates                             # σ' = s (1 − s) for i, f, o ...
         slope *= gates
-        slope[:, 2 * H:3 * H] = 1 - g * g             # ... and tanh' = 1 − g² for g
+        slope[:, gate_columns(LSTM_GATES, "g", g.shape[1])] = 1 - g * g   # ... tanh' = 1 − g² for g
         da *= slope
         return da, da, None, dc_prev
 
 
-class GRUCellFunction(_FusedCell):
+class GRUCellFunction(CellStepFunction):
     """GRU step in PyTorch's form, gates stacked r, z, n::
 
         r = σ(xw_r + hw_r),  z = σ(xw_z + hw_z)
@@ -310,17 +313,18 @@ class GRUCellFunction(_FusedCell):
 
     def cell_forward(self, xw, hw, h, c, out=None):
         """h', written into ``out`` when given."""
-        if backend_kernels.fused_for(hw):             # on a GPU: one kernel for the update
-            h_next, self.cache = backend_kernels.gru_forward(xw, hw, h, out)
+        if rnn_kernels.on_gpu(hw):             # on a GPU: one kernel for the update
+            h_next, self.cache = rnn_kernels.gru_forward(xw, hw, h, out)
             return h_next
         H = hw.shape[1] // 3
         xp = backend.get_array_module(hw)
-        rz = xw[:, :2 * H] + hw[:, :2 * H]
+        n_columns = gate_columns(GRU_GATES, "n", H)   # r and z come first, n last
+        rz = xw[:, :n_columns.start] + hw[:, :n_columns.start]
         _sigmoid_(rz)
         r, z = rz[:, :H], rz[:, H:]
-        hw_n = hw[:, 2 * H:]
+        hw_n = hw[:, n_columns]
         n = r * hw_n
-        n += xw[:, 2 * H:]
+        n += xw[:, n_columns]
         xp.tanh(n, out=n)
         h_next = xp.subtract(h, n, out=out)           # (1 − z) n + z h  =  n + z (h − n)
         h_next *= z
@@ -331,8 +335,8 @@ class GRUCellFunction(_FusedCell):
     def cell_backward(self, h, gh_next, out=None):
         """(d xw, d hw, d h direct, None); d hw is written into ``out`` when given."""
         rz, n, hw_n = self.cache
-        if backend_kernels.fused_for(n):
-            dxw, dhw, dh = backend_kernels.gru_backward(rz, n, hw_n, h, gh_next, out)
+        if rnn_kernels.on_gpu(n):
+            dxw, dhw, dh = rnn_kernels.gru_backward(rz, n, hw_n, h, gh_next, out)
             return dxw, dhw, dh, None
         H = n.shape[1]
         xp = backend.get_array_module(n)
