@@ -288,16 +288,10 @@ class Module:
     def to(self, target):
         """``to("cuda")`` / ``to("cpu")`` moves parameters and buffers; ``to(minigrad.float64)``
         converts floating-point parameters and buffers. Returns self."""
-        try:
-            dtype = backend.as_dtype(target)
-        except TypeError:
-            dtype = None
-        if isinstance(target, str) and (target == "cpu" or target.startswith("cuda")):
-            dtype = None
+        dtype, device = backend.parse_target(target)
         if dtype is not None:
             return self._convert(lambda a: a.astype(dtype) if a.dtype.kind == "f" else a)
-        backend.parse_device(target)
-        return self._convert(lambda a: backend.to_device(a, target))
+        return self._convert(lambda a: backend.to_device(a, device))
 
     def double(self):
         return self.to(backend.float64)
