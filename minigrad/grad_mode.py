@@ -8,7 +8,8 @@ another, and two threads can train two models at once.
 - ``grad_enabled``: when False (inside ``no_grad``) operations build no graph.
 - ``module`` / ``step``: the dotted module path and time step that the next graph
   node is tagged with, so a picture of the graph can group nodes by layer or by
-  unrolled time step. ``nn.Module.__call__`` and the recurrent layers set them.
+  unrolled time step. They are set only through ``graph_scope`` (below), which every
+  ``nn.Module`` call, cell step and layer time step enters.
 """
 from __future__ import annotations
 
