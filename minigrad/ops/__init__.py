@@ -13,5 +13,6 @@
   the arguments and calls them)
 - ``rnn_cells``, ``rnn_sequence``: a recurrent cell step, or a layer's whole time loop, as one
   node (``graph="steps"`` / ``graph="layer"``); ``rnn_kernels``: their GPU kernels;
-  ``gate_layout``: how the gates are stacked
+  ``gate_layout``: how the gates are stacked; ``rnn_weight_grads``: W_hh's gradient summed
+  over all time steps in one matmul
 """

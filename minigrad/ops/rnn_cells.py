@@ -27,11 +27,12 @@ The backward runs on arrays, so it cannot be differentiated again: asking for
 from __future__ import annotations
 
 from .. import backend
-from . import rnn_kernels
-from .gate_layout import GRU_GATES, LSTM_GATES, gate_columns, split_gates
 from ..function import Function
 from ..grad_mode import STATE
 from ..tensor import Tensor
+from . import rnn_kernels
+from .gate_layout import GRU_GATES, LSTM_GATES, gate_columns, split_gates
+from .rnn_weight_grads import weight_grad
 
 
 def _sigmoid_(a):
@@ -44,73 +45,8 @@ def _sigmoid_(a):
     return a
 
 
-def _weight_grad(dy, x):
-    """dL/dW for y = x Wᵀ: dyᵀ x. With one row (B=1) a broadcast outer product, which
-    NumPy runs far faster than a matmul whose inner dimension is 1."""
-    if dy.shape[0] == 1:
-        return dy.reshape(-1, 1) * x
-    return dy.T @ x
-
-
-def summed_weight_grads(dhw, h_prev):
-    """(dL/dW_hh, dL/db_hh) = (Σ_t d hw_tᵀ h_{t-1}, Σ_t Σ_b d hw_t) for d hw (T, B, G) and
-    h_{t-1} stacked (T·B, H): the whole sequence in one matmul."""
-    rows = dhw.reshape(-1, dhw.shape[-1])                   # (T·B, G)
-    return _weight_grad(rows, h_prev), rows.sum(axis=0)
-
-
 def _wrap(array):
     return Tensor._make(array, None, 0, False)
-
-
-class SequenceWeightGrad:
-    """The gradient of W_hh (and b_hh) over all steps of one layer, as one matmul.
-
-    Every step of a layer uses the same W_hh, so
-
-        dL/dW_hh = Σ_t d hw_tᵀ h_{t-1}      (d hw_t: (B, G), h_{t-1}: (B, H))
-
-    Summed step by step that is T small matmuls and T accumulations of a (G, H) array;
-    stacked it is one (G, T·B) @ (T·B, H) matmul, as cuDNN and the hand-written NumPy
-    reference compute it. A layer gives one of these to all the steps of a direction:
-    each step's backward stores its d hw_t and h_{t-1} here, and the first step of the
-    sequence, which backward reaches last, hands the whole sum to W_hh (the other
-    steps hand W_hh nothing; the flow picture, ``minigrad/viz/flow.py``, switches this
-    off for its own backward pass so that each W_hh edge shows its step's share).
-    """
-
-    __slots__ = ("T", "first", "dhw", "h", "filled")
-
-    def __init__(self, T, first):
-        self.T, self.first = T, first   # first: the step that runs first forward (0, or T-1 reversed)
-        self.dhw, self.h, self.filled = None, [None] * T, 0
-
-    def slot(self, t, h, width):
-        """Where step t's backward writes its d hw_t (B, G): row t of one (T, B, G) buffer,
-        so no step's gradient is copied again before the sum."""
-        if self.dhw is None:
-            xp = backend.get_array_module(h)
-            self.dhw = xp.empty((self.T, h.shape[0], width), dtype=h.dtype)
-        return self.dhw[t]
-
-    def add(self, t, h):
-        """Step t's d hw_t is in its slot; record the h_{t-1} it multiplies."""
-        self.h[t] = h
-        self.filled += 1
-
-    def total(self):
-        """(dL/dW_hh, dL/db_hh) summed over the steps stored so far; then starts afresh."""
-        dhw, hs = self.dhw, self.h
-        xp = backend.get_array_module(dhw)
-        if self.filled < self.T:        # steps no gradient reached contribute nothing
-            like = next(h for h in hs if h is not None)
-            for t in range(self.T):
-                if hs[t] is None:
-                    dhw[t] = 0
-                    hs[t] = xp.zeros_like(like)
-        gw, gb = summed_weight_grads(dhw, xp.concatenate(hs, axis=0))
-        self.dhw, self.h, self.filled = None, [None] * self.T, 0
-        return gw, gb
 
 
 class CellStepFunction(Function):
@@ -162,7 +98,7 @@ class CellStepFunction(Function):
             if need[0]:
                 gx = dxw @ w_ih
             if need[1]:
-                gw_ih = _wrap(_weight_grad(dxw, x))
+                gw_ih = _wrap(weight_grad(dxw, x))
         elif need[0]:
             gx = dxw
         if need[2]:
@@ -175,7 +111,7 @@ class CellStepFunction(Function):
                 gb_hh = _wrap(gb) if need[4] else None
         else:
             if need[3]:
-                gw_hh = _wrap(_weight_grad(dhw, h))
+                gw_hh = _wrap(weight_grad(dhw, h))
             if need[4]:
                 gb_hh = _wrap(dhw.sum(axis=0))
         gh = None

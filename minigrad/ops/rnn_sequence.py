@@ -29,11 +29,11 @@ d out_t + d hw_{t+1} W_hh; then
 from __future__ import annotations
 
 from .. import backend
-from . import rnn_kernels
 from ..function import Function
 from ..grad_mode import STATE
-from .rnn_cells import (GRUCellFunction, LSTMCellFunction, RNNCellFunction, _wrap,
-                        summed_weight_grads)
+from . import rnn_kernels
+from .rnn_cells import GRUCellFunction, LSTMCellFunction, RNNCellFunction, _wrap
+from .rnn_weight_grads import summed_weight_grads
 
 _CELLS = {"LSTM": lambda: LSTMCellFunction(), "GRU": lambda: GRUCellFunction(),
           "RNN_TANH": lambda: RNNCellFunction("tanh"), "RNN_RELU": lambda: RNNCellFunction("relu")}

@@ -30,7 +30,7 @@ import warnings
 from minigrad import backend
 from minigrad.grad_mode import NO_STEP, graph_scope
 from minigrad.ops.join import cat, stack, unbind
-from minigrad.ops.rnn_cells import SequenceWeightGrad
+from minigrad.ops.rnn_weight_grads import SequenceWeightGrad
 from minigrad.ops.rnn_sequence import RecurrentSequence
 from minigrad.tensor import Tensor
 
