@@ -315,6 +315,20 @@ def canonical_device(device) -> str:
     return "cpu" if kind == "cpu" else f"{kind}:{index}"
 
 
+def parse_target(target):
+    """What ``x.to(target)`` (a tensor or a module) asks for: ``(dtype, None)`` for a dtype
+    (``minigrad.float64``, ``"float64"``, ``numpy.float64``), ``(None, device)`` for a device
+    (``"cpu"``, ``"cuda"``, ``"cuda:1"``; the name as ``Tensor.device`` reports it). A target
+    that is neither raises ``ValueError`` naming it."""
+    try:
+        dtype = as_dtype(target)
+    except TypeError:
+        dtype = None
+    if dtype is not None:
+        return dtype, None
+    return None, canonical_device(target)
+
+
 def cuda_available() -> bool:
     """True when CuPy imports and at least one CUDA device is visible. Never raises."""
     found = _BY_KIND.get("cuda")

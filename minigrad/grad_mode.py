@@ -8,7 +8,8 @@ another, and two threads can train two models at once.
 - ``grad_enabled``: when False (inside ``no_grad``) operations build no graph.
 - ``module`` / ``step``: the dotted module path and time step that the next graph
   node is tagged with, so a picture of the graph can group nodes by layer or by
-  unrolled time step. ``nn.Module.__call__`` and the recurrent layers set them.
+  unrolled time step. They are set only through ``graph_scope`` (below), which every
+  ``nn.Module`` call, cell step and layer time step enters.
 """
 from __future__ import annotations
 
@@ -75,10 +76,26 @@ class enable_grad(_GradModeSwitch):
     enabled = True
 
 
+class _NoStep:
+    """``graph_scope(step=NO_STEP)``: the nodes made here belong to no time step."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "NO_STEP"
+
+
+NO_STEP = _NoStep()
+
+
 class graph_scope:
     """Tag the graph nodes made inside this block with a module path and a time step.
 
-    ``module=None`` keeps the enclosing module path; ``step=None`` keeps the enclosing step.
+    ``module=None`` keeps the enclosing module path; ``step=None`` keeps the enclosing step;
+    ``step=NO_STEP`` tags no step (a layer's work before and after its time loop). The
+    previous scope is restored when the block ends, also when it raises. Every module call,
+    cell step and layer step of ``nn`` goes through here; it is entered once per time step,
+    so it stays small (``__slots__``, no allocation beyond the scope tuple).
     """
 
     __slots__ = ("module", "step", "_previous")
@@ -90,8 +107,11 @@ class graph_scope:
     def __enter__(self):
         self._previous = previous = STATE.scope
         module, step = previous if previous is not None else (None, None)
-        STATE.scope = (self.module if self.module is not None else module,
-                       self.step if self.step is not None else step)
+        if self.module is not None:
+            module = self.module
+        if self.step is not None:
+            step = None if self.step is NO_STEP else self.step
+        STATE.scope = (module, step)
         return self
 
     def __exit__(self, *exc):

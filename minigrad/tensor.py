@@ -257,15 +257,10 @@ class Tensor:
 
     def to(self, target):
         """``to("cuda")``, ``to("cpu")`` or ``to(minigrad.float64)`` (differentiable)."""
-        try:
-            dtype = backend.as_dtype(target)
-        except TypeError:
-            dtype = None
-        if isinstance(target, str) and (target == "cpu" or target.startswith("cuda")):
-            dtype = None
+        dtype, device = backend.parse_target(target)
         if dtype is not None:
             return astype(self, dtype)
-        if backend.canonical_device(target) == self.device:
+        if device == self.device:
             return self
         return to_device(self, target)
 

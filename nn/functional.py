@@ -1,8 +1,10 @@
 """``nn.functional`` (imported as ``F``): the layers as plain functions of tensors.
 
-The modules in ``nn.modules`` hold parameters and call these. Each op that is worth one
-node in the graph picture is a ``Function`` here, ``forward`` and ``backward`` side by
-side; the normalisations are written with Tensor ops so that they read like their
+The modules in ``nn.modules`` hold parameters and call these. Each function checks its
+arguments (a clear error at the user's call) and hands the arrays to its op: the ops that
+are worth one node in the graph picture are ``Function`` classes in ``minigrad/ops/``
+(``linear.py``, ``dropout.py``, ``embedding.py``, ``conv.py``), forward and backward side
+by side. The normalisations are written here with Tensor ops so that they read like their
 equations and differentiate twice.
 
     y = F.linear(x, W, b)                       # x Wᵀ + b
@@ -11,8 +13,11 @@ equations and differentiate twice.
 from __future__ import annotations
 
 from minigrad import backend
-from minigrad.function import Function
-from minigrad.grad_mode import STATE, no_grad
+from minigrad.grad_mode import no_grad
+from minigrad.ops.conv import Conv2d, MaxPool2d
+from minigrad.ops.dropout import Dropout
+from minigrad.ops.embedding import Embedding
+from minigrad.ops.linear import Linear
 from minigrad.tensor import Tensor
 from minigrad.ops.elementwise import relu, tanh, sigmoid  # noqa: F401  (re-exported)
 from minigrad.ops.softmax import softmax, log_softmax, cross_entropy  # noqa: F401
@@ -31,44 +36,9 @@ def _pair(value, what):
     return value
 
 
-def _no_double_backward(op):
-    if STATE.grad_enabled:
-        raise RuntimeError(f"{op}: its backward is computed on arrays and cannot be "
-                           "differentiated again (create_graph=True is not supported)")
-
-
 # ---------------------------------------------------------------------------
 # Linear
 # ---------------------------------------------------------------------------
-class Linear(Function):
-    """y = x Wᵀ + b for x (..., in), W (out, in), b (out,).
-
-    dL/dx = gy W;   dL/dW = gyᵀ x (summed over all leading dims);   dL/db = Σ gy.
-    """
-
-    label = "linear"
-
-    def forward(self, x, weight, bias=None):
-        self.save_for_backward(x, weight)
-        y = x @ weight.T
-        if bias is not None:
-            y = y + bias
-        return y
-
-    def backward(self, gy):
-        x, weight = self.saved_tensors
-        needs = self.needs_input_grad
-        gx = gy @ weight if needs[0] else None
-        gw = gb = None
-        if needs[1] or (len(needs) > 2 and needs[2]):
-            gy2 = gy.reshape(-1, gy.shape[-1])                      # (N, out)
-            if needs[1]:
-                gw = gy2.T @ x.reshape(-1, x.shape[-1])             # (out, in)
-            if len(needs) > 2 and needs[2]:
-                gb = gy2.sum(0)                                     # (out,)
-        return (gx, gw, gb) if len(needs) > 2 else (gx, gw)
-
-
 def linear(x, weight, bias=None):
     """``x @ weight.T + bias``: x (..., in), weight (out, in), bias (out,) -> (..., out)."""
     if x.shape[-1] != weight.shape[-1]:
@@ -99,26 +69,6 @@ def mse_loss(input, target, reduction="mean"):  # noqa: A002 - torch's argument 
 # ---------------------------------------------------------------------------
 # Dropout
 # ---------------------------------------------------------------------------
-class Dropout(Function):
-    """Inverted dropout: y = x ⊙ m / (1 − p) with m ~ Bernoulli(1 − p); dL/dx = gy ⊙ m / (1 − p)."""
-
-    label = "dropout"
-
-    def __init__(self, p):
-        self.p = p
-
-    def forward(self, x):
-        xp = _xp(x)
-        keep = backend.random_uniform(x.shape, x.dtype, xp=xp) >= self.p
-        mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.p))
-        self.save_for_backward(mask)
-        return x * mask
-
-    def backward(self, gy):
-        mask, = self.saved_tensors
-        return gy * mask
-
-
 def dropout(x, p=0.5, training=True):
     """Zero each element with probability ``p`` and scale the rest by 1/(1 − p) while
     training, so the expected value is unchanged; the identity when not training."""
@@ -134,46 +84,6 @@ def dropout(x, p=0.5, training=True):
 # ---------------------------------------------------------------------------
 # Embedding
 # ---------------------------------------------------------------------------
-class Embedding(Function):
-    """y = W[idx]: row idx of the table for every index.
-
-    dL/dW adds each gy row into the row it came from (repeated indices accumulate),
-    with ``backend.add_rows`` - one pass, no dense one-hot matrix.
-    """
-
-    label = "embedding"
-
-    def __init__(self, indices):
-        self.indices = indices
-
-    def forward(self, weight):
-        self.num = weight.shape[0]
-        return weight[self.indices]
-
-    def backward(self, gy):
-        return EmbeddingGrad(self.indices, self.num)(gy)
-
-
-class EmbeddingGrad(Function):
-    """The backward of ``Embedding``: gW = zeros(num, dim) with gy's rows added at idx.
-    Its own backward gathers again, so double backward works."""
-
-    label = "embedding_grad"
-
-    def __init__(self, indices, num):
-        self.indices, self.num = indices, num
-
-    def forward(self, gy):
-        xp = _xp(gy)
-        dim = gy.shape[-1]
-        gw = xp.zeros((self.num, dim), dtype=gy.dtype)
-        backend.add_rows(gw, self.indices.reshape(-1), gy.reshape(-1, dim))
-        return gw
-
-    def backward(self, ggw):
-        return Embedding(self.indices)(ggw)
-
-
 def embedding(indices, weight):
     """Look up rows of ``weight`` (num_embeddings, dim): indices (...) -> (..., dim)."""
     idx = indices.array if isinstance(indices, Tensor) else backend.as_array(indices)
@@ -190,83 +100,13 @@ def embedding(indices, weight):
 
 
 # ---------------------------------------------------------------------------
-# Convolution and pooling (im2col with stride tricks)
+# Convolution and pooling (the ops: minigrad/ops/conv.py)
 # ---------------------------------------------------------------------------
-def _windows(x, kh, kw, sh, sw):
-    """A strided view (N, C, OH, OW, KH, KW) of every KH×KW window of x (N, C, H, W)."""
-    xp = _xp(x)
-    n, c, h, w = x.shape
-    oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
-    s = x.strides
-    return xp.lib.stride_tricks.as_strided(
-        x, shape=(n, c, oh, ow, kh, kw),
-        strides=(s[0], s[1], s[2] * sh, s[3] * sw, s[2], s[3]))
-
-
-def _pad(x, ph, pw, value=0.0):
-    if ph == 0 and pw == 0:
-        return _xp(x).ascontiguousarray(x)
-    return _xp(x).pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
-
-
 def _out_size(size, k, s, p, op, what):
     out = (size + 2 * p - k) // s + 1
     if out < 1:
         raise ValueError(f"{op}: {what} {size} with padding {p} is smaller than the kernel {k}")
     return out
-
-
-class Conv2d(Function):
-    """Cross-correlation on NCHW: y[n, o, i, j] = b[o] + Σ_{c,u,v} W[o, c, u, v] x[n, c, i·s + u, j·s + v].
-
-    im2col turns it into one matrix product: cols (N·OH·OW, C·KH·KW) @ Wᵀ (C·KH·KW, O).
-    Backward: dW = gyᵀ cols, db = Σ gy, dcols = gy W, and col2im adds dcols back into
-    the (padded) input positions each window came from.
-    """
-
-    label = "conv2d"
-
-    def __init__(self, stride, padding):
-        self.stride, self.padding = stride, padding
-
-    def forward(self, x, weight, bias=None):
-        (sh, sw), (ph, pw) = self.stride, self.padding
-        o, c, kh, kw = weight.shape
-        xpad = _pad(x, ph, pw)
-        win = _windows(xpad, kh, kw, sh, sw)                               # (N, C, OH, OW, KH, KW)
-        n, _, oh, ow = win.shape[:4]
-        cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
-        y = cols @ weight.reshape(o, -1).T                                 # (N·OH·OW, O)
-        if bias is not None:
-            y += bias
-        self.save_for_backward(cols, weight)           # freed after backward
-        self.x_shape, self.pad_shape, self.out_hw = x.shape, xpad.shape, (oh, ow)
-        return y.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
-
-    def backward(self, gy):
-        _no_double_backward("conv2d")
-        cols, weight = (t.array for t in self.saved_tensors)
-        xp = _xp(gy.array)
-        needs = self.needs_input_grad
-        (sh, sw), (ph, pw) = self.stride, self.padding
-        o, c, kh, kw = weight.shape
-        n, (oh, ow) = self.x_shape[0], self.out_hw
-        gy2 = gy.array.transpose(0, 2, 3, 1).reshape(-1, o)                 # (N·OH·OW, O)
-        gx = gw = gb = None
-        if needs[0]:
-            gcols = (gy2 @ weight.reshape(o, -1)).reshape(n, oh, ow, c, kh, kw)
-            gpad = xp.zeros(self.pad_shape, dtype=gy2.dtype)
-            for u in range(kh):                                            # col2im: one slice per
-                for v in range(kw):                                        # kernel position
-                    gpad[:, :, u:u + sh * oh:sh, v:v + sw * ow:sw] += \
-                        gcols[:, :, :, :, u, v].transpose(0, 3, 1, 2)
-            h, w = self.x_shape[2:]
-            gx = Tensor._make(gpad[:, :, ph:ph + h, pw:pw + w], None, 0, False)
-        if needs[1]:
-            gw = Tensor._make((gy2.T @ cols).reshape(weight.shape), None, 0, False)
-        if len(needs) > 2 and needs[2]:
-            gb = Tensor._make(gy2.sum(0), None, 0, False)
-        return (gx, gw, gb) if len(needs) > 2 else (gx, gw)
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0):
@@ -284,44 +124,6 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
                   ("height", "width")[i])
     args = (x, weight) if bias is None else (x, weight, bias)
     return Conv2d(stride, padding)(*args)
-
-
-class MaxPool2d(Function):
-    """y[n, c, i, j] = max over the window at (i·s, j·s); the gradient goes to the
-    position of the maximum (the first one on ties, as PyTorch)."""
-
-    label = "max_pool2d"
-
-    def __init__(self, kernel, stride, padding):
-        self.kernel, self.stride, self.padding = kernel, stride, padding
-
-    def forward(self, x):
-        xp = _xp(x)
-        (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
-        xpad = _pad(x, ph, pw, value=-xp.inf)
-        win = _windows(xpad, kh, kw, sh, sw)
-        n, c, oh, ow = win.shape[:4]
-        flat = win.reshape(n, c, oh, ow, kh * kw)
-        arg = flat.argmax(axis=-1)                                          # (N, C, OH, OW)
-        y = xp.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
-        # flat position of each maximum inside one padded (H, W) plane
-        rows = xp.arange(oh).reshape(1, 1, oh, 1) * sh + arg // kw
-        cols = xp.arange(ow).reshape(1, 1, 1, ow) * sw + arg % kw
-        self.save_for_backward(rows * xpad.shape[3] + cols)   # where each maximum came from
-        self.x_shape, self.pad_shape = x.shape, xpad.shape
-        return y
-
-    def backward(self, gy):
-        _no_double_backward("max_pool2d")
-        where = self.saved_tensors[0].array
-        xp = _xp(gy.array)
-        n, c, hp, wp = self.pad_shape
-        gpad = xp.zeros((n * c, hp * wp), dtype=gy.dtype)
-        plane = xp.arange(n * c).reshape(-1, 1)
-        backend.scatter_add(gpad, (plane, where.reshape(n * c, -1)), gy.array.reshape(n * c, -1))
-        (ph, pw), (h, w) = self.padding, self.x_shape[2:]
-        gx = gpad.reshape(n, c, hp, wp)[:, :, ph:ph + h, pw:pw + w]
-        return Tensor._make(xp.ascontiguousarray(gx), None, 0, False)
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):

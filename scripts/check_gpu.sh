@@ -24,7 +24,7 @@ echo "== GPU tests (tests marked gpu) =="
 "$PY" -m pytest -q -p no:cacheprovider -m gpu tests/test_gpu.py
 tests_rc=$?
 
-echo "== device-agnostic suite (checked device, kernels compiled on the host) =="
+echo "== device-agnostic suite (checked device, kernels of minigrad/ops/rnn_kernels.py compiled on the host) =="
 "$PY" -m pytest -q -p no:cacheprovider tests/test_backend_checked.py tests/test_gpu_kernels.py tests/test_device.py
 checked_rc=$?
 

@@ -9,6 +9,7 @@ import pytest
 import minigrad
 import nn
 from nn import functional as F
+from minigrad import backend
 from minigrad.testing.checked_backend import CheckedArray, checked_device
 
 
@@ -100,3 +101,17 @@ def test_optimizer_state_dict_loads_onto_the_parameters_device(dev):
     arrays = [v for state in dev_opt.state.values() for v in state.values()
               if minigrad.backend.is_array(v) and v.ndim > 0]
     assert arrays and all(type(a) is CheckedArray for a in arrays)
+
+
+def test_tensor_to_and_module_to_read_one_target_parser():
+    """``backend.parse_target`` is what both ``.to`` methods understand: a dtype or a device."""
+    assert backend.parse_target(minigrad.float64) == (backend.float64, None)
+    assert backend.parse_target("float32") == (backend.float32, None)
+    assert backend.parse_target("cpu") == (None, "cpu")
+    for bad in ("gpu", "cuda:x", 3.5):
+        with pytest.raises(ValueError, match="bad device"):
+            backend.parse_target(bad)
+        with pytest.raises(ValueError, match="bad device"):
+            minigrad.zeros(2).to(bad)
+        with pytest.raises(ValueError, match="bad device"):
+            nn.Linear(2, 2).to(bad)

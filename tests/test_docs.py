@@ -46,3 +46,30 @@ def test_site_builds_strictly(tmp_path):
                              "--site-dir", str(tmp_path / "site")],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+GRAPH_PAGE = os.path.join(ROOT, "docs", "api", "graph.md")
+
+
+def test_the_graph_api_page_example_runs_and_prints_what_the_page_shows(capsys):
+    """docs/api/graph.md shows one user-written picture (a per-time-step table read through
+    the public graph API); its code runs as written and prints the table the page shows."""
+    with open(GRAPH_PAGE, encoding="utf-8") as f:
+        text = f.read()
+    code, = python_blocks(GRAPH_PAGE)
+    shown = re.search(r"It prints.*?```text\n(.*?)```", text, flags=re.S).group(1)
+    namespace = {"__name__": "__doc_example__"}
+    exec(compile(code, "docs/api/graph.md", "exec"), namespace)
+    assert capsys.readouterr().out == shown
+    rows, gate_rows = namespace["rows"], namespace["gate_rows"]
+    assert sorted(rows) == sorted(gate_rows) == list(range(6))
+    assert all(ops == ["LSTM cell"] for ops, _ in rows.values())
+    assert all(len(ops) > 1 for ops, _ in gate_rows.values())
+    shares, gate_shares = namespace["shares"], namespace["gate_shares"]
+    for t in shares:
+        assert abs(shares[t] - gate_shares[t]).max().item() < 1e-12
+
+
+def test_the_graph_api_page_is_in_the_navigation():
+    with open(os.path.join(ROOT, "mkdocs.yml"), encoding="utf-8") as f:
+        assert "api/graph.md" in f.read()

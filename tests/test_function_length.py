@@ -10,15 +10,18 @@ import os
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-FOLDERS = ("examples",)
+FOLDERS = ("minigrad", "nn", "examples")
 LIMIT = 80
+# Being rewritten on another branch, checked again once it is merged:
+NOT_YET = {"minigrad/autograd.py", "minigrad/function.py"}
 
 
 def python_files():
     for folder in FOLDERS:
         for path, _, names in os.walk(os.path.join(ROOT, folder)):
             for name in sorted(names):
-                if name.endswith(".py"):
+                relative = os.path.relpath(os.path.join(path, name), ROOT).replace(os.sep, "/")
+                if name.endswith(".py") and relative not in NOT_YET:
                     yield os.path.relpath(os.path.join(path, name), ROOT).replace(os.sep, "/")
 
 

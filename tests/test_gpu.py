@@ -63,6 +63,12 @@ def test_op_matches_cpu(name):
             np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
+def test_cell_kernels_take_over_on_gpu_arrays_only():
+    from minigrad.ops import rnn_kernels
+    assert rnn_kernels.on_gpu(minigrad.zeros(2, 3, device="cuda").array)
+    assert not rnn_kernels.on_gpu(minigrad.zeros(2, 3).array)
+
+
 @pytest.mark.parametrize("mode", ["steps", "layer"])
 @pytest.mark.parametrize("kind", ["LSTM", "GRU"])
 def test_kernels_gradcheck_and_match_gate_level(kind, mode):

@@ -1,6 +1,6 @@
 """The LSTM/GRU GPU kernels of one-node steps and layers, checked without a GPU.
 
-``minigrad/backend_kernels.py`` writes each kernel body as C over a type ``T``. Here those
+``minigrad/ops/rnn_kernels.py`` writes each kernel body as C over a type ``T``. Here those
 very strings are compiled with the host C compiler (T = double) into a loop that mimics
 ``cupy.ElementwiseKernel``: one iteration per element ``i`` of the non-raw arrays, non-raw
 parameters bound to element ``i``, raw parameters indexed by logical C-order position.
@@ -23,7 +23,8 @@ import pytest
 
 import minigrad
 import nn
-from minigrad import backend, backend_kernels
+from minigrad import backend
+from minigrad.ops import rnn_kernels
 from minigrad.ops.rnn_cells import GRUCellFunction, LSTMCellFunction
 
 CC = shutil.which("cc") or shutil.which("gcc")
@@ -109,9 +110,9 @@ def host_cupy(monkeypatch, tmp_path):
         empty=np.empty, empty_like=np.empty_like, zeros=np.zeros, zeros_like=np.zeros_like,
         matmul=np.matmul, ascontiguousarray=np.ascontiguousarray, launches=launches)
     monkeypatch.setattr(backend, "cupy", fake)
-    for spec in backend_kernels.KERNELS:
+    for spec in rnn_kernels.KERNELS:
         monkeypatch.setattr(spec, "_compiled", None)
-    monkeypatch.setattr(backend_kernels, "fused_for", lambda array: True)
+    monkeypatch.setattr(rnn_kernels, "on_gpu", lambda array: True)
     yield fake
     assert launches, "no kernel was launched: are the hooks in minigrad/ops/rnn_cells.py gone?"
 
@@ -121,7 +122,7 @@ def rand(*shape, seed=0):
 
 
 def test_kernel_sources_declare_what_the_wrappers_pass():
-    for spec in backend_kernels.KERNELS:
+    for spec in rnn_kernels.KERNELS:
         names = [p.name for p in parse_params(spec.in_params, False) + parse_params(spec.out_params, True)]
         assert len(set(names)) == len(names)
         for p in names:
@@ -166,7 +167,7 @@ def test_gru_kernels_match_the_numpy_path(host_cupy):
 def _numpy_path(fn, xw, hw, h, c):
     """The array-op path of a cell (kernels off), on copies."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(backend_kernels, "fused_for", lambda array: False)
+        patch.setattr(rnn_kernels, "on_gpu", lambda array: False)
         if c is None:
             return fn.cell_forward(xw.copy(), hw.copy(), h, None)
         return fn.cell_forward(xw.copy(), hw.copy(), h, c)
@@ -174,7 +175,7 @@ def _numpy_path(fn, xw, hw, h, c):
 
 def _numpy_backward(fn, h, *grads):
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(backend_kernels, "fused_for", lambda array: False)
+        patch.setattr(rnn_kernels, "on_gpu", lambda array: False)
         return fn.cell_backward(h, *grads)
 
 
@@ -224,3 +225,25 @@ def test_lstm_sequence_kernels_gradcheck_with_initial_state_and_final_states(hos
 
     assert minigrad.gradcheck(fn, [x, h0, c0] + list(layer.parameters()))
     assert "minigrad_lstm_sequence_backward" in host_cupy.launches
+
+
+def test_kernels_apply_only_to_gpu_arrays():
+    """``on_gpu`` is the switch between the kernels and the NumPy path: host arrays never
+    take the kernel path (without CuPy nothing is a ``cupy.ndarray``)."""
+    assert not rnn_kernels.on_gpu(np.zeros((2, 3)))
+    assert not rnn_kernels.on_gpu(minigrad.zeros(2, 3).array)
+
+
+def test_the_lstm_gate_equations_are_written_once_for_both_kernel_families():
+    """The per-step and the whole-layer LSTM kernels paste the same C lines for the gates,
+    the update and the gate gradients (cut as ``gate_layout.LSTM_GATES`` says), so the two
+    cannot drift apart."""
+    k = rnn_kernels
+    assert k._lstm_gate_values("hw") in k.LSTM_FORWARD.body
+    assert k._lstm_gate_values("gates") in k.LSTM_SEQUENCE_FORWARD.body
+    assert k._LSTM_UPDATE.format(c="c") in k.LSTM_FORWARD.body
+    assert k._LSTM_UPDATE.format(c="cs[p * BH + i]") in k.LSTM_SEQUENCE_FORWARD.body
+    for body in (k.LSTM_BACKWARD.body, k.LSTM_SEQUENCE_BACKWARD.body):
+        assert k._lstm_saved_gates() in body
+    assert k._lstm_gate_grads("gh", "gc", "c", "tanh_c") in k.LSTM_BACKWARD.body
+    assert k._lstm_gate_grads("gh", "gc", "cs[p * BH + i]", "tc") in k.LSTM_SEQUENCE_BACKWARD.body

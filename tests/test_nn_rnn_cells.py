@@ -73,7 +73,7 @@ def test_steps_equal_gates(kind, make):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
-def test_fused_cell_is_one_node_with_a_label():
+def test_a_steps_cell_is_one_node_with_a_label():
     x, h, c = minigrad.randn(2, 3), minigrad.randn(2, 4), minigrad.randn(2, 4)
     h1, c1 = nn.LSTMCell(3, 4)(x, (h, c))
     assert h1.grad_fn is c1.grad_fn and isinstance(h1.grad_fn, LSTMCellFunction)

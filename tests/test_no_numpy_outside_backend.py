@@ -28,7 +28,7 @@ BACKENDS = {"minigrad/backend.py", "minigrad/testing/checked_backend.py"}
 HOST_NUMPY = {
     "minigrad/gradcheck.py": "finite-difference bookkeeping on host copies (to_host)",
     "minigrad/serialization.py": "writing/reading .npz files from host copies",
-    "minigrad/ops/arithmetic.py": "isinstance check for NumPy scalars (Python numbers)",
+    "minigrad/ops/promotion.py": "isinstance check for NumPy scalars (Python numbers)",
     "minigrad/viz/gradient_flow.py": "norms of host copies for plots",
     "minigrad/viz/flow.py": "edge widths from host copies of gradient norms",
     "minigrad/viz/graph_walk.py": "value summaries of host copies for graph labels",

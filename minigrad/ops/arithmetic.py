@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import math
 
-from .. import backend
 from ..function import Function
 from ..tensor import Tensor
+from .promotion import as_operand, promote
 from .shape import sum_to, transpose, reshape
 
 
@@ -17,39 +17,11 @@ def _shape(x):
     return getattr(x, "shape", ())
 
 
-def _promote(x0, x1):
-    """float op int -> float (as PyTorch), never a silent float64 from an integer operand."""
-    d0 = getattr(x0, "dtype", None)
-    d1 = getattr(x1, "dtype", None)
-    if d0 is not None and d1 is not None:
-        if d0 != d1:
-            if d0.kind == "f" and d1.kind != "f":
-                x1 = x1.astype(d0)
-            elif d1.kind == "f" and d0.kind != "f":
-                x0 = x0.astype(d1)
-    elif d0 is not None and d0.kind != "f" and isinstance(x1, float):
-        x0 = x0.astype(backend.default_float)
-    elif d1 is not None and d1.kind != "f" and isinstance(x0, float):
-        x1 = x1.astype(backend.default_float)
-    return x0, x1
-
-
-def _operand(x):
-    """Python-number view of NumPy scalars (so they never promote float32 to float64)."""
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(x, backend.numpy.generic):
-        return x.item()
-    if isinstance(x, (list, tuple)):
-        return backend.as_array(x)
-    return x
-
-
 class Add(Function):
     label = "+"
 
     def forward(self, x0, x1):
-        x0, x1 = _promote(x0, x1)
+        x0, x1 = promote(x0, x1)
         self.s0, self.s1 = _shape(x0), _shape(x1)
         return x0 + x1
 
@@ -60,14 +32,14 @@ class Add(Function):
 
 
 def add(a, b):
-    return Add()(_operand(a), _operand(b))
+    return Add()(as_operand(a), as_operand(b))
 
 
 class Sub(Function):
     label = "-"
 
     def forward(self, x0, x1):
-        x0, x1 = _promote(x0, x1)
+        x0, x1 = promote(x0, x1)
         self.s0, self.s1 = _shape(x0), _shape(x1)
         return x0 - x1
 
@@ -78,14 +50,14 @@ class Sub(Function):
 
 
 def sub(a, b):
-    return Sub()(_operand(a), _operand(b))
+    return Sub()(as_operand(a), as_operand(b))
 
 
 class Mul(Function):
     label = "×"
 
     def forward(self, x0, x1):
-        x0, x1 = _promote(x0, x1)
+        x0, x1 = promote(x0, x1)
         self.save_for_backward(x0, x1)
         return x0 * x1
 
@@ -97,14 +69,14 @@ class Mul(Function):
 
 
 def mul(a, b):
-    return Mul()(_operand(a), _operand(b))
+    return Mul()(as_operand(a), as_operand(b))
 
 
 class Div(Function):
     label = "÷"
 
     def forward(self, x0, x1):
-        x0, x1 = _promote(x0, x1)
+        x0, x1 = promote(x0, x1)
         self.save_for_backward(x0, x1)
         return x0 / x1
 
@@ -117,7 +89,7 @@ class Div(Function):
 
 
 def div(a, b):
-    return Div()(_operand(a), _operand(b))
+    return Div()(as_operand(a), as_operand(b))
 
 
 class Neg(Function):
@@ -140,7 +112,7 @@ class Pow(Function):
     label = "**"
 
     def forward(self, x0, x1):
-        x0, x1 = _promote(x0, x1)
+        x0, x1 = promote(x0, x1)
         y = x0 ** x1
         self.save_for_backward(x0, x1, y)
         return y
@@ -161,7 +133,7 @@ class Pow(Function):
 
 
 def pow(a, b):  # noqa: A001 - mirrors torch.pow
-    return Pow()(_operand(a), _operand(b))
+    return Pow()(as_operand(a), as_operand(b))
 
 
 class MatMul(Function):
@@ -215,4 +187,4 @@ class MatMul(Function):
 
 
 def matmul(a, b):
-    return MatMul()(_operand(a), _operand(b))
+    return MatMul()(as_operand(a), as_operand(b))

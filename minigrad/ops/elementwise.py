@@ -4,6 +4,7 @@ from __future__ import annotations
 from .. import backend
 from ..function import Function
 from ..tensor import Tensor
+from .promotion import promote
 from .shape import sum_to
 
 
@@ -179,8 +180,7 @@ class Where(Function):
         self.condition = condition
 
     def forward(self, x, other):
-        from .arithmetic import _promote
-        x, other = _promote(x, other)
+        x, other = promote(x, other)
         self.s0, self.s1 = getattr(x, "shape", ()), getattr(other, "shape", ())
         return _xp(self.condition).where(self.condition, x, other)
 

@@ -1,4 +1,5 @@
-"""Fused recurrent cells: one graph node per time step, with a hand-derived backward.
+"""One-node recurrent cell steps (``graph="steps"``): one graph node per time step, with a
+hand-derived backward.
 
 A cell step written with ordinary ops (``nn.LSTMCell(..., graph="gates")``) records about
 twenty nodes: two matmuls, the bias adds, a chunk, three sigmoids, two tanhs and the
@@ -25,10 +26,13 @@ The backward runs on arrays, so it cannot be differentiated again: asking for
 """
 from __future__ import annotations
 
-from .. import backend, backend_kernels
+from .. import backend
 from ..function import Function
 from ..grad_mode import STATE
 from ..tensor import Tensor
+from . import rnn_kernels
+from .gate_layout import GRU_GATES, LSTM_GATES, gate_columns, split_gates
+from .rnn_weight_grads import weight_grad
 
 
 def _sigmoid_(a):
@@ -41,76 +45,11 @@ def _sigmoid_(a):
     return a
 
 
-def _weight_grad(dy, x):
-    """dL/dW for y = x Wᵀ: dyᵀ x. With one row (B=1) a broadcast outer product, which
-    NumPy runs far faster than a matmul whose inner dimension is 1."""
-    if dy.shape[0] == 1:
-        return dy.reshape(-1, 1) * x
-    return dy.T @ x
-
-
-def summed_weight_grads(dhw, h_prev):
-    """(dL/dW_hh, dL/db_hh) = (Σ_t d hw_tᵀ h_{t-1}, Σ_t Σ_b d hw_t) for d hw (T, B, G) and
-    h_{t-1} stacked (T·B, H): the whole sequence in one matmul."""
-    rows = dhw.reshape(-1, dhw.shape[-1])                   # (T·B, G)
-    return _weight_grad(rows, h_prev), rows.sum(axis=0)
-
-
 def _wrap(array):
     return Tensor._make(array, None, 0, False)
 
 
-class SequenceWeightGrad:
-    """The gradient of W_hh (and b_hh) over all steps of one layer, as one matmul.
-
-    Every step of a layer uses the same W_hh, so
-
-        dL/dW_hh = Σ_t d hw_tᵀ h_{t-1}      (d hw_t: (B, G), h_{t-1}: (B, H))
-
-    Summed step by step that is T small matmuls and T accumulations of a (G, H) array;
-    stacked it is one (G, T·B) @ (T·B, H) matmul, as cuDNN and the hand-written NumPy
-    reference compute it. A layer gives one of these to all the steps of a direction:
-    each step's backward stores its d hw_t and h_{t-1} here, and the first step of the
-    sequence, which backward reaches last, hands the whole sum to W_hh (the other
-    steps hand W_hh nothing; the flow picture, ``minigrad/viz/flow.py``, switches this
-    off for its own backward pass so that each W_hh edge shows its step's share).
-    """
-
-    __slots__ = ("T", "first", "dhw", "h", "filled")
-
-    def __init__(self, T, first):
-        self.T, self.first = T, first   # first: the step that runs first forward (0, or T-1 reversed)
-        self.dhw, self.h, self.filled = None, [None] * T, 0
-
-    def slot(self, t, h, width):
-        """Where step t's backward writes its d hw_t (B, G): row t of one (T, B, G) buffer,
-        so no step's gradient is copied again before the sum."""
-        if self.dhw is None:
-            xp = backend.get_array_module(h)
-            self.dhw = xp.empty((self.T, h.shape[0], width), dtype=h.dtype)
-        return self.dhw[t]
-
-    def add(self, t, h):
-        """Step t's d hw_t is in its slot; record the h_{t-1} it multiplies."""
-        self.h[t] = h
-        self.filled += 1
-
-    def total(self):
-        """(dL/dW_hh, dL/db_hh) summed over the steps stored so far; then starts afresh."""
-        dhw, hs = self.dhw, self.h
-        xp = backend.get_array_module(dhw)
-        if self.filled < self.T:        # steps no gradient reached contribute nothing
-            like = next(h for h in hs if h is not None)
-            for t in range(self.T):
-                if hs[t] is None:
-                    dhw[t] = 0
-                    hs[t] = xp.zeros_like(like)
-        gw, gb = summed_weight_grads(dhw, xp.concatenate(hs, axis=0))
-        self.dhw, self.h, self.filled = None, [None] * self.T, 0
-        return gw, gb
-
-
-class _FusedCell(Function):
+class CellStepFunction(Function):
     """Shared forward projections and linear backward of the one-node cell steps.
 
     ``weight_grad=(SequenceWeightGrad, t)`` (given by the layers) defers W_hh's and
@@ -159,7 +98,7 @@ class _FusedCell(Function):
             if need[0]:
                 gx = dxw @ w_ih
             if need[1]:
-                gw_ih = _wrap(_weight_grad(dxw, x))
+                gw_ih = _wrap(weight_grad(dxw, x))
         elif need[0]:
             gx = dxw
         if need[2]:
@@ -172,7 +111,7 @@ class _FusedCell(Function):
                 gb_hh = _wrap(gb) if need[4] else None
         else:
             if need[3]:
-                gw_hh = _wrap(_weight_grad(dhw, h))
+                gw_hh = _wrap(weight_grad(dhw, h))
             if need[4]:
                 gb_hh = _wrap(dhw.sum(axis=0))
         gh = None
@@ -191,7 +130,7 @@ class _FusedCell(Function):
         self.cache = self.x_h = None
 
 
-class RNNCellFunction(_FusedCell):
+class RNNCellFunction(CellStepFunction):
     """Vanilla RNN step:  h' = φ(xw + hw),  φ = tanh or relu.
 
     Backward:  d pre = dh' ⊙ φ'(pre)  (1 − h'² for tanh, [h' > 0] for relu);
@@ -222,7 +161,7 @@ class RNNCellFunction(_FusedCell):
         return dpre, dpre, None, None
 
 
-class LSTMCellFunction(_FusedCell):
+class LSTMCellFunction(CellStepFunction):
     """LSTM step, gates stacked i, f, g, o (PyTorch's order)::
 
         i, f, g, o = σ(a_i), σ(a_f), tanh(a_g), σ(a_o)      a = xw + hw   (B, 4H)
@@ -242,17 +181,17 @@ class LSTMCellFunction(_FusedCell):
 
     def cell_forward(self, xw, hw, h, c, out=None):
         """(h', c'); written into ``out = (h_out, c_out)`` when given."""
-        if backend_kernels.fused_for(hw):             # on a GPU: one kernel for the update
-            h_next, c_next, self.cache = backend_kernels.lstm_forward(xw, hw, c, out)
+        if rnn_kernels.on_gpu(hw):             # on a GPU: one kernel for the update
+            h_next, c_next, self.cache = rnn_kernels.lstm_forward(xw, hw, c, out)
             return h_next, c_next
         gates = hw
         gates += xw                                   # (B, 4H) pre-activations
-        H = gates.shape[1] // 4
+        g_columns = gate_columns(LSTM_GATES, "g", gates.shape[1] // 4)
         xp = backend.get_array_module(gates)
-        a_g = gates[:, 2 * H:3 * H].copy()
+        a_g = gates[:, g_columns].copy()
         _sigmoid_(gates)                              # i, f, o (one pass over all four)
-        xp.tanh(a_g, out=gates[:, 2 * H:3 * H])       # g
-        i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+        xp.tanh(a_g, out=gates[:, g_columns])         # g
+        i, f, g, o = split_gates(gates, LSTM_GATES)
         h_out, c_out = (None, None) if out is None else out
         c_next = xp.multiply(f, c, out=c_out)
         c_next += i * g
@@ -264,34 +203,34 @@ class LSTMCellFunction(_FusedCell):
     def cell_backward(self, h, gh_next, gc_next, out=None):
         """(d xw, d hw, d h direct, d c_prev); d xw = d hw is written into ``out`` when given."""
         gates, c, tanh_c = self.cache
-        if backend_kernels.fused_for(gates):          # on a GPU: one kernel for the update
-            da, dc_prev = backend_kernels.lstm_backward(gates, c, tanh_c, gh_next, gc_next, out)
+        if rnn_kernels.on_gpu(gates):          # on a GPU: one kernel for the update
+            da, dc_prev = rnn_kernels.lstm_backward(gates, c, tanh_c, gh_next, gc_next, out)
             return da, da, None, dc_prev
-        H = gates.shape[1] // 4
         xp = backend.get_array_module(gates)
-        i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+        i, f, g, o = split_gates(gates, LSTM_GATES)
         da = xp.empty_like(gates) if out is None else out   # d i, d f, d g, d o, then ⊙ σ' or tanh'
+        da_i, da_f, da_g, da_o = split_gates(da, LSTM_GATES)
         if gh_next is not None:
-            xp.multiply(gh_next, tanh_c, out=da[:, 3 * H:])             # do
+            xp.multiply(gh_next, tanh_c, out=da_o)                      # do
             dc = gh_next * o
             dc *= 1 - tanh_c * tanh_c
             if gc_next is not None:
                 dc += gc_next
         else:
-            da[:, 3 * H:] = 0
+            da_o[...] = 0
             dc = gc_next
-        xp.multiply(dc, g, out=da[:, :H])                              # di
-        xp.multiply(dc, c, out=da[:, H:2 * H])                         # df
-        xp.multiply(dc, i, out=da[:, 2 * H:3 * H])                     # dg
+        xp.multiply(dc, g, out=da_i)                                   # di
+        xp.multiply(dc, c, out=da_f)                                   # df
+        xp.multiply(dc, i, out=da_g)                                   # dg
         dc_prev = dc * f
         slope = 1 - gates                             # σ' = s (1 − s) for i, f, o ...
         slope *= gates
-        slope[:, 2 * H:3 * H] = 1 - g * g             # ... and tanh' = 1 − g² for g
+        slope[:, gate_columns(LSTM_GATES, "g", g.shape[1])] = 1 - g * g   # ... tanh' = 1 − g² for g
         da *= slope
         return da, da, None, dc_prev
 
 
-class GRUCellFunction(_FusedCell):
+class GRUCellFunction(CellStepFunction):
     """GRU step in PyTorch's form, gates stacked r, z, n::
 
         r = σ(xw_r + hw_r),  z = σ(xw_z + hw_z)
@@ -310,17 +249,18 @@ class GRUCellFunction(_FusedCell):
 
     def cell_forward(self, xw, hw, h, c, out=None):
         """h', written into ``out`` when given."""
-        if backend_kernels.fused_for(hw):             # on a GPU: one kernel for the update
-            h_next, self.cache = backend_kernels.gru_forward(xw, hw, h, out)
+        if rnn_kernels.on_gpu(hw):             # on a GPU: one kernel for the update
+            h_next, self.cache = rnn_kernels.gru_forward(xw, hw, h, out)
             return h_next
         H = hw.shape[1] // 3
         xp = backend.get_array_module(hw)
-        rz = xw[:, :2 * H] + hw[:, :2 * H]
+        n_columns = gate_columns(GRU_GATES, "n", H)   # r and z come first, n last
+        rz = xw[:, :n_columns.start] + hw[:, :n_columns.start]
         _sigmoid_(rz)
         r, z = rz[:, :H], rz[:, H:]
-        hw_n = hw[:, 2 * H:]
+        hw_n = hw[:, n_columns]
         n = r * hw_n
-        n += xw[:, 2 * H:]
+        n += xw[:, n_columns]
         xp.tanh(n, out=n)
         h_next = xp.subtract(h, n, out=out)           # (1 − z) n + z h  =  n + z (h − n)
         h_next *= z
@@ -331,8 +271,8 @@ class GRUCellFunction(_FusedCell):
     def cell_backward(self, h, gh_next, out=None):
         """(d xw, d hw, d h direct, None); d hw is written into ``out`` when given."""
         rz, n, hw_n = self.cache
-        if backend_kernels.fused_for(n):
-            dxw, dhw, dh = backend_kernels.gru_backward(rz, n, hw_n, h, gh_next, out)
+        if rnn_kernels.on_gpu(n):
+            dxw, dhw, dh = rnn_kernels.gru_backward(rz, n, hw_n, h, gh_next, out)
             return dxw, dhw, dh, None
         H = n.shape[1]
         xp = backend.get_array_module(n)

@@ -28,11 +28,12 @@ d out_t + d hw_{t+1} W_hh; then
 """
 from __future__ import annotations
 
-from .. import backend, backend_kernels
+from .. import backend
 from ..function import Function
 from ..grad_mode import STATE
-from .rnn_cells import (GRUCellFunction, LSTMCellFunction, RNNCellFunction, _wrap,
-                        summed_weight_grads)
+from . import rnn_kernels
+from .rnn_cells import GRUCellFunction, LSTMCellFunction, RNNCellFunction, _wrap
+from .rnn_weight_grads import summed_weight_grads
 
 _CELLS = {"LSTM": lambda: LSTMCellFunction(), "GRU": lambda: GRUCellFunction(),
           "RNN_TANH": lambda: RNNCellFunction("tanh"), "RNN_RELU": lambda: RNNCellFunction("relu")}
@@ -58,8 +59,8 @@ class RecurrentSequence(Function):
         xp = backend.get_array_module(xw)
         T = xw.shape[0]
         lstm = c is not None
-        if lstm and backend_kernels.fused_for(xw):           # on a GPU: a launch per step
-            hs, cs, self.caches = backend_kernels.lstm_sequence_forward(xw, w_hh, h, c, self.reverse)
+        if lstm and rnn_kernels.on_gpu(xw):           # on a GPU: a launch per step
+            hs, cs, self.caches = rnn_kernels.lstm_sequence_forward(xw, w_hh, h, c, self.reverse)
             self.save_for_backward(w_hh, hs)
             return hs, cs
         h0 = h
@@ -94,8 +95,8 @@ class RecurrentSequence(Function):
         T, B, _ = hs.shape
         G = w_hh.shape[0]
         lstm, gru = self.mode == "LSTM", self.mode == "GRU"
-        if lstm and backend_kernels.fused_for(hs):
-            dhw_all, previous, dh, dc = backend_kernels.lstm_sequence_backward(
+        if lstm and rnn_kernels.on_gpu(hs):
+            dhw_all, previous, dh, dc = rnn_kernels.lstm_sequence_backward(
                 self.caches, g_hs, g_cs, w_hh, self.reverse)
             return self._parameter_grads(dhw_all, dhw_all, previous, dh, dc)
         dhw_all = xp.empty((T, B, G), dtype=hs.dtype)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from minigrad import backend
-from minigrad.grad_mode import STATE, no_grad
+from minigrad.grad_mode import current_scope, graph_scope, no_grad
 from minigrad.tensor import Tensor
 
 
@@ -115,20 +115,18 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        scope = STATE.scope
+        """``forward`` with every node it makes tagged with this module's dotted path (the
+        enclosing time step is kept); a top-level call first names the parameters."""
+        scope = current_scope()
         if scope is None:
             if not self._names_given:
                 self._give_parameter_names()
-            STATE.scope = ("", None)
+            path = ""
         else:
-            parent, step = scope
-            name = self._local_name
+            parent, name = scope[0], self._local_name
             path = (f"{parent}.{name}" if parent else name) if name else parent
-            STATE.scope = (path, step)
-        try:
+        with graph_scope(module=path):
             return self.forward(*args, **kwargs)
-        finally:
-            STATE.scope = scope
 
     def _give_parameter_names(self):
         """Label each unnamed parameter with its dotted name, for graph pictures."""
@@ -290,16 +288,10 @@ class Module:
     def to(self, target):
         """``to("cuda")`` / ``to("cpu")`` moves parameters and buffers; ``to(minigrad.float64)``
         converts floating-point parameters and buffers. Returns self."""
-        try:
-            dtype = backend.as_dtype(target)
-        except TypeError:
-            dtype = None
-        if isinstance(target, str) and (target == "cpu" or target.startswith("cuda")):
-            dtype = None
+        dtype, device = backend.parse_target(target)
         if dtype is not None:
             return self._convert(lambda a: a.astype(dtype) if a.dtype.kind == "f" else a)
-        backend.parse_device(target)
-        return self._convert(lambda a: backend.to_device(a, target))
+        return self._convert(lambda a: backend.to_device(a, device))
 
     def double(self):
         return self.to(backend.float64)

@@ -28,9 +28,9 @@ from __future__ import annotations
 import warnings
 
 from minigrad import backend
-from minigrad.grad_mode import STATE
+from minigrad.grad_mode import NO_STEP, graph_scope
 from minigrad.ops.join import cat, stack, unbind
-from minigrad.ops.rnn_cells import SequenceWeightGrad
+from minigrad.ops.rnn_weight_grads import SequenceWeightGrad
 from minigrad.ops.rnn_sequence import RecurrentSequence
 from minigrad.tensor import Tensor
 
@@ -184,63 +184,65 @@ class RNNBase(Module):
             (num_layers * num_directions, B, H) the last state of every layer and direction.
         """
         self._check_input(input)
-        lstm = self.mode == "LSTM"
         unbatched = input.ndim == 2
         x = input.reshape(input.shape[0], 1, input.shape[1]) if unbatched else input
         if self.batch_first and not unbatched:
             x = x.transpose(0, 1)                               # (T, B, in)
-        if lstm:
-            if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
-                raise TypeError("LSTM: hx must be a tuple (h_0, c_0) of two tensors")
-            h0 = self._initial(None if hx is None else hx[0], x, unbatched, "h_0")
-            c0 = self._initial(None if hx is None else hx[1], x, unbatched, "c_0")
-        else:
-            h0 = self._initial(hx, x, unbatched, "hx")
-            c0 = None
-
-        path = _scope_path(self)[0]
-        previous_scope = STATE.scope
-        h_n, c_n = [], []
-        try:
-            for layer in range(self.num_layers):
-                outputs = []
-                for direction in range(self.num_directions):
-                    index = layer * self.num_directions + direction
-                    scope = f"{path}.l{layer}" + ("_reverse" if direction else "")
-                    hs, cs = self._run(x, layer, direction, h0[index],
-                                       None if c0 is None else c0[index], scope)
-                    STATE.scope = (scope, None)
-                    # hs, cs: lists of T tensors (B, H), or (T, B, H) tensors for graph="layer"
-                    outputs.append(hs if self.graph == "layer" else stack(hs, 0))
-                    h_n.append(hs[0] if direction else hs[-1])
-                    if lstm:
-                        c_n.append(cs[0] if direction else cs[-1])
-                    if layer == self.num_layers - 1 and direction == 0:
-                        self._top_states = (hs, cs)
-                STATE.scope = (f"{path}.l{layer}", None)
-                x = outputs[0] if len(outputs) == 1 else cat(outputs, 2)
-                if self.dropout and self.training and layer < self.num_layers - 1:
-                    x = dropout(x, self.dropout)
-            STATE.scope = (path, None if previous_scope is None else previous_scope[1])
-            output = x
+        h0, c0 = self._initial_states(hx, x, unbatched)
+        path = _scope_path(self)
+        output, h_n, c_n = self._run_layers(x, h0, c0, path)
+        with graph_scope(module=path):                          # the caller's time step, if any
             h_n = stack(h_n, 0)
-            c_n = stack(c_n, 0) if lstm else None
+            c_n = stack(c_n, 0) if c0 is not None else None
             if unbatched:
                 output = output.reshape(output.shape[0], output.shape[2])
                 h_n = h_n.reshape(h_n.shape[0], h_n.shape[2])
-                c_n = c_n.reshape(c_n.shape[0], c_n.shape[2]) if lstm else None
+                c_n = c_n.reshape(c_n.shape[0], c_n.shape[2]) if c0 is not None else None
             elif self.batch_first:
                 output = output.transpose(0, 1)
-        finally:
-            STATE.scope = previous_scope
-        return (output, (h_n, c_n)) if lstm else (output, h_n)
+        return (output, (h_n, c_n)) if c0 is not None else (output, h_n)
 
-    def _run(self, x, layer, direction, h, c, scope):
-        """One layer in one direction over all T steps: lists of h_t (and c_t) in time order."""
+    def _initial_states(self, hx, x, unbatched):
+        """(h_0, c_0) as lists of L·D tensors (B, H); c_0 is None but for the LSTM."""
+        if self.mode != "LSTM":
+            return self._initial(hx, x, unbatched, "hx"), None
+        if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+            raise TypeError("LSTM: hx must be a tuple (h_0, c_0) of two tensors")
+        return (self._initial(None if hx is None else hx[0], x, unbatched, "h_0"),
+                self._initial(None if hx is None else hx[1], x, unbatched, "c_0"))
+
+    def _run_layers(self, x, h0, c0, path):
+        """Every layer, bottom up, each direction tagged ``path.l{layer}[_reverse]``:
+        (the top layer's output (T, B, D·H), [h_n], [c_n]) with one h_n (c_n) per layer
+        and direction."""
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(self.num_directions):
+                index = layer * self.num_directions + direction
+                scope = f"{path}.l{layer}" + ("_reverse" if direction else "")
+                with graph_scope(module=scope, step=NO_STEP):
+                    hs, cs = self._run(x, layer, direction, h0[index],
+                                       None if c0 is None else c0[index])
+                    # hs, cs: lists of T tensors (B, H), or (T, B, H) tensors for graph="layer"
+                    outputs.append(hs if self.graph == "layer" else stack(hs, 0))
+                    h_n.append(hs[0] if direction else hs[-1])
+                    if cs is not None:
+                        c_n.append(cs[0] if direction else cs[-1])
+                if layer == self.num_layers - 1 and direction == 0:
+                    self._top_states = (hs, cs)
+            with graph_scope(module=f"{path}.l{layer}", step=NO_STEP):
+                x = outputs[0] if len(outputs) == 1 else cat(outputs, 2)
+                if self.dropout and self.training and layer < self.num_layers - 1:
+                    x = dropout(x, self.dropout)
+        return x, h_n, c_n
+
+    def _run(self, x, layer, direction, h, c):
+        """One layer in one direction over all T steps: lists of h_t (and c_t) in time order.
+        Runs inside the direction's scope; each step is tagged with its time step t."""
         w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
         T, B, I = x.shape
         mode, graph = self.mode, self.graph
-        STATE.scope = (scope, None)
         # The input projection for all T steps at once: (T·B, in) @ (in, G) -> T slices (B, G).
         xw = x.reshape(T * B, I) @ w_ih.T
         if b_ih is not None:
@@ -263,15 +265,16 @@ class RNNBase(Module):
         # one-node steps hand W_hh's gradient over in one piece, summed over the sequence
         sequence = SequenceWeightGrad(T, steps[0]) if graph == "steps" else None
         for t in steps:
-            STATE.scope = (scope, t)
             weight_grad = (sequence, t) if sequence is not None else None
-            if mode == "LSTM":
-                h, c = lstm_step(xws[t], h, c, None, w_hh, None, b_hh, graph, weight_grad)
-                cs[t] = c
-            elif mode == "GRU":
-                h = gru_step(xws[t], h, None, w_hh, None, b_hh, graph, weight_grad)
-            else:
-                h = rnn_step(xws[t], h, None, w_hh, None, b_hh, nonlinearity, graph, weight_grad)
+            with graph_scope(step=t):
+                if mode == "LSTM":
+                    h, c = lstm_step(xws[t], h, c, None, w_hh, None, b_hh, graph, weight_grad)
+                    cs[t] = c
+                elif mode == "GRU":
+                    h = gru_step(xws[t], h, None, w_hh, None, b_hh, graph, weight_grad)
+                else:
+                    h = rnn_step(xws[t], h, None, w_hh, None, b_hh, nonlinearity, graph,
+                                 weight_grad)
             hs[t] = h
         return hs, cs
 

@@ -24,7 +24,7 @@ import math
 
 from minigrad import backend
 from minigrad.factory import zeros
-from minigrad.grad_mode import STATE
+from minigrad.grad_mode import current_scope, graph_scope
 from minigrad.ops import rnn_cells as cell_ops
 from minigrad.tensor import Tensor
 
@@ -102,10 +102,8 @@ def _name_gates(**tensors):
 def _scope_path(module):
     """The dotted path this module's nodes are tagged with; a top-level module (path "")
     uses its class name in lower case ("lstm"), so its nodes still say what made them."""
-    scope = STATE.scope
-    path = scope[0] if scope is not None else ""
-    step = scope[1] if scope is not None else None
-    return (path or type(module).__name__.lower()), step
+    scope = current_scope()
+    return (scope[0] if scope is not None else "") or type(module).__name__.lower()
 
 
 def _init_uniform(module):
@@ -193,12 +191,8 @@ class RNNCellBase(Module):
 
     def _call_step(self, step, *args, **kwargs):
         """Run ``step`` with nodes tagged (path, step); a top-level cell is tagged by class name."""
-        previous = STATE.scope
-        STATE.scope = _scope_path(self)
-        try:
+        with graph_scope(module=_scope_path(self)):
             return step(*args, **kwargs)
-        finally:
-            STATE.scope = previous
 
 
 class RNNCell(RNNCellBase):

@@ -1,18 +1,22 @@
-"""Fused GPU kernels for the LSTM and GRU cell updates (CuPy ``ElementwiseKernel``).
+"""GPU kernels for the LSTM and GRU cell updates (CuPy ``ElementwiseKernel``).
 
 On the GPU every array operation is a kernel launch, and a cell's gate algebra written
 with array ops (three sigmoids, two tanhs, the products of the update, each in forward and
 again in backward) is a dozen launches per step, each reading and writing all of (B, 4H).
-Here each update is one kernel: a fused LSTM step is the matmul ``h @ W_hhᵀ``, its bias
-add, and one kernel (the input projection ``x @ W_ihᵀ`` is one matmul for all T steps,
-made by ``nn.LSTM`` before its loop); backward is one kernel and the two weight matmuls.
+Here each update is one kernel: a one-node LSTM step (``graph="steps"``) is the matmul
+``h @ W_hhᵀ``, its bias add, and one kernel (the input projection ``x @ W_ihᵀ`` is one
+matmul for all T steps, made by ``nn.LSTM`` before its loop); backward is one kernel and
+the two weight matmuls. A whole layer (``graph="layer"``) is one matmul and one launch per
+step, in both directions.
 
 Each kernel runs one thread per (b, j) element of the (B, H) state. Gate arrays are
-(B, 4H) or (B, 3H), stacked as PyTorch stacks them, and are ``raw`` parameters indexed by
-the logical C-order position ``b * kH + gate * H + j`` (CuPy turns that into an address
+(B, 4H) or (B, 3H), stacked as ``gate_layout.py`` says, and are ``raw`` parameters indexed
+by the logical C-order position ``b * kH + gate * H + j`` (CuPy turns that into an address
 with the array's strides, so views work). The formulas are those of the classes in
 ``minigrad/ops/rnn_cells.py`` (their docstrings derive them); σ(a) is computed as
-½ tanh(a/2) + ½, as there, so it never overflows.
+½ tanh(a/2) + ½, as there, so it never overflows. The LSTM's gate equations are written
+once below (``_lstm_gate_values``, ``_LSTM_UPDATE``, ``_lstm_gate_grads``) and pasted into
+both its per-step and its whole-layer kernels.
 
 The kernel bodies are plain C expressions over a type ``T``; ``tests/test_gpu_kernels.py``
 compiles these very strings with the host C compiler and compares them with the NumPy
@@ -23,7 +27,13 @@ from __future__ import annotations
 
 import ctypes
 
-from . import backend
+from .. import backend
+from .gate_layout import LSTM_GATES, LSTM_SIGMOID_GATES
+
+
+def on_gpu(array) -> bool:
+    """True when ``array`` lives on a CUDA GPU: there the kernels here replace the array ops."""
+    return backend.CUPY_IMPORTED and isinstance(array, backend.cupy.ndarray)
 
 
 class KernelSpec:
@@ -41,19 +51,47 @@ class KernelSpec:
         return self._compiled
 
 
+# -- the LSTM's gate equations, in C, written once -----------------------------------------
+# Every LSTM kernel names gate k of its row ``row + k * H`` and its value ``<gate>g``
+# (ig, fg, gg, og).
 _SIGMOID = "(T)0.5 * tanh((T)0.5 * ({a})) + (T)0.5"
+_LSTM_AT = {name: f"row + {k} * H" for k, name in enumerate(LSTM_GATES)}
 
 
-def _lstm_gates(hw):
-    """C lines: the gates i, f, g, o of row ``row`` from the pre-activations xw + ``hw``
-    (σ, σ, tanh, σ), kept as ``ig, fg, gg, og`` and stored into ``gates``."""
+def _lstm_gate_values(hw):
+    """C lines: the gates i, f, g, o = σ, σ, tanh, σ of the pre-activations xw + ``hw``,
+    kept as ``ig, fg, gg, og`` and stored into ``gates`` (backward reads them there)."""
     values, stores = [], []
-    for k, name in enumerate(("ig", "fg", "gg", "og")):
-        at = f"row + {k} * H"
+    for name, at in _LSTM_AT.items():
         pre = f"xw[{at}] + {hw}[{at}]"
-        values.append(f"const T {name} = {f'tanh({pre})' if name == 'gg' else _SIGMOID.format(a=pre)};")
-        stores.append(f"gates[{at}] = {name};")
+        value = _SIGMOID.format(a=pre) if name in LSTM_SIGMOID_GATES else f"tanh({pre})"
+        values.append(f"const T {name}g = {value};")
+        stores.append(f"gates[{at}] = {name}g;")
     return "\n    ".join(values + stores)
+
+
+def _lstm_saved_gates():
+    """C line: ``ig, fg, gg, og`` read back from ``gates`` (backward)."""
+    return "const T " + ", ".join(f"{name}g = gates[{at}]" for name, at in _LSTM_AT.items()) + ";"
+
+
+# c' = f ⊙ c + i ⊙ g,  h' = o ⊙ tanh(c')
+_LSTM_UPDATE = """const T c_new = fg * {c} + ig * gg;
+    const T tc_new = tanh(c_new);
+    const T h_new = og * tc_new;"""
+
+
+def _lstm_gate_grads(gh, gc, c, tc):
+    """C lines: ``dcv`` = dL/dc (the gradient ``gc`` arriving along c plus ``gh`` through
+    h = o tanh c) and the four gate pre-activation gradients into ``da``::
+
+        dc = gc + gh ⊙ o ⊙ (1 − tanh²c'),  da = [dc g i(1−i), dc c f(1−f), dc i (1−g²), gh tanh c' o(1−o)]
+    """
+    grads = {"i": "dcv * gg * ig * ((T)1 - ig)", "f": f"dcv * {c} * fg * ((T)1 - fg)",
+             "g": "dcv * ig * ((T)1 - gg * gg)", "o": f"{gh} * {tc} * og * ((T)1 - og)"}
+    lines = [f"const T dcv = {gc} + {gh} * og * ((T)1 - {tc} * {tc});"]
+    lines += [f"da[{_LSTM_AT[name]}] = {grads[name]};" for name in LSTM_GATES]
+    return "\n    ".join(lines)
 
 
 LSTM_FORWARD = KernelSpec(
@@ -62,25 +100,22 @@ LSTM_FORWARD = KernelSpec(
     "raw T gates, T h_next, T c_next, T tanh_c",
     f"""
     const ptrdiff_t b = i / H, j = i % H, row = b * 4 * H + j;
-    {_lstm_gates("hw")}
-    c_next = fg * c + ig * gg;
-    tanh_c = tanh(c_next);
-    h_next = og * tanh_c;
+    {_lstm_gate_values("hw")}
+    {_LSTM_UPDATE.format(c="c")}
+    c_next = c_new;
+    tanh_c = tc_new;
+    h_next = h_new;
     """)
 
 LSTM_BACKWARD = KernelSpec(
     "minigrad_lstm_backward",
     "raw T gates, T c, T tanh_c, T gh, T gc, int32 H",
     "raw T da, T dc_prev",
-    """
+    f"""
     const ptrdiff_t b = i / H, j = i % H, row = b * 4 * H + j;
-    const T ig = gates[row], fg = gates[row + H], gg = gates[row + 2 * H], og = gates[row + 3 * H];
-    const T dc = gc + gh * og * ((T)1 - tanh_c * tanh_c);
-    da[row] = dc * gg * ig * ((T)1 - ig);
-    da[row + H] = dc * c * fg * ((T)1 - fg);
-    da[row + 2 * H] = dc * ig * ((T)1 - gg * gg);
-    da[row + 3 * H] = gh * tanh_c * og * ((T)1 - og);
-    dc_prev = dc * fg;
+    {_lstm_saved_gates()}
+    {_lstm_gate_grads(gh="gh", gc="gc", c="c", tc="tanh_c")}
+    dc_prev = dcv * fg;
     """)
 
 GRU_FORWARD = KernelSpec(
@@ -116,7 +151,7 @@ GRU_BACKWARD = KernelSpec(
     dh = gh * z;
     """)
 
-# -- a whole LSTM layer (fused="sequence") ------------------------------------------------
+# -- a whole LSTM layer (graph="layer") ---------------------------------------------------
 # One thread per (b, j) of step t. Every array is raw and whole, indexed with the step's
 # offsets, so a step costs one matmul and one launch (no views, no allocations):
 #   xw, gates, da: (T, B, 4H);  tanh_c, g_hs, g_cs: (T, B, H) in time order;
@@ -129,12 +164,11 @@ LSTM_SEQUENCE_FORWARD = KernelSpec(
     f"""
     const ptrdiff_t j = i % H, b = i / H, BH = (ptrdiff_t)B * H;
     const ptrdiff_t row = ((ptrdiff_t)t * B + b) * 4 * H + j;
-    {_lstm_gates("gates")}
-    const T c_next = fg * cs[p * BH + i] + ig * gg;
-    const T tc = tanh(c_next);
-    cs[q * BH + i] = c_next;
-    tanh_c[t * BH + i] = tc;
-    hs[q * BH + i] = og * tc;
+    {_lstm_gate_values("gates")}
+    {_LSTM_UPDATE.format(c="cs[p * BH + i]")}
+    cs[q * BH + i] = c_new;
+    tanh_c[t * BH + i] = tc_new;
+    hs[q * BH + i] = h_new;
     """)
 
 LSTM_SEQUENCE_BACKWARD = KernelSpec(
@@ -142,27 +176,19 @@ LSTM_SEQUENCE_BACKWARD = KernelSpec(
     "raw T gates, raw T cs, raw T tanh_c, raw T g_hs, raw T g_cs, "
     "int32 H, int32 B, int32 t, int32 p, int32 use_gh, int32 use_gc",
     "raw T dh, raw T dc, raw T da",
-    """
+    f"""
     const ptrdiff_t j = i % H, b = i / H, BH = (ptrdiff_t)B * H, here = t * BH + i;
     const ptrdiff_t row = ((ptrdiff_t)t * B + b) * 4 * H + j;
-    const T ig = gates[row], fg = gates[row + H], gg = gates[row + 2 * H], og = gates[row + 3 * H];
+    {_lstm_saved_gates()}
     const T tc = tanh_c[here];
     const T gh = dh[i] + (use_gh ? g_hs[here] : (T)0);
-    const T dcv = dc[i] + (use_gc ? g_cs[here] : (T)0) + gh * og * ((T)1 - tc * tc);
-    da[row] = dcv * gg * ig * ((T)1 - ig);
-    da[row + H] = dcv * cs[p * BH + i] * fg * ((T)1 - fg);
-    da[row + 2 * H] = dcv * ig * ((T)1 - gg * gg);
-    da[row + 3 * H] = gh * tc * og * ((T)1 - og);
+    const T gc = dc[i] + (use_gc ? g_cs[here] : (T)0);
+    {_lstm_gate_grads(gh="gh", gc="gc", c="cs[p * BH + i]", tc="tc")}
     dc[i] = dcv * fg;
     """)
 
 KERNELS = (LSTM_FORWARD, LSTM_BACKWARD, GRU_FORWARD, GRU_BACKWARD,
            LSTM_SEQUENCE_FORWARD, LSTM_SEQUENCE_BACKWARD)
-
-
-def fused_for(array) -> bool:
-    """True when ``array`` lives on a CUDA GPU, where the fused kernels replace the array ops."""
-    return backend.CUPY_IMPORTED and isinstance(array, backend.cupy.ndarray)
 
 
 def lstm_forward(xw, hw, c, out=None):

@@ -1,0 +1,50 @@
+"""Table lookup (``nn.Embedding``, ``F.embedding``): y = W[idx], and its backward, a
+scatter-add of rows, as a Function of its own so that double backward works."""
+from __future__ import annotations
+
+from .. import backend
+from ..function import Function
+
+
+def _xp(x):
+    return backend.get_array_module(x)
+
+
+class Embedding(Function):
+    """y = W[idx]: row idx of the table for every index.
+
+    dL/dW adds each gy row into the row it came from (repeated indices accumulate),
+    with ``backend.add_rows`` - one pass, no dense one-hot matrix.
+    """
+
+    label = "embedding"
+
+    def __init__(self, indices):
+        self.indices = indices
+
+    def forward(self, weight):
+        self.num = weight.shape[0]
+        return weight[self.indices]
+
+    def backward(self, gy):
+        return EmbeddingGrad(self.indices, self.num)(gy)
+
+
+class EmbeddingGrad(Function):
+    """The backward of ``Embedding``: gW = zeros(num, dim) with gy's rows added at idx.
+    Its own backward gathers again, so double backward works."""
+
+    label = "embedding_grad"
+
+    def __init__(self, indices, num):
+        self.indices, self.num = indices, num
+
+    def forward(self, gy):
+        xp = _xp(gy)
+        dim = gy.shape[-1]
+        gw = xp.zeros((self.num, dim), dtype=gy.dtype)
+        backend.add_rows(gw, self.indices.reshape(-1), gy.reshape(-1, dim))
+        return gw
+
+    def backward(self, ggw):
+        return Embedding(self.indices)(ggw)
