@@ -48,12 +48,13 @@ except Exception:  # ImportError, or CUDA libraries missing: the CPU path must s
 float32 = numpy.dtype("float32")
 float64 = numpy.dtype("float64")
 int64 = numpy.dtype("int64")
+int32 = numpy.dtype("int32")
 bool_ = numpy.dtype("bool")
 default_float = float32
 
 _DTYPE_NAMES = {
     "float32": float32, "float": float32, "float64": float64, "double": float64,
-    "int64": int64, "long": int64, "bool": bool_,
+    "int64": int64, "long": int64, "int32": int32, "int": int32, "bool": bool_,
 }
 
 

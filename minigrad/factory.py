@@ -88,3 +88,46 @@ def arange(start, end=None, step=1, requires_grad=False, dtype=None, device=None
 def manual_seed(seed):
     """Seed every random number minigrad draws (init, randn, dropout, sampling)."""
     backend.random_state.seed(int(seed))
+
+
+# -- PyTorch's legacy typed constructors: ``LongTensor([1, 2])`` or ``LongTensor(3, 4)`` -------
+def _typed_constructor(dtype_name, doc):
+    def make(*args, device=None):
+        dtype = backend.as_dtype(dtype_name)
+        if len(args) == 1 and not isinstance(args[0], int):
+            data = args[0].array if isinstance(args[0], Tensor) else args[0]
+            return Tensor(data, dtype=dtype, device=device)
+        xp = backend.array_module_for(device)
+        return _new(xp.zeros(_shape(args), dtype=dtype), False, device)
+    make.__name__ = make.__qualname__ = doc
+    make.__doc__ = (f"``{doc}(data)`` makes a {dtype_name} tensor of ``data``; ``{doc}(*sizes)`` "
+                    "one of zeros (PyTorch leaves it uninitialised).")
+    return make
+
+
+FloatTensor = _typed_constructor("float32", "FloatTensor")
+DoubleTensor = _typed_constructor("float64", "DoubleTensor")
+LongTensor = _typed_constructor("int64", "LongTensor")
+IntTensor = _typed_constructor("int32", "IntTensor")
+BoolTensor = _typed_constructor("bool", "BoolTensor")
+
+
+def empty(*size, requires_grad=False, dtype=None, device=None):
+    """A tensor of ``size`` (zeros here; PyTorch leaves it uninitialised)."""
+    return zeros(*size, requires_grad=requires_grad, dtype=dtype, device=device)
+
+
+def full_like(t, fill_value, requires_grad=False, dtype=None):
+    xp = backend.get_array_module(t.array)
+    return _new(xp.full(t.shape, fill_value, dtype=backend.as_dtype(dtype) or t.dtype), requires_grad)
+
+
+def randn_like(t, requires_grad=False, dtype=None):
+    xp = backend.get_array_module(t.array)
+    return _new(backend.random_normal(t.shape, backend.as_dtype(dtype) or t.dtype, xp), requires_grad)
+
+
+def rand_like(t, requires_grad=False, dtype=None):
+    xp = backend.get_array_module(t.array)
+    return _new(backend.random_uniform(t.shape, backend.as_dtype(dtype) or t.dtype, xp=xp),
+                requires_grad)

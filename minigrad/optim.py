@@ -234,6 +234,24 @@ class Adam(Optimizer):
         p.array -= scratch
 
 
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019), PyTorch's default λ = 0.01::
+
+        p ← p − lr · λ · p                 (decay the weights, not the gradient)
+        p ← p − lr · m̂ / (√v̂ + ε)          (then Adam's step on the raw gradient)
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        if weight_decay < 0:
+            raise ValueError(f"AdamW: weight_decay must be >= 0, got weight_decay={weight_decay}")
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+    def _update(self, p, g, state, group):
+        if group["weight_decay"]:
+            p.array *= 1 - group["lr"] * group["weight_decay"]
+        super()._update(p, g, state, dict(group, weight_decay=0.0))
+
+
 class Adagrad(Optimizer):
     """Adagrad (Duchi et al. 2011), the optimizer of Karpathy's min-char-rnn::
 

@@ -226,5 +226,5 @@ def test_cell_argument_errors():
         cell(minigrad.randn(2, 3), (minigrad.randn(3, 4), minigrad.randn(2, 4)))
     with pytest.raises(TypeError, match="tuple"):
         cell(minigrad.randn(2, 3), minigrad.randn(2, 4))
-    with pytest.raises(TypeError, match="dtypes differ"):
+    with pytest.raises(TypeError, match="dtype float64 but the parameters have dtype float32"):
         cell(minigrad.randn(2, 3, dtype=minigrad.float64))

@@ -34,6 +34,14 @@ def _promote(x0, x1):
     return x0, x1
 
 
+def _kind(x):
+    """'f' for floats (arrays or Python floats), else the array's kind ('i', 'b' ...)."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None:
+        return dtype.kind
+    return "f" if isinstance(x, float) else "i"
+
+
 def _operand(x):
     """Python-number view of NumPy scalars (so they never promote float32 to float64)."""
     if isinstance(x, Tensor):
@@ -105,6 +113,9 @@ class Div(Function):
 
     def forward(self, x0, x1):
         x0, x1 = _promote(x0, x1)
+        if _kind(x0) != "f" and _kind(x1) != "f":  # int / int is a float32 (as PyTorch)
+            x0 = x0.astype(backend.default_float) if backend.is_array(x0) else float(x0)
+            x1 = x1.astype(backend.default_float) if backend.is_array(x1) else x1
         self.save_for_backward(x0, x1)
         return x0 / x1
 

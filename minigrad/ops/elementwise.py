@@ -11,6 +11,14 @@ def _xp(x):
     return backend.get_array_module(x)
 
 
+def as_float(x):
+    """Integer and bool inputs of a float function become the default float dtype (float32),
+    as PyTorch (NumPy would make them float64)."""
+    if isinstance(x, Tensor) and x.array.dtype.kind not in "fc":
+        return astype(x, backend.default_float)
+    return x
+
+
 class Exp(Function):
     """y = eˣ;  dy/dx = y."""
 
@@ -27,7 +35,7 @@ class Exp(Function):
 
 
 def exp(x):
-    return Exp()(x)
+    return Exp()(as_float(x))
 
 
 class Log(Function):
@@ -45,7 +53,7 @@ class Log(Function):
 
 
 def log(x):
-    return Log()(x)
+    return Log()(as_float(x))
 
 
 class Sqrt(Function):
@@ -64,7 +72,7 @@ class Sqrt(Function):
 
 
 def sqrt(x):
-    return Sqrt()(x)
+    return Sqrt()(as_float(x))
 
 
 class Abs(Function):
@@ -101,7 +109,7 @@ class Tanh(Function):
 
 
 def tanh(x):
-    return Tanh()(x)
+    return Tanh()(as_float(x))
 
 
 class Sigmoid(Function):
@@ -124,7 +132,7 @@ class Sigmoid(Function):
 
 
 def sigmoid(x):
-    return Sigmoid()(x)
+    return Sigmoid()(as_float(x))
 
 
 class ReLU(Function):
