@@ -74,11 +74,13 @@ class Optimizer:
                 p.grad.array[...] = 0
 
     def step(self):
-        """Change every parameter that has a gradient by one update."""
+        """Change every parameter that has a gradient by one update. Every gradient is checked
+        against its parameter (shape, dtype, device) before any parameter changes."""
+        pending = [(group, p) for group, p in self._params() if p.grad is not None]
+        for _, p in pending:
+            _check_grad(p)
         with no_grad():
-            for group, p in self._params():
-                if p.grad is None:
-                    continue
+            for group, p in pending:
                 state = self.state.setdefault(id(p), {})
                 self._update(p, p.grad.array, state, group)
                 p._bump_version()
@@ -115,41 +117,22 @@ class Optimizer:
     def load_state_dict(self, state_dict):
         """Restore hyper-parameters and state saved by ``state_dict`` (arrays are moved to
         each parameter's device and dtype). Everything is checked before anything changes."""
-        try:
-            groups, saved_state = state_dict["param_groups"], state_dict["state"]
-        except (KeyError, TypeError):
-            raise KeyError("optimizer load_state_dict: expected a dict with keys 'state' and "
-                           f"'param_groups', got {type(state_dict).__name__}") from None
-        if len(groups) != len(self.param_groups):
-            raise ValueError(f"optimizer load_state_dict: the checkpoint has {len(groups)} parameter "
-                             f"groups, this optimizer has {len(self.param_groups)}")
+        groups, saved_state = _checked_layout(state_dict, self.param_groups)
         by_index = {}
         for g_saved, group in zip(groups, self.param_groups):
-            if len(g_saved["params"]) != len(group["params"]):
-                raise ValueError(f"optimizer load_state_dict: a parameter group of the checkpoint "
-                                 f"has {len(g_saved['params'])} parameters, this optimizer's has "
-                                 f"{len(group['params'])}")
             for i, p in zip(g_saved["params"], group["params"]):
-                by_index[int(i)] = p
+                by_index[_index(i, "a parameter index in param_groups")] = p
         new_state = {}
         for key, entries in saved_state.items():
-            if int(key) not in by_index:
-                raise KeyError(f"optimizer load_state_dict: state for parameter {key}, which is in "
+            index = _index(key, "a key of 'state'")
+            if index not in by_index:
+                raise KeyError(f"optimizer load_state_dict: state for parameter {key!r}, which is in "
                                "no parameter group")
-            p = by_index[int(key)]
-            converted = {}
-            for name, value in entries.items():
-                value = value.array if isinstance(value, Tensor) else value
-                if backend.is_array(value) and value.ndim > 0:
-                    if tuple(value.shape) != tuple(p.shape):
-                        raise ValueError(f"optimizer load_state_dict: state '{name}' of parameter "
-                                         f"{key} has shape {tuple(value.shape)}, the parameter has "
-                                         f"shape {tuple(p.shape)}")
-                    value = backend.to_device(value, p.device).astype(p.dtype, copy=True)
-                elif backend.is_array(value):
-                    value = value.item()
-                converted[name] = value
-            new_state[id(p)] = converted
+            if not isinstance(entries, dict):
+                raise TypeError(f"optimizer load_state_dict: state[{key!r}] must be a dict, got "
+                                f"{type(entries).__name__}")
+            new_state[id(by_index[index])] = {
+                name: _state_value(key, name, value, by_index[index]) for name, value in entries.items()}
         for g_saved, group in zip(groups, self.param_groups):
             for k, v in g_saved.items():
                 if k != "params":
@@ -164,6 +147,93 @@ class Optimizer:
                 if k != "params":
                     lines.append(f"    {k}: {group[k]}")
         return "\n".join(lines + [")"])
+
+
+def _check_grad(p):
+    """A gradient must match its parameter, or the update would broadcast or cast silently."""
+    g = p.grad
+    if not isinstance(g, Tensor):
+        raise TypeError(f"optimizer step: the .grad of a parameter of shape {tuple(p.shape)} must "
+                        f"be a Tensor, got {type(g).__name__}")
+    if tuple(g.shape) != tuple(p.shape):
+        raise ValueError(f"optimizer step: a parameter of shape {tuple(p.shape)} has a .grad of "
+                         f"shape {tuple(g.shape)}; they must match")
+    if g.dtype != p.dtype:
+        raise TypeError(f"optimizer step: a parameter of dtype {p.dtype} (shape {tuple(p.shape)}) "
+                        f"has a .grad of dtype {g.dtype}; they must match")
+    if g.device != p.device:
+        raise ValueError(f"optimizer step: a parameter on {p.device} has a .grad on {g.device}")
+
+
+def _index(key, what):
+    """A parameter index saved by ``state_dict`` (an int, or a string of one after a round trip)."""
+    if isinstance(key, bool):
+        key = None
+    if isinstance(key, str) and key.lstrip("-").isdigit():
+        key = int(key)
+    if backend.is_array(key) and key.ndim == 0 and key.dtype.kind in "iu":
+        key = int(key)
+    if not isinstance(key, int) or isinstance(key, bool):
+        raise KeyError(f"optimizer load_state_dict: {what} must be an integer parameter index, "
+                       f"got {key!r}")
+    return key
+
+
+def _checked_layout(state_dict, param_groups):
+    """``state_dict``'s (param_groups, state) after checking they fit these parameter groups."""
+    if not isinstance(state_dict, dict) or "param_groups" not in state_dict or \
+            "state" not in state_dict:
+        keys = sorted(map(str, state_dict)) if isinstance(state_dict, dict) else None
+        raise KeyError("optimizer load_state_dict: expected a dict with keys 'state' and "
+                       f"'param_groups', got {type(state_dict).__name__}"
+                       + (f" with keys {keys}" if keys is not None else ""))
+    groups, saved_state = state_dict["param_groups"], state_dict["state"]
+    if not isinstance(groups, (list, tuple)) or not all(isinstance(g, dict) for g in groups):
+        raise TypeError("optimizer load_state_dict: 'param_groups' must be a list of dicts, got "
+                        f"{type(groups).__name__}")
+    if not isinstance(saved_state, dict):
+        raise TypeError(f"optimizer load_state_dict: 'state' must be a dict, got "
+                        f"{type(saved_state).__name__}")
+    if len(groups) != len(param_groups):
+        raise ValueError(f"optimizer load_state_dict: the checkpoint has {len(groups)} parameter "
+                         f"groups, this optimizer has {len(param_groups)}")
+    for i, (g_saved, group) in enumerate(zip(groups, param_groups)):
+        params = g_saved.get("params")
+        if not isinstance(params, (list, tuple)):
+            raise KeyError(f"optimizer load_state_dict: parameter group {i} has no 'params' list")
+        if len(params) != len(group["params"]):
+            raise ValueError(f"optimizer load_state_dict: a parameter group of the checkpoint "
+                             f"has {len(params)} parameters, this optimizer's has "
+                             f"{len(group['params'])}")
+        for k, v in g_saved.items():
+            if k != "params" and k in group and isinstance(group[k], (int, float)) and \
+                    not isinstance(v, (int, float)) and not (backend.is_array(v) and v.ndim == 0):
+                raise TypeError(f"optimizer load_state_dict: hyper-parameter {k!r} of group {i} "
+                                f"must be a number, got {v!r}")
+    return groups, saved_state
+
+
+def _state_value(key, name, value, p):
+    """One saved state entry as an array on ``p``'s device and dtype, or a plain number."""
+    value = value.array if isinstance(value, Tensor) else value
+    if backend.is_array(value) and value.ndim > 0:
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"optimizer load_state_dict: state '{name}' of parameter {key} has "
+                            f"dtype {value.dtype}, expected numbers")
+        if tuple(value.shape) != tuple(p.shape):
+            raise ValueError(f"optimizer load_state_dict: state '{name}' of parameter "
+                             f"{key} has shape {tuple(value.shape)}, the parameter has "
+                             f"shape {tuple(p.shape)}")
+        return backend.to_device(value, p.device).astype(p.dtype, copy=True)
+    if backend.is_array(value):
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"optimizer load_state_dict: state '{name}' of parameter {key} has "
+                            f"dtype {value.dtype}, expected a number")
+        return value.item()
+    if value is not None and not isinstance(value, (int, float)):
+        raise TypeError(f"optimizer load_state_dict: state '{name}' of parameter {key} must be "
+                        f"an array or a number, got {type(value).__name__}")
+    return value
 
 
 class SGD(Optimizer):

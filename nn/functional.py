@@ -11,7 +11,7 @@ equations and differentiate twice.
 from __future__ import annotations
 
 from minigrad import backend
-from minigrad.function import Function
+from minigrad.function import Function, _raise_modified
 from minigrad.grad_mode import STATE, no_grad
 from minigrad.tensor import Tensor
 from minigrad.ops.elementwise import relu, tanh, sigmoid  # noqa: F401  (re-exported)
@@ -157,14 +157,19 @@ class Embedding(Function):
 
     label = "embedding"
 
-    def __init__(self, indices):
+    def __init__(self, indices, index_tensor=None):
         self.indices = indices
+        # the index Tensor and its version: an in-place edit after forward must not go unseen
+        self.index_tensor = index_tensor
+        self.index_version = None if index_tensor is None else index_tensor._version
 
     def forward(self, weight):
         self.num = weight.shape[0]
         return weight[self.indices]
 
     def backward(self, gy):
+        if self.index_tensor is not None and self.index_tensor._version != self.index_version:
+            _raise_modified(self, self.index_tensor, self.index_version)
         return EmbeddingGrad(self.indices, self.num)(gy)
 
 
@@ -200,7 +205,7 @@ def embedding(indices, weight):
             bad = high if high >= num else low
             raise IndexError(f"embedding: index {bad} is out of range for num_embeddings={num} "
                              f"(valid: 0..{num - 1})")
-    return Embedding(idx)(weight)
+    return Embedding(idx, indices if isinstance(indices, Tensor) else None)(weight)
 
 
 # ---------------------------------------------------------------------------
