@@ -368,7 +368,12 @@ def as_array(data, dtype=None, device=None):
         elif dtype is None and array.dtype == numpy.float16:
             array = array.astype(float32)
     else:
-        array = numpy.asarray(data)
+        try:
+            array = numpy.asarray(data)
+        except ValueError as error:  # ragged nested lists
+            raise ValueError(f"cannot make a tensor from data of type {type(data).__name__}: the "
+                             f"nested lists must be rectangular (equal lengths at each level); "
+                             f"NumPy said: {error}") from None
         if dtype is not None:
             array = array.astype(dtype, copy=False)
         elif array.dtype.kind == "f" and not isinstance(data, (numpy.ndarray, numpy.generic)):

@@ -9,8 +9,9 @@ def _shape(size):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for s in size:
-        if not isinstance(s, int) or s < 0:
-            raise ValueError(f"sizes must be non-negative integers, got {tuple(size)}")
+        if not isinstance(s, int) or isinstance(s, bool) or s < 0:
+            raise ValueError(f"size must be non-negative integers, got size={tuple(size)} "
+                             f"({s!r} is not)")
     return tuple(size)
 
 
@@ -70,6 +71,8 @@ def rand(*size, requires_grad=False, dtype=None, device=None):
 
 
 def randint(low, high, size, device=None):
+    if not low < high:
+        raise ValueError(f"randint: low must be less than high, got low={low}, high={high}")
     xp = backend.array_module_for(device)
     return _new(backend.random_integers(low, high, _shape((size,)), xp), False, device)
 
@@ -78,6 +81,8 @@ def arange(start, end=None, step=1, requires_grad=False, dtype=None, device=None
     """``start, start+step, ...`` below ``end``; int64 for integer arguments, else float32."""
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise ValueError(f"arange: step must be non-zero, got step={step}")
     xp = backend.array_module_for(device)
     if dtype is None:
         integral = all(isinstance(v, int) for v in (start, end, step))

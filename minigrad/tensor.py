@@ -422,7 +422,15 @@ class Tensor:
     def __setitem__(self, index, value):
         self._check_inplace("__setitem__")
         value = value.array if isinstance(value, Tensor) else value
-        self.array[_index_arrays(index, self.array)] = value
+        try:
+            self.array[_index_arrays(index, self.array)] = value
+        except IndexError as error:
+            raise IndexError(f"__setitem__: index {index!r} is out of range for a tensor of shape "
+                             f"{tuple(self.shape)}: {error}") from None
+        except ValueError as error:
+            raise ValueError(f"__setitem__: cannot assign a value of shape "
+                             f"{tuple(getattr(value, 'shape', ()))} at index {index!r} of a tensor "
+                             f"of shape {tuple(self.shape)}: {error}") from None
         self._bump_version()
 
     # -- operators ---------------------------------------------------------------

@@ -50,6 +50,9 @@ def _operand(x):
         return x.item()
     if isinstance(x, (list, tuple)):
         return backend.as_array(x)
+    if not isinstance(x, (int, float, bool)) and not backend.is_array(x):
+        raise TypeError(f"an arithmetic operand must be a Tensor, an array or a number, got "
+                        f"{type(x).__name__} {x!r:.40}")
     return x
 
 

@@ -138,6 +138,17 @@ def expand(x, *sizes):
     """Broadcast to ``sizes`` (-1 keeps a dimension's size), as ``torch.Tensor.expand``."""
     sizes = _shape_args(sizes)
     lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: sizes {sizes} have fewer dimensions than the tensor's shape "
+                         f"{tuple(x.shape)}")
+    for i, s in enumerate(sizes):
+        if not isinstance(s, int) or isinstance(s, bool) or s < -1:
+            raise ValueError(f"expand: sizes must be non-negative integers or -1, got size {s!r} "
+                             f"at position {i} of sizes {sizes}")
+        if s == -1 and i < lead:
+            raise ValueError(f"expand: size -1 is not allowed in a new leading dimension "
+                             f"(position {i} of sizes {sizes} for a tensor of shape "
+                             f"{tuple(x.shape)})")
     shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     return broadcast_to(x, shape)
 
