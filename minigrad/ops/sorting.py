@@ -51,7 +51,9 @@ class TakeAlongDimGrad(Function):
     def forward(self, gy):
         xp = _xp(gy)
         gx = xp.zeros(self.shape, dtype=gy.dtype)
-        xp.put_along_axis(gx, self.indices, gy, axis=self.dim)  # sort/topk indices are distinct
+        where = list(xp.ix_(*[xp.arange(n) for n in self.indices.shape]))
+        where[self.dim] = self.indices   # sort/topk indices are distinct along dim
+        gx[tuple(where)] = gy            # (index arrays work alike on NumPy and CuPy)
         return gx
 
     def backward(self, ggx):
