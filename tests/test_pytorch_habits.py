@@ -192,3 +192,61 @@ def test_adamw_matches_torch():
             ((w * w).sum() + w.sum() * step).backward()
             opt.step()
     assert np.allclose(mw.numpy(), tw.detach().numpy(), atol=1e-12)
+
+
+# -- the word-language-model's patterns (batchify, tied weights, clipping, manual SGD) ---------
+class TinyWordModel(nn.Module):
+    def __init__(self, ntoken, size, rnn_type):
+        super().__init__()
+        self.drop, self.encoder = nn.Dropout(0.2), nn.Embedding(ntoken, size)
+        self.rnn = getattr(nn, rnn_type)(size, size, 2, dropout=0.2)
+        self.decoder = nn.Linear(size, ntoken)
+        self.decoder.weight = self.encoder.weight            # tied weights
+        nn.init.uniform_(self.encoder.weight, -0.1, 0.1)
+        nn.init.zeros_(self.decoder.bias)
+        self.rnn_type, self.size, self.ntoken = rnn_type, size, ntoken
+
+    def forward(self, x, hidden):
+        output, hidden = self.rnn(self.drop(self.encoder(x)), hidden)
+        decoded = self.decoder(self.drop(output)).view(-1, self.ntoken)
+        return F.log_softmax(decoded, dim=1), hidden
+
+    def init_hidden(self, bsz):
+        weight = next(self.parameters())
+        zeros = weight.new_zeros(2, bsz, self.size)
+        return (zeros, weight.new_zeros(2, bsz, self.size)) if self.rnn_type == "LSTM" else zeros
+
+
+def repackage(h):
+    return h.detach() if isinstance(h, minigrad.Tensor) else tuple(repackage(v) for v in h)
+
+
+@pytest.mark.parametrize("rnn_type", ["LSTM", "GRU", "RNN"])
+def test_word_language_model_patterns_train(rnn_type):
+    ids = minigrad.cat([minigrad.tensor([i % 7, (i * 3) % 7, 1]).type(minigrad.int64)
+                        for i in range(40)])
+    nbatch = ids.size(0) // 4
+    data = ids.narrow(0, 0, nbatch * 4).view(4, -1).t().contiguous()    # batchify
+    model, criterion = TinyWordModel(7, 8, rnn_type), nn.NLLLoss()
+    assert model.decoder.weight is model.encoder.weight
+    hidden, losses = model.init_hidden(4), []
+    for epoch in range(3):
+        model.train()
+        for i in range(0, data.size(0) - 1, 5):
+            seq_len = min(5, len(data) - 1 - i)
+            x, target = data[i:i + seq_len], data[i + 1:i + 1 + seq_len].view(-1)
+            model.zero_grad()
+            hidden = repackage(hidden)
+            output, hidden = model(x, hidden)
+            loss = criterion(output, target)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 0.25)
+            for p in model.parameters():
+                p.data.add_(p.grad, alpha=-5.0)
+            losses.append(loss.item())
+    model.eval()
+    model.rnn.flatten_parameters()
+    with minigrad.no_grad():
+        output, _ = model(data[:5], model.init_hidden(4))
+    assert output.shape == (20, 7) and np.isfinite(losses).all()
+    assert np.mean(losses[-3:]) < np.mean(losses[:3])
