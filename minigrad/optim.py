@@ -18,6 +18,7 @@ parameter's version, so a graph that saved the old value refuses to backpropagat
 from __future__ import annotations
 
 import math
+import numbers
 
 from . import backend
 from .grad_mode import no_grad
@@ -58,6 +59,8 @@ class Optimizer:
                 seen.add(id(p))
             for key, value in self.defaults.items():
                 group.setdefault(key, value)
+            _check_hyperparameters(type(self).__name__,
+                                   {k: v for k, v in group.items() if k in self.defaults})
             self.param_groups.append(group)
 
     def _params(self):
@@ -147,6 +150,17 @@ class Optimizer:
                 if k != "params":
                     lines.append(f"    {k}: {group[k]}")
         return "\n".join(lines + [")"])
+
+
+def _check_hyperparameters(name, group):
+    """Numbers where numbers belong: ``lr="0.1"`` fails here, not inside the first step."""
+    for key, value in group.items():
+        if key == "params":
+            continue
+        items = value if isinstance(value, (tuple, list)) else (value,)
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in items):
+            raise TypeError(f"{name}: {key} must be a number{' pair' if len(items) == 2 else ''}, "
+                            f"got {key}={value!r}")
 
 
 def _check_grad(p):
@@ -245,6 +259,7 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
+        _check_hyperparameters("SGD", dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
         if lr < 0 or momentum < 0 or weight_decay < 0:
             raise ValueError(f"SGD: lr, momentum and weight_decay must be >= 0, got lr={lr}, "
                              f"momentum={momentum}, weight_decay={weight_decay}")
@@ -272,6 +287,8 @@ class Adam(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        _check_hyperparameters(type(self).__name__, dict(lr=lr, betas=betas, eps=eps,
+                                                         weight_decay=weight_decay))
         if lr < 0 or eps < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
             raise ValueError(f"Adam: need lr >= 0, eps >= 0 and betas in [0, 1), got lr={lr}, "
                              f"betas={betas}, eps={eps}")
@@ -333,6 +350,8 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
                  initial_accumulator_value=0.0, eps=1e-10):
+        _check_hyperparameters("Adagrad", dict(lr=lr, lr_decay=lr_decay, eps=eps,
+                                               initial_accumulator_value=initial_accumulator_value))
         if lr < 0 or eps < 0 or initial_accumulator_value < 0:
             raise ValueError(f"Adagrad: lr, eps and initial_accumulator_value must be >= 0, got "
                              f"lr={lr}, eps={eps}, initial_accumulator_value={initial_accumulator_value}")

@@ -188,3 +188,26 @@ def test_bad_input_raises_a_clear_error(name, call, error, names):
     assert type(info.value) is error   # exactly that type, not NumPy's subclass of it
     message = str(info.value)
     assert re.search(names, message), f"{name}: {message!r} does not match {names!r}"
+
+
+MORE_CASES = [
+    ("sum dim a string", lambda: x.sum(dim="a"), TypeError, "dim='a'"),
+    ("transpose dim a string", lambda: x.transpose("a", 0), TypeError, "dim='a'"),
+    ("view -2", lambda: x.view(-2, 3), ValueError, r"shape \(-2, 3\)"),
+    ("view two -1", lambda: x.view(-1, -1), ValueError, r"at most one -1.*\(-1, -1\)"),
+    ("expand a string", lambda: x.expand("a"), ValueError, "size 'a'"),
+    ("clamp a string", lambda: x.clamp(min="a"), TypeError, "min='a'"),
+    ("Adam lr a string", lambda: optim.Adam(params(), lr="a"), TypeError, "lr='a'"),
+    ("SGD group lr a string", lambda: optim.SGD([{"params": list(params()), "lr": "x"}], lr=0.1),
+     TypeError, "lr='x'"),
+]
+
+
+@pytest.mark.parametrize("name, call, error, names", MORE_CASES, ids=[c[0] for c in MORE_CASES])
+def test_more_bad_input(name, call, error, names):
+    test_bad_input_raises_a_clear_error(name, call, error, names)
+
+
+def test_param_groups_may_carry_names():
+    group = {"params": list(params()), "name": "encoder", "lr": 0.5}
+    assert optim.SGD([group], lr=0.1).param_groups[0]["name"] == "encoder"

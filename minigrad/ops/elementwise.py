@@ -175,6 +175,9 @@ class Clamp(Function):
 def clamp(x, min=None, max=None):  # noqa: A002 - torch's argument names
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    for name, bound in (("min", min), ("max", max)):
+        if bound is not None and not isinstance(bound, (int, float)):
+            raise TypeError(f"clamp: {name} must be a number, got {name}={bound!r}")
     return Clamp(min, max)(x)
 
 
