@@ -300,9 +300,10 @@ class RNN(RNNBase):
         bidirectional: add a layer running from t = T−1 down to 0 (``*_reverse``
             parameters); outputs are concatenated, forward first.
         graph: how the time loop is recorded: ``"steps"`` (default) one graph node per
-            step (fast, drawn step by step); ``"gates"`` every op of the step (for teaching
-            and double backward); ``"layer"`` one node per layer and direction (fastest at
-            small sizes; the graph no longer shows the steps). ``fused=`` is the deprecated
+            step (fast, drawn step by step; double backward recomputes each step's gates);
+            ``"gates"`` every op of the step (for teaching); ``"layer"`` one node per layer
+            and direction (fastest at small sizes; the graph no longer shows the steps; no
+            double backward). ``fused=`` is the deprecated
             old name (True/False/"sequence").
 
     ``rnn(x, h_0=None) -> (output, h_n)``; see ``RNNBase.forward`` for shapes. After each
