@@ -320,14 +320,14 @@ class Tensor:
     def copy_(self, source):
         self._check_inplace("copy_")
         source = source.array if isinstance(source, Tensor) else source
-        if tuple(getattr(source, "shape", ())) not in ((), tuple(self.shape)):
-            raise ValueError(f"copy_: source of shape {tuple(source.shape)} does not match "
-                             f"destination of shape {tuple(self.shape)}")
+        if not _broadcasts_to(tuple(getattr(source, "shape", ())), tuple(self.shape)):
+            raise ValueError(f"copy_: source of shape {tuple(source.shape)} cannot be broadcast "
+                             f"to the destination's shape {tuple(self.shape)}")
         self.array[...] = source
         self._bump_version()
         return self
 
-    def add_(self, other, alpha=1.0, *deprecated):
+    def add_(self, other, alpha=1.0):
         """self += alpha * other. PyTorch's old order ``add_(alpha, other)`` is accepted too."""
         self._check_inplace("add_")
         if isinstance(alpha, Tensor) and not isinstance(other, Tensor):
