@@ -30,7 +30,9 @@ def _float_dtype(dtype):
 
 def tensor(data, requires_grad=False, dtype=None, device=None):
     """A new leaf tensor holding ``data`` (Python floats become float32, ints int64)."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+    if isinstance(data, Tensor):
+        data = data.array
+    return Tensor(backend.as_array(data, dtype=dtype, device=device), requires_grad=requires_grad)
 
 
 def zeros(*size, requires_grad=False, dtype=None, device=None):

@@ -14,7 +14,8 @@ class Tensor:
     """A multi-dimensional array with an optional gradient.
 
     Args:
-        data: a NumPy/CuPy array, a Python number or nested list.
+        data: a NumPy/CuPy array (its dtype is kept), or a Python number or nested list
+            (float32, as ``torch.Tensor``; ``minigrad.tensor`` infers int64 for integers).
         requires_grad: record operations on it so ``backward`` computes ``.grad``.
         dtype: ``minigrad.float32`` (default for Python floats), ``float64`` or ``int64``.
         device: ``"cpu"`` (default) or ``"cuda"`` / ``"cuda:N"``.
@@ -27,6 +28,8 @@ class Tensor:
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
         if isinstance(data, Tensor):
             data = data.array
+        elif dtype is None and not backend.is_array(data):
+            dtype = backend.default_float  # Tensor([0]) is float32, as torch.Tensor ("tensor" infers)
         self.array = backend.as_array(data, dtype=dtype, device=device)
         self.grad = None
         self.grad_fn = None

@@ -250,3 +250,9 @@ def test_word_language_model_patterns_train(rnn_type):
         output, _ = model(data[:5], model.init_hidden(4))
     assert output.shape == (20, 7) and np.isfinite(losses).all()
     assert np.mean(losses[-3:]) < np.mean(losses[:3])
+
+
+def test_tensor_class_makes_float32_as_torch_tensor_and_tensor_infers():
+    assert minigrad.Tensor([0]).dtype == minigrad.float32        # torch.Tensor([0])
+    assert minigrad.tensor([0]).dtype == minigrad.int64          # torch.tensor([0])
+    assert minigrad.Tensor(np.arange(3)).dtype == minigrad.int64  # an array keeps its dtype
