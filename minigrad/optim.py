@@ -50,6 +50,9 @@ class Optimizer:
             for p in group["params"]:
                 if not isinstance(p, Tensor):
                     raise TypeError(f"optimizer can only optimize Tensors, got {type(p).__name__}")
+                if p.dtype.kind != "f":
+                    raise TypeError(f"optimizer can only optimize floating point tensors, got a "
+                                    f"tensor of dtype {p.dtype} (shape {tuple(p.shape)})")
                 if not p.requires_grad:
                     raise ValueError(f"optimizer got a tensor of shape {tuple(p.shape)} that does "
                                      "not require grad")

@@ -198,6 +198,8 @@ MORE_CASES = [
     ("expand a string", lambda: x.expand("a"), ValueError, "size 'a'"),
     ("clamp a string", lambda: x.clamp(min="a"), TypeError, "min='a'"),
     ("Adam lr a string", lambda: optim.Adam(params(), lr="a"), TypeError, "lr='a'"),
+    ("optimizer of an int tensor", lambda: optim.SGD([minigrad.arange(3)], lr=0.1), TypeError,
+     "floating point.*int64"),
     ("SGD group lr a string", lambda: optim.SGD([{"params": list(params()), "lr": "x"}], lr=0.1),
      TypeError, "lr='x'"),
 ]
