@@ -6,23 +6,31 @@
     loss.backward()            # x.grad == 2 tanh(x) (1 - tanh(x)^2)
 """
 from . import backend, cuda
-from .backend import float32, float64, int64, bool_
+from .backend import float32, float64, int64, int32, bool_
+from .device_name import device
 from .tensor import Tensor
 from .function import Function
 from .grad_mode import no_grad, enable_grad, is_grad_enabled, graph_scope
 from .autograd import backward, grad
 from .factory import (tensor, zeros, ones, full, zeros_like, ones_like, randn, rand, randint,
-                      arange, manual_seed)
+                      arange, manual_seed, empty, full_like, randn_like, rand_like,
+                      FloatTensor, DoubleTensor, LongTensor, IntTensor, BoolTensor)
 from .gradcheck import gradcheck, GradcheckError
 from .ops.arithmetic import add, sub, mul, div, neg, pow, matmul
 from .ops.elementwise import exp, log, sqrt, abs_ as abs, tanh, sigmoid, relu, clamp, where
 from .ops.reductions import sum, mean, var, max, min, argmax
+from .ops.sorting import sort, argsort, topk, argmin
+from .ops.views import clone, narrow, t
 from .ops.shape import reshape, flatten, transpose, permute, squeeze, unsqueeze, expand
 from .ops.join import cat, stack, split, chunk, unbind
 from .ops.softmax import softmax, log_softmax, cross_entropy
 from .serialization import save, load
 
 __version__ = "0.1.0"
+
+# PyTorch's dtype names (``torch.long``, ``torch.float`` ...); defined last since they shadow
+# the builtins inside this module's namespace.
+long, float, double, int, bool = int64, float32, float64, int32, bool_  # noqa: A001
 
 
 def __getattr__(name):

@@ -281,12 +281,13 @@ def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=True):
+         allow_unused=False):
     """Gradients of ``outputs`` with respect to ``inputs``, leaving every ``.grad`` untouched.
 
-    As ``torch.autograd.grad``: returns a tuple with one Tensor per input (None for an
-    input the outputs do not depend on). ``create_graph=True`` makes the results part of
-    the graph, so they can be differentiated again.
+    As ``torch.autograd.grad``: returns a tuple with one Tensor per input; an input the
+    outputs do not depend on raises, or gives None with ``allow_unused=True``.
+    ``create_graph=True`` makes the results part of the graph, so they can be
+    differentiated again.
     """
     if isinstance(outputs, Tensor):
         outputs = [outputs]
@@ -301,7 +302,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                            create_graph=create_graph, inputs=list(inputs))
     if not allow_unused and any(r is None for r in results):
         index = next(i for i, r in enumerate(results) if r is None)
-        raise RuntimeError(f"grad(): input {index} was not used to compute the outputs")
+        raise RuntimeError(f"grad(): input {index} (shape {tuple(inputs[index].shape)}) was not used "
+                           "to compute the outputs; pass allow_unused=True to get None for it")
     return tuple(results)
 
 

@@ -48,12 +48,13 @@ except Exception:  # ImportError, or CUDA libraries missing: the CPU path must s
 float32 = numpy.dtype("float32")
 float64 = numpy.dtype("float64")
 int64 = numpy.dtype("int64")
+int32 = numpy.dtype("int32")
 bool_ = numpy.dtype("bool")
 default_float = float32
 
 _DTYPE_NAMES = {
     "float32": float32, "float": float32, "float64": float64, "double": float64,
-    "int64": int64, "long": int64, "bool": bool_,
+    "int64": int64, "long": int64, "int32": int32, "int": int32, "bool": bool_,
 }
 
 
@@ -381,7 +382,12 @@ def as_array(data, dtype=None, device=None):
         elif dtype is None and array.dtype == numpy.float16:
             array = array.astype(float32)
     else:
-        array = numpy.asarray(data)
+        try:
+            array = numpy.asarray(data)
+        except ValueError as error:  # ragged nested lists
+            raise ValueError(f"cannot make a tensor from data of type {type(data).__name__}: the "
+                             f"nested lists must be rectangular (equal lengths at each level); "
+                             f"NumPy said: {error}") from None
         if dtype is not None:
             array = array.astype(dtype, copy=False)
         elif array.dtype.kind == "f" and not isinstance(data, (numpy.ndarray, numpy.generic)):

@@ -18,6 +18,7 @@ parameter's version, so a graph that saved the old value refuses to backpropagat
 from __future__ import annotations
 
 import math
+import numbers
 
 from . import backend
 from .grad_mode import no_grad
@@ -49,6 +50,9 @@ class Optimizer:
             for p in group["params"]:
                 if not isinstance(p, Tensor):
                     raise TypeError(f"optimizer can only optimize Tensors, got {type(p).__name__}")
+                if p.dtype.kind != "f":
+                    raise TypeError(f"optimizer can only optimize floating point tensors, got a "
+                                    f"tensor of dtype {p.dtype} (shape {tuple(p.shape)})")
                 if not p.requires_grad:
                     raise ValueError(f"optimizer got a tensor of shape {tuple(p.shape)} that does "
                                      "not require grad")
@@ -58,6 +62,8 @@ class Optimizer:
                 seen.add(id(p))
             for key, value in self.defaults.items():
                 group.setdefault(key, value)
+            _check_hyperparameters(type(self).__name__,
+                                   {k: v for k, v in group.items() if k in self.defaults})
             self.param_groups.append(group)
 
     def _params(self):
@@ -74,11 +80,13 @@ class Optimizer:
                 p.grad.array[...] = 0
 
     def step(self):
-        """Change every parameter that has a gradient by one update."""
+        """Change every parameter that has a gradient by one update. Every gradient is checked
+        against its parameter (shape, dtype, device) before any parameter changes."""
+        pending = [(group, p) for group, p in self._params() if p.grad is not None]
+        for _, p in pending:
+            _check_grad(p)
         with no_grad():
-            for group, p in self._params():
-                if p.grad is None:
-                    continue
+            for group, p in pending:
                 state = self.state.setdefault(id(p), {})
                 self._update(p, p.grad.array, state, group)
                 p._bump_version()
@@ -115,41 +123,22 @@ class Optimizer:
     def load_state_dict(self, state_dict):
         """Restore hyper-parameters and state saved by ``state_dict`` (arrays are moved to
         each parameter's device and dtype). Everything is checked before anything changes."""
-        try:
-            groups, saved_state = state_dict["param_groups"], state_dict["state"]
-        except (KeyError, TypeError):
-            raise KeyError("optimizer load_state_dict: expected a dict with keys 'state' and "
-                           f"'param_groups', got {type(state_dict).__name__}") from None
-        if len(groups) != len(self.param_groups):
-            raise ValueError(f"optimizer load_state_dict: the checkpoint has {len(groups)} parameter "
-                             f"groups, this optimizer has {len(self.param_groups)}")
+        groups, saved_state = _checked_layout(state_dict, self.param_groups)
         by_index = {}
         for g_saved, group in zip(groups, self.param_groups):
-            if len(g_saved["params"]) != len(group["params"]):
-                raise ValueError(f"optimizer load_state_dict: a parameter group of the checkpoint "
-                                 f"has {len(g_saved['params'])} parameters, this optimizer's has "
-                                 f"{len(group['params'])}")
             for i, p in zip(g_saved["params"], group["params"]):
-                by_index[int(i)] = p
+                by_index[_index(i, "a parameter index in param_groups")] = p
         new_state = {}
         for key, entries in saved_state.items():
-            if int(key) not in by_index:
-                raise KeyError(f"optimizer load_state_dict: state for parameter {key}, which is in "
+            index = _index(key, "a key of 'state'")
+            if index not in by_index:
+                raise KeyError(f"optimizer load_state_dict: state for parameter {key!r}, which is in "
                                "no parameter group")
-            p = by_index[int(key)]
-            converted = {}
-            for name, value in entries.items():
-                value = value.array if isinstance(value, Tensor) else value
-                if backend.is_array(value) and value.ndim > 0:
-                    if tuple(value.shape) != tuple(p.shape):
-                        raise ValueError(f"optimizer load_state_dict: state '{name}' of parameter "
-                                         f"{key} has shape {tuple(value.shape)}, the parameter has "
-                                         f"shape {tuple(p.shape)}")
-                    value = backend.to_device(value, p.device).astype(p.dtype, copy=True)
-                elif backend.is_array(value):
-                    value = value.item()
-                converted[name] = value
-            new_state[id(p)] = converted
+            if not isinstance(entries, dict):
+                raise TypeError(f"optimizer load_state_dict: state[{key!r}] must be a dict, got "
+                                f"{type(entries).__name__}")
+            new_state[id(by_index[index])] = {
+                name: _state_value(key, name, value, by_index[index]) for name, value in entries.items()}
         for g_saved, group in zip(groups, self.param_groups):
             for k, v in g_saved.items():
                 if k != "params":
@@ -166,6 +155,104 @@ class Optimizer:
         return "\n".join(lines + [")"])
 
 
+def _check_hyperparameters(name, group):
+    """Numbers where numbers belong: ``lr="0.1"`` fails here, not inside the first step."""
+    for key, value in group.items():
+        if key == "params":
+            continue
+        items = value if isinstance(value, (tuple, list)) else (value,)
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in items):
+            raise TypeError(f"{name}: {key} must be a number{' pair' if len(items) == 2 else ''}, "
+                            f"got {key}={value!r}")
+
+
+def _check_grad(p):
+    """A gradient must match its parameter, or the update would broadcast or cast silently."""
+    g = p.grad
+    if not isinstance(g, Tensor):
+        raise TypeError(f"optimizer step: the .grad of a parameter of shape {tuple(p.shape)} must "
+                        f"be a Tensor, got {type(g).__name__}")
+    if tuple(g.shape) != tuple(p.shape):
+        raise ValueError(f"optimizer step: a parameter of shape {tuple(p.shape)} has a .grad of "
+                         f"shape {tuple(g.shape)}; they must match")
+    if g.dtype != p.dtype:
+        raise TypeError(f"optimizer step: a parameter of dtype {p.dtype} (shape {tuple(p.shape)}) "
+                        f"has a .grad of dtype {g.dtype}; they must match")
+    if g.device != p.device:
+        raise ValueError(f"optimizer step: a parameter on {p.device} has a .grad on {g.device}")
+
+
+def _index(key, what):
+    """A parameter index saved by ``state_dict`` (an int, or a string of one after a round trip)."""
+    if isinstance(key, bool):
+        key = None
+    if isinstance(key, str) and key.lstrip("-").isdigit():
+        key = int(key)
+    if backend.is_array(key) and key.ndim == 0 and key.dtype.kind in "iu":
+        key = int(key)
+    if not isinstance(key, int) or isinstance(key, bool):
+        raise KeyError(f"optimizer load_state_dict: {what} must be an integer parameter index, "
+                       f"got {key!r}")
+    return key
+
+
+def _checked_layout(state_dict, param_groups):
+    """``state_dict``'s (param_groups, state) after checking they fit these parameter groups."""
+    if not isinstance(state_dict, dict) or "param_groups" not in state_dict or \
+            "state" not in state_dict:
+        keys = sorted(map(str, state_dict)) if isinstance(state_dict, dict) else None
+        raise KeyError("optimizer load_state_dict: expected a dict with keys 'state' and "
+                       f"'param_groups', got {type(state_dict).__name__}"
+                       + (f" with keys {keys}" if keys is not None else ""))
+    groups, saved_state = state_dict["param_groups"], state_dict["state"]
+    if not isinstance(groups, (list, tuple)) or not all(isinstance(g, dict) for g in groups):
+        raise TypeError("optimizer load_state_dict: 'param_groups' must be a list of dicts, got "
+                        f"{type(groups).__name__}")
+    if not isinstance(saved_state, dict):
+        raise TypeError(f"optimizer load_state_dict: 'state' must be a dict, got "
+                        f"{type(saved_state).__name__}")
+    if len(groups) != len(param_groups):
+        raise ValueError(f"optimizer load_state_dict: the checkpoint has {len(groups)} parameter "
+                         f"groups, this optimizer has {len(param_groups)}")
+    for i, (g_saved, group) in enumerate(zip(groups, param_groups)):
+        params = g_saved.get("params")
+        if not isinstance(params, (list, tuple)):
+            raise KeyError(f"optimizer load_state_dict: parameter group {i} has no 'params' list")
+        if len(params) != len(group["params"]):
+            raise ValueError(f"optimizer load_state_dict: a parameter group of the checkpoint "
+                             f"has {len(params)} parameters, this optimizer's has "
+                             f"{len(group['params'])}")
+        for k, v in g_saved.items():
+            if k != "params" and k in group and isinstance(group[k], (int, float)) and \
+                    not isinstance(v, (int, float)) and not (backend.is_array(v) and v.ndim == 0):
+                raise TypeError(f"optimizer load_state_dict: hyper-parameter {k!r} of group {i} "
+                                f"must be a number, got {v!r}")
+    return groups, saved_state
+
+
+def _state_value(key, name, value, p):
+    """One saved state entry as an array on ``p``'s device and dtype, or a plain number."""
+    value = value.array if isinstance(value, Tensor) else value
+    if backend.is_array(value) and value.ndim > 0:
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"optimizer load_state_dict: state '{name}' of parameter {key} has "
+                            f"dtype {value.dtype}, expected numbers")
+        if tuple(value.shape) != tuple(p.shape):
+            raise ValueError(f"optimizer load_state_dict: state '{name}' of parameter "
+                             f"{key} has shape {tuple(value.shape)}, the parameter has "
+                             f"shape {tuple(p.shape)}")
+        return backend.to_device(value, p.device).astype(p.dtype, copy=True)
+    if backend.is_array(value):
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"optimizer load_state_dict: state '{name}' of parameter {key} has "
+                            f"dtype {value.dtype}, expected a number")
+        return value.item()
+    if value is not None and not isinstance(value, (int, float)):
+        raise TypeError(f"optimizer load_state_dict: state '{name}' of parameter {key} must be "
+                        f"an array or a number, got {type(value).__name__}")
+    return value
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum and weight decay (PyTorch's form)::
 
@@ -175,6 +262,7 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
+        _check_hyperparameters("SGD", dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
         if lr < 0 or momentum < 0 or weight_decay < 0:
             raise ValueError(f"SGD: lr, momentum and weight_decay must be >= 0, got lr={lr}, "
                              f"momentum={momentum}, weight_decay={weight_decay}")
@@ -202,6 +290,8 @@ class Adam(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        _check_hyperparameters(type(self).__name__, dict(lr=lr, betas=betas, eps=eps,
+                                                         weight_decay=weight_decay))
         if lr < 0 or eps < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
             raise ValueError(f"Adam: need lr >= 0, eps >= 0 and betas in [0, 1), got lr={lr}, "
                              f"betas={betas}, eps={eps}")
@@ -234,6 +324,24 @@ class Adam(Optimizer):
         p.array -= scratch
 
 
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019), PyTorch's default λ = 0.01::
+
+        p ← p − lr · λ · p                 (decay the weights, not the gradient)
+        p ← p − lr · m̂ / (√v̂ + ε)          (then Adam's step on the raw gradient)
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        if weight_decay < 0:
+            raise ValueError(f"AdamW: weight_decay must be >= 0, got weight_decay={weight_decay}")
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+    def _update(self, p, g, state, group):
+        if group["weight_decay"]:
+            p.array *= 1 - group["lr"] * group["weight_decay"]
+        super()._update(p, g, state, dict(group, weight_decay=0.0))
+
+
 class Adagrad(Optimizer):
     """Adagrad (Duchi et al. 2011), the optimizer of Karpathy's min-char-rnn::
 
@@ -245,6 +353,8 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
                  initial_accumulator_value=0.0, eps=1e-10):
+        _check_hyperparameters("Adagrad", dict(lr=lr, lr_decay=lr_decay, eps=eps,
+                                               initial_accumulator_value=initial_accumulator_value))
         if lr < 0 or eps < 0 or initial_accumulator_value < 0:
             raise ValueError(f"Adagrad: lr, eps and initial_accumulator_value must be >= 0, got "
                              f"lr={lr}, eps={eps}, initial_accumulator_value={initial_accumulator_value}")

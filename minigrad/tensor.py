@@ -27,7 +27,8 @@ class Tensor:
     """A multi-dimensional array with an optional gradient.
 
     Args:
-        data: a NumPy/CuPy array, a Python number or nested list.
+        data: a NumPy/CuPy array (its dtype is kept), or a Python number or nested list
+            (float32, as ``torch.Tensor``; ``minigrad.tensor`` infers int64 for integers).
         requires_grad: record operations on it so ``backward`` computes ``.grad``.
         dtype: ``minigrad.float32`` (default for Python floats), ``float64`` or ``int64``.
         device: ``"cpu"`` (default) or ``"cuda"`` / ``"cuda:N"``.
@@ -40,6 +41,8 @@ class Tensor:
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
         if isinstance(data, Tensor):
             data = data.array
+        elif dtype is None and not backend.is_array(data):
+            dtype = backend.default_float  # Tensor([0]) is float32, as torch.Tensor ("tensor" infers)
         self.array = backend.as_array(data, dtype=dtype, device=device)
         self.grad = None
         self.grad_fn = None
@@ -279,6 +282,40 @@ class Tensor:
     def long(self):
         return astype(self, backend.int64)
 
+    def int(self):
+        return astype(self, backend.int32)
+
+    def bool(self):
+        return astype(self, backend.bool_)
+
+    def type(self, dtype=None):
+        """``t.type(minigrad.int64)`` converts; ``t.type()`` names the type (``'minigrad.FloatTensor'``)."""
+        if dtype is None:
+            return f"minigrad.{_TYPE_NAMES.get(self.dtype.name, self.dtype.name)}"
+        if isinstance(dtype, str) and dtype.rsplit(".", 1)[-1] in _TENSOR_TYPES:
+            dtype = _TENSOR_TYPES[dtype.rsplit(".", 1)[-1]]
+        return astype(self, backend.as_dtype(dtype))
+
+    # -- new tensors like this one (same dtype and device), as PyTorch's new_* --------
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        data = data.array if isinstance(data, Tensor) else data
+        return Tensor(data, requires_grad=requires_grad, dtype=dtype or self.dtype,
+                      device=device or self.device)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        from .factory import full
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_full(_size_args(size), 0, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_full(_size_args(size), 1, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_full(_size_args(size), 0, dtype, device, requires_grad)
+
     def type_as(self, other):
         return astype(self, other.dtype)
 
@@ -315,15 +352,21 @@ class Tensor:
     def copy_(self, source):
         self._check_inplace("copy_")
         source = source.array if isinstance(source, Tensor) else source
-        if tuple(getattr(source, "shape", ())) not in ((), tuple(self.shape)):
-            raise ValueError(f"copy_: source of shape {tuple(source.shape)} does not match "
-                             f"destination of shape {tuple(self.shape)}")
+        if not _broadcasts_to(tuple(getattr(source, "shape", ())), tuple(self.shape)):
+            raise ValueError(f"copy_: source of shape {tuple(source.shape)} cannot be broadcast "
+                             f"to the destination's shape {tuple(self.shape)}")
         self.array[...] = source
         self._bump_version()
         return self
 
     def add_(self, other, alpha=1.0):
+        """self += alpha * other. PyTorch's old order ``add_(alpha, other)`` is accepted too."""
         self._check_inplace("add_")
+        if isinstance(alpha, Tensor) and not isinstance(other, Tensor):
+            other, alpha = alpha, other  # add_(-lr, grad): the pre-1.5 tutorials' order
+        if isinstance(other, Tensor) and not _broadcasts_to(other.shape, self.shape):
+            raise ValueError(f"add_: other of shape {tuple(other.shape)} cannot be added in place "
+                             f"to a tensor of shape {tuple(self.shape)}")
         other = other.array if isinstance(other, Tensor) else other
         if alpha != 1.0:
             other = other * alpha
@@ -331,8 +374,8 @@ class Tensor:
         self._bump_version()
         return self
 
-    def sub_(self, other):
-        return self.add_(other, alpha=-1.0)
+    def sub_(self, other, alpha=1.0):
+        return self.add_(other, alpha=-alpha)
 
     def mul_(self, other):
         self._check_inplace("mul_")
@@ -340,26 +383,86 @@ class Tensor:
         self._bump_version()
         return self
 
+    def div_(self, other):
+        self._check_inplace("div_")
+        self.array /= other.array if isinstance(other, Tensor) else other
+        self._bump_version()
+        return self
+
+    def clamp_(self, min=None, max=None):  # noqa: A002 - torch's argument names
+        self._check_inplace("clamp_")
+        if min is None and max is None:
+            raise ValueError("clamp_: at least one of min and max must be given")
+        backend.get_array_module(self.array).clip(self.array, min, max, out=self.array)
+        self._bump_version()
+        return self
+
+    def normal_(self, mean=0.0, std=1.0):
+        """Fill with samples of N(mean, std²) (seeded by ``minigrad.manual_seed``)."""
+        self._check_inplace("normal_")
+        xp = backend.get_array_module(self.array)
+        self.array[...] = backend.random_normal(self.shape, self.dtype, xp) * std + mean
+        self._bump_version()
+        return self
+
+    def uniform_(self, a=0.0, b=1.0):
+        """Fill with samples of the uniform distribution on [a, b)."""
+        self._check_inplace("uniform_")
+        xp = backend.get_array_module(self.array)
+        self.array[...] = backend.random_uniform(self.shape, self.dtype, a, b, xp=xp)
+        self._bump_version()
+        return self
+
+    # in-place shape changes (the tensor keeps its identity, as PyTorch's ``unsqueeze_``)
+    def _reshape_inplace(self, what, result):
+        if self.requires_grad and STATE.grad_enabled:
+            raise RuntimeError(f"{what}: in-place shape change of a tensor that requires grad; "
+                               "use the out-of-place version")
+        self.array = result.array
+        return self
+
+    def unsqueeze_(self, dim):
+        return self._reshape_inplace("unsqueeze_", unsqueeze(self, dim))
+
+    def squeeze_(self, dim=None):
+        return self._reshape_inplace("squeeze_", squeeze(self, dim))
+
+    def t_(self):
+        return self._reshape_inplace("t_", self.t())
+
     # ``w -= lr * g`` under no_grad changes w itself (as PyTorch), so w stays the leaf an
     # optimizer holds; while a graph is being recorded it is the out-of-place ``w = w - ...``.
+    # ``loss = Tensor([0]); loss += l`` (l recorded) must record too: out of place, as well.
+    def _records(self, other):
+        return STATE.grad_enabled and (self.requires_grad or
+                                       (isinstance(other, Tensor) and other.requires_grad))
+
     def __iadd__(self, other):
-        return self + other if self.requires_grad and STATE.grad_enabled else self.add_(other)
+        return self + other if self._records(other) else self.add_(other)
 
     def __isub__(self, other):
-        return self - other if self.requires_grad and STATE.grad_enabled else self.sub_(other)
+        return self - other if self._records(other) else self.sub_(other)
 
     def __imul__(self, other):
-        return self * other if self.requires_grad and STATE.grad_enabled else self.mul_(other)
+        return self * other if self._records(other) else self.mul_(other)
 
     def __itruediv__(self, other):
-        if self.requires_grad and STATE.grad_enabled:
+        if self._records(other):
             return self / other
         return self.mul_(1.0 / (other.array if isinstance(other, Tensor) else other))
 
     def __setitem__(self, index, value):
         self._check_inplace("__setitem__")
         value = value.array if isinstance(value, Tensor) else value
-        self.array[_index_arrays(index, self.array)] = value
+        try:
+            self.array[_index_arrays(index, self.array)] = value
+        except IndexError as error:
+            raise IndexError(f"__setitem__: index {index!r} is out of range for a tensor of shape "
+                             f"{tuple(self.shape)}: {error}") from None
+        except ValueError as error:
+            raise ValueError(f"__setitem__: cannot assign a value of shape "
+                             f"{tuple(getattr(value, 'shape', ()))} at index {index!r} of a tensor "
+                             f"of shape {tuple(self.shape)}: {error}") from None
         self._bump_version()
 
     # -- operators ---------------------------------------------------------------
@@ -518,8 +621,61 @@ class Tensor:
     def unbind(self, dim=0):
         return unbind(self, dim)
 
+    def clone(self):
+        return clone(self)
+
+    def contiguous(self):
+        """Arrays here need no reordering; the same tensor (as PyTorch for a contiguous one)."""
+        return self
+
+    def is_contiguous(self):
+        return True
+
+    def narrow(self, dim, start, length):
+        return narrow(self, dim, start, length)
+
+    def t(self):
+        return t(self)
+
+    def view_as(self, other):
+        return reshape(self, tuple(other.shape))
+
+    def expand_as(self, other):
+        return expand(self, *other.shape)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        return sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - torch's argument name
+        return topk(self, k, dim, largest, sorted)
+
+    def argmin(self, dim=None, keepdim=False):
+        return argmin(self, dim, keepdim)
+
     def where(self, condition, other):
         return where(condition, self, other)
+
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor",
+               "int32": "IntTensor", "bool": "BoolTensor"}
+_TENSOR_TYPES = {v: k for k, v in _TYPE_NAMES.items()}
+
+
+def _size_args(size):
+    """``new_zeros(2, 3)`` and ``new_zeros((2, 3))`` mean the same."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(size)
+
+
+def _broadcasts_to(source, target):
+    """Can an array of shape ``source`` be broadcast to exactly ``target``?"""
+    if len(source) > len(target):
+        return False
+    return all(s in (1, t) for s, t in zip(reversed(source), reversed(target)))
 
 
 def _compare(a, b, name):
@@ -538,4 +694,6 @@ from .ops.indexing import getitem, _index_arrays  # noqa: E402
 from .ops.join import split, chunk, unbind  # noqa: E402
 from .ops.softmax import softmax, log_softmax  # noqa: E402
 from .ops.device import to_device  # noqa: E402
+from .ops.sorting import sort, argsort, topk, argmin  # noqa: E402
+from .ops.views import clone, narrow, t  # noqa: E402
 from .autograd import run_backward  # noqa: E402

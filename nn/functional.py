@@ -21,6 +21,7 @@ from minigrad.ops.linear import Linear
 from minigrad.tensor import Tensor
 from minigrad.ops.elementwise import relu, tanh, sigmoid  # noqa: F401  (re-exported)
 from minigrad.ops.softmax import softmax, log_softmax, cross_entropy  # noqa: F401
+from minigrad.ops.nll_loss import nll_loss  # noqa: F401
 
 
 def _xp(x):
@@ -36,12 +37,25 @@ def _pair(value, what):
     return value
 
 
+def check_input(op, x, weight, name="input"):
+    """``x`` must be a Tensor of ``weight``'s float dtype: PyTorch never mixes them silently."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__} (wrap data in "
+                        "minigrad.tensor(...))")
+    if x.dtype != weight.dtype:
+        hint = (f"x.to(minigrad.{weight.dtype})" if x.dtype.kind != "f" else
+                f"x.to(minigrad.{weight.dtype}) or the module's .to(minigrad.{x.dtype})")
+        raise TypeError(f"{op}: {name} has dtype {x.dtype} but the parameters have dtype "
+                        f"{weight.dtype}; convert with {hint}")
+
+
 # ---------------------------------------------------------------------------
 # Linear
 # ---------------------------------------------------------------------------
 def linear(x, weight, bias=None):
     """``x @ weight.T + bias``: x (..., in), weight (out, in), bias (out,) -> (..., out)."""
-    if x.shape[-1] != weight.shape[-1]:
+    check_input("linear", x, weight)
+    if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
         raise ValueError(f"linear: input of shape {tuple(x.shape)} has {x.shape[-1]} features, "
                          f"the weight of shape {tuple(weight.shape)} expects {weight.shape[-1]}")
     if bias is None:
@@ -96,7 +110,7 @@ def embedding(indices, weight):
             bad = high if high >= num else low
             raise IndexError(f"embedding: index {bad} is out of range for num_embeddings={num} "
                              f"(valid: 0..{num - 1})")
-    return Embedding(idx)(weight)
+    return Embedding(idx, indices if isinstance(indices, Tensor) else None)(weight)
 
 
 # ---------------------------------------------------------------------------
@@ -113,6 +127,10 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
     """2-D convolution: x (N, C, H, W), weight (O, C, KH, KW), bias (O,) -> (N, O, OH, OW),
     OH = (H + 2·padding − KH) // stride + 1."""
     stride, padding = _pair(stride, "conv2d: stride"), _pair(padding, "conv2d: padding")
+    if min(stride) < 1 or min(padding) < 0:
+        raise ValueError(f"conv2d: stride must be >= 1 and padding >= 0, got stride={stride}, "
+                         f"padding={padding}")
+    check_input("conv2d", x, weight)
     if x.ndim != 4:
         raise ValueError(f"conv2d: expected input of shape (N, C, H, W), got {tuple(x.shape)}")
     if weight.ndim != 4 or weight.shape[1] != x.shape[1]:
@@ -131,6 +149,11 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     kernel = _pair(kernel_size, "max_pool2d: kernel_size")
     stride = kernel if stride is None else _pair(stride, "max_pool2d: stride")
     padding = _pair(padding, "max_pool2d: padding")
+    if min(kernel) < 1 or min(stride) < 1 or min(padding) < 0:
+        raise ValueError(f"max_pool2d: kernel_size and stride must be >= 1 and padding >= 0, got "
+                         f"kernel_size={kernel}, stride={stride}, padding={padding}")
+    if not isinstance(x, Tensor):
+        raise TypeError(f"max_pool2d: input must be a Tensor, got {type(x).__name__}")
     if x.ndim != 4:
         raise ValueError(f"max_pool2d: expected input of shape (N, C, H, W), got {tuple(x.shape)}")
     for i in range(2):
@@ -156,6 +179,9 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     are used instead. ``running_mean`` / ``running_var`` are Tensors updated in place
     (or None to always use batch statistics).
     """
+    reference = weight if weight is not None else running_mean
+    if reference is not None:
+        check_input("batch_norm", x, reference)
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {tuple(x.shape)}")
     channels = x.shape[1]
@@ -201,10 +227,14 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     normalized_shape = tuple(normalized_shape)
+    if not isinstance(x, Tensor):
+        raise TypeError(f"layer_norm: input must be a Tensor, got {type(x).__name__}")
     k = len(normalized_shape)
     if tuple(x.shape[x.ndim - k:]) != normalized_shape:
         raise ValueError(f"layer_norm: input of shape {tuple(x.shape)} does not end with the "
                          f"normalized shape {normalized_shape}")
+    if weight is not None:
+        check_input("layer_norm", x, weight)
     axes = tuple(range(x.ndim - k, x.ndim))
     mu = x.mean(axes, keepdim=True)
     centred = x - mu

@@ -9,7 +9,8 @@ import math
 
 from ..function import Function
 from ..tensor import Tensor
-from .promotion import as_operand, promote
+from .. import backend
+from .promotion import as_operand, kind, promote
 from .shape import sum_to, transpose, reshape
 
 
@@ -77,6 +78,9 @@ class Div(Function):
 
     def forward(self, x0, x1):
         x0, x1 = promote(x0, x1)
+        if kind(x0) != "f" and kind(x1) != "f":   # int / int is a float32 (as PyTorch)
+            x0 = x0.astype(backend.default_float) if backend.is_array(x0) else float(x0)
+            x1 = x1.astype(backend.default_float) if backend.is_array(x1) else x1
         self.save_for_backward(x0, x1)
         return x0 / x1
 

@@ -12,6 +12,14 @@ def _xp(x):
     return backend.get_array_module(x)
 
 
+def as_float(x):
+    """Integer and bool inputs of a float function become the default float dtype (float32),
+    as PyTorch (NumPy would make them float64)."""
+    if isinstance(x, Tensor) and x.array.dtype.kind not in "fc":
+        return astype(x, backend.default_float)
+    return x
+
+
 class Exp(Function):
     """y = eˣ;  dy/dx = y."""
 
@@ -28,7 +36,7 @@ class Exp(Function):
 
 
 def exp(x):
-    return Exp()(x)
+    return Exp()(as_float(x))
 
 
 class Log(Function):
@@ -46,7 +54,7 @@ class Log(Function):
 
 
 def log(x):
-    return Log()(x)
+    return Log()(as_float(x))
 
 
 class Sqrt(Function):
@@ -65,7 +73,7 @@ class Sqrt(Function):
 
 
 def sqrt(x):
-    return Sqrt()(x)
+    return Sqrt()(as_float(x))
 
 
 class Abs(Function):
@@ -102,7 +110,7 @@ class Tanh(Function):
 
 
 def tanh(x):
-    return Tanh()(x)
+    return Tanh()(as_float(x))
 
 
 class Sigmoid(Function):
@@ -125,7 +133,7 @@ class Sigmoid(Function):
 
 
 def sigmoid(x):
-    return Sigmoid()(x)
+    return Sigmoid()(as_float(x))
 
 
 class ReLU(Function):
@@ -168,6 +176,9 @@ class Clamp(Function):
 def clamp(x, min=None, max=None):  # noqa: A002 - torch's argument names
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    for name, bound in (("min", min), ("max", max)):
+        if bound is not None and not isinstance(bound, (int, float)):
+            raise TypeError(f"clamp: {name} must be a number, got {name}={bound!r}")
     return Clamp(min, max)(x)
 
 

@@ -3,7 +3,7 @@ scatter-add of rows, as a Function of its own so that double backward works."""
 from __future__ import annotations
 
 from .. import backend
-from ..function import Function
+from ..function import Function, _raise_modified
 
 
 def _xp(x):
@@ -19,14 +19,19 @@ class Embedding(Function):
 
     label = "embedding"
 
-    def __init__(self, indices):
+    def __init__(self, indices, index_tensor=None):
         self.indices = indices
+        # the index Tensor and its version: an in-place edit after forward must not go unseen
+        self.index_tensor = index_tensor
+        self.index_version = None if index_tensor is None else index_tensor._version
 
     def forward(self, weight):
         self.num = weight.shape[0]
         return weight[self.indices]
 
     def backward(self, gy):
+        if self.index_tensor is not None and self.index_tensor._version != self.index_version:
+            _raise_modified(self, self.index_tensor, self.index_version)
         return EmbeddingGrad(self.indices, self.num)(gy)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..function import Function
+from ..function import _raise_modified
 from ..tensor import Tensor
 
 
@@ -31,8 +32,10 @@ def _is_advanced(index):
 class GetItem(Function):
     label = "[]"
 
-    def __init__(self, index):
+    def __init__(self, index, index_tensors=()):
         self.index = index
+        # integer index Tensors and their versions, checked at backward like saved tensors
+        self.index_versions = [(t, t._version) for t in index_tensors]
 
     def forward(self, x):
         self.in_shape = x.shape
@@ -46,6 +49,9 @@ class GetItem(Function):
         return y
 
     def backward(self, gy):
+        for tensor, version in self.index_versions:
+            if tensor._version != version:
+                _raise_modified(self, tensor, version)
         return GetItemGrad(self.index, self.in_shape)(gy)
 
     def name(self):
@@ -74,8 +80,10 @@ class GetItemGrad(Function):
 
 
 def getitem(x, index):
+    items = index if isinstance(index, tuple) else (index,)
+    index_tensors = [i for i in items if isinstance(i, Tensor)]
     index = _index_arrays(index, x.array)
-    y = GetItem(index)(x)
+    y = GetItem(index, index_tensors)(x)
     if not _has_arrays(index):
         y._as_view_of(x)  # basic indexing (ints, slices, None, ...) gives a view of x's array
     return y

@@ -15,6 +15,19 @@ def _xp(x):
     return backend.get_array_module(x)
 
 
+def _tensor_list(tensors, op):
+    """A non-empty list of Tensors, or an error naming the first item that is not one."""
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{op}: tensors must be a list or tuple of Tensors, got a single Tensor")
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{op}: expected a non-empty list of tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: tensors[{i}] must be a Tensor, got {type(t).__name__}")
+    return tensors
+
+
 class Cat(Function):
     label = "cat"
 
@@ -37,9 +50,7 @@ class Cat(Function):
 
 def cat(tensors, dim=0):
     """Join tensors along an existing dimension."""
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("cat: expected a non-empty list of tensors")
+    tensors = _tensor_list(tensors, "cat")
     dim = _normalize_dim(dim, tensors[0].ndim, "cat")
     return Cat(dim)(*tensors)
 
@@ -63,9 +74,7 @@ class Stack(Function):
 
 def stack(tensors, dim=0):
     """Join equally shaped tensors along a new dimension."""
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("stack: expected a non-empty list of tensors")
+    tensors = _tensor_list(tensors, "stack")
     dim = _normalize_dim(dim, tensors[0].ndim + 1, "stack")
     return Stack(dim)(*tensors)
 
@@ -106,13 +115,20 @@ def split(x, split_size_or_sections, dim=0):
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
     dim = _normalize_dim(dim, x.ndim, "split")
     length = x.shape[dim]
-    if isinstance(split_size_or_sections, int):
+    if isinstance(split_size_or_sections, int) and not isinstance(split_size_or_sections, bool):
         size = split_size_or_sections
         if size <= 0:
-            raise ValueError(f"split: split_size must be positive, got {size}")
+            raise ValueError(f"split: split_size must be positive, got split_size={size}")
         sizes = [size] * (length // size) + ([length % size] if length % size else [])
     else:
+        if not isinstance(split_size_or_sections, (list, tuple)):
+            raise TypeError(f"split: split_size_or_sections must be an int or a list of ints, "
+                            f"got {split_size_or_sections!r}")
         sizes = list(split_size_or_sections)
+        bad = [s for s in sizes if not isinstance(s, int) or isinstance(s, bool) or s < 0]
+        if bad:
+            raise ValueError(f"split: sizes must be non-negative integers, got {bad[0]!r} in "
+                             f"split sizes {sizes}")
         if sum(sizes) != length:
             raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, but dim {dim} of "
                              f"shape {tuple(x.shape)} has length {length}")

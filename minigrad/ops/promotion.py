@@ -31,6 +31,14 @@ def promote(x0, x1):
     return x0, x1
 
 
+def kind(x):
+    """'f' for floats (arrays or Python floats), else the array's kind ('i', 'b' ...)."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None:
+        return dtype.kind
+    return "f" if isinstance(x, float) else "i"
+
+
 def as_operand(x):
     """An op's operand as given by the user: tensors as they are, NumPy scalars as Python
     numbers (so they never promote float32 to float64), lists as arrays."""
@@ -40,4 +48,7 @@ def as_operand(x):
         return x.item()
     if isinstance(x, (list, tuple)):
         return backend.as_array(x)
+    if not isinstance(x, (int, float, bool)) and not backend.is_array(x):
+        raise TypeError(f"an arithmetic operand must be a Tensor, an array or a number, got "
+                        f"{type(x).__name__} {x!r:.40}")
     return x

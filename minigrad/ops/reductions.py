@@ -19,6 +19,8 @@ def _axes(dim, ndim, op):
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
     axes = []
     for d in dims:
+        if not isinstance(d, int) or isinstance(d, bool):
+            raise TypeError(f"{op}: dim must be an int or a tuple of ints, got dim={dim!r}")
         bound = builtins.max(ndim, 1)
         if not -bound <= d < bound:
             raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimensions")

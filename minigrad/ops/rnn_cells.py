@@ -21,8 +21,9 @@ and each cell turns (xw, hw, h [, c]) into its new state. The shared linear part
 backward (gradients of x, h, the weights and biases from d xw and d hw) lives in the
 base class; each cell adds its own gate algebra.
 
-The backward runs on arrays, so it cannot be differentiated again: asking for
-``create_graph=True`` through a one-node cell step raises and points at ``graph="gates"``.
+The backward runs on arrays; when ``create_graph=True`` asks for a graph of the backward,
+the step's backward is recorded instead as a node that recomputes the step with gate-level
+ops (``rnn_cells_double.py``), so second derivatives work as with ``graph="gates"``.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from .. import backend
 from ..function import Function
 from ..grad_mode import STATE
 from ..tensor import Tensor
-from . import rnn_kernels
+from . import rnn_cells_double, rnn_kernels
 from .gate_layout import GRU_GATES, LSTM_GATES, gate_columns, split_gates
 from .rnn_weight_grads import weight_grad
 
@@ -76,14 +77,13 @@ class CellStepFunction(Function):
             hw += b_hh
         self.save_for_backward(w_ih, w_hh)   # version-checked: an optimizer step before
         self.x_h = (x, h)                    # backward would make the gradient stale
+        self.step_inputs = (x, w_ih, b_ih, w_hh, b_hh, h, c)  # for a recorded double backward
         return self.cell_forward(xw, hw, h, c)
 
     def backward(self, *grads):
-        if STATE.grad_enabled:
-            raise RuntimeError(
-                f"{self.label}: a one-node cell step computes its backward on arrays and cannot be "
-                "differentiated again (create_graph=True was requested). Build the layer or "
-                "cell with graph='gates' for double backward.")
+        if STATE.grad_enabled:  # create_graph=True: record the backward so it can be differentiated
+            self.saved_tensors  # noqa: B018 - the version check of the weights
+            return rnn_cells_double.recorded_step_backward(self, self.gate_step, grads)
         w_ih, w_hh = [None if t is None else t.array for t in self.saved_tensors]
         x, h = self.x_h
         gys = [None if g is None else g.array for g in grads]
@@ -127,7 +127,7 @@ class CellStepFunction(Function):
 
     def release(self):
         super().release()
-        self.cache = self.x_h = None
+        self.cache = self.x_h = self.step_inputs = None
 
 
 class RNNCellFunction(CellStepFunction):
@@ -136,6 +136,8 @@ class RNNCellFunction(CellStepFunction):
     Backward:  d pre = dh' ⊙ φ'(pre)  (1 − h'² for tanh, [h' > 0] for relu);
     d xw = d hw = d pre.
     """
+
+    gate_step = staticmethod(rnn_cells_double.rnn_gates)
 
     def __init__(self, nonlinearity="tanh", weight_grad=None):
         self.weight_grad = weight_grad
@@ -178,6 +180,7 @@ class LSTMCellFunction(CellStepFunction):
 
     label = "LSTM cell"
     n_state = 2
+    gate_step = staticmethod(rnn_cells_double.lstm_gates)
 
     def cell_forward(self, xw, hw, h, c, out=None):
         """(h', c'); written into ``out = (h_out, c_out)`` when given."""
@@ -246,6 +249,7 @@ class GRUCellFunction(CellStepFunction):
     """
 
     label = "GRU cell"
+    gate_step = staticmethod(rnn_cells_double.gru_gates)
 
     def cell_forward(self, xw, hw, h, c, out=None):
         """h', written into ``out`` when given."""

@@ -6,6 +6,8 @@ from ..function import Function
 
 
 def _normalize_dim(dim, ndim, op):
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got dim={dim!r}")
     if not -ndim - 1 < dim < max(ndim, 1):
         raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions")
     return dim % max(ndim, 1)
@@ -40,6 +42,10 @@ def reshape(x, *shape):
     shape = _shape_args(shape)
     if tuple(x.shape) == shape:
         return x
+    bad = [s for s in shape if not isinstance(s, int) or isinstance(s, bool) or s < -1]
+    if bad or list(shape).count(-1) > 1:
+        raise ValueError(f"reshape: shape must be integers >= 0 with at most one -1, got shape "
+                         f"{shape}")
     return Reshape(shape)(x)._as_view_of(x)
 
 
@@ -138,6 +144,17 @@ def expand(x, *sizes):
     """Broadcast to ``sizes`` (-1 keeps a dimension's size), as ``torch.Tensor.expand``."""
     sizes = _shape_args(sizes)
     lead = len(sizes) - x.ndim
+    for i, s in enumerate(sizes):
+        if not isinstance(s, int) or isinstance(s, bool) or s < -1:
+            raise ValueError(f"expand: sizes must be non-negative integers or -1, got size {s!r} "
+                             f"at position {i} of sizes {sizes}")
+    if lead < 0:
+        raise ValueError(f"expand: sizes {sizes} have fewer dimensions than the tensor's shape "
+                         f"{tuple(x.shape)}")
+    if -1 in sizes[:lead]:
+        raise ValueError(f"expand: size -1 is not allowed in a new leading dimension "
+                         f"(position {sizes.index(-1)} of sizes {sizes} for a tensor of shape "
+                         f"{tuple(x.shape)})")
     shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     return broadcast_to(x, shape)
 

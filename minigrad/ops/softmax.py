@@ -11,6 +11,7 @@ from .. import backend
 from ..function import Function
 from ..grad_mode import STATE
 from ..tensor import Tensor
+from .elementwise import as_float
 from .shape import _normalize_dim
 
 
@@ -45,6 +46,7 @@ class Softmax(Function):
 
 
 def softmax(x, dim):
+    x = as_float(x)
     return Softmax(_normalize_dim(dim, x.ndim, "softmax"))(x)
 
 
@@ -67,6 +69,7 @@ class LogSoftmax(Function):
 
 
 def log_softmax(x, dim):
+    x = as_float(x)
     return LogSoftmax(_normalize_dim(dim, x.ndim, "log_softmax"))(x)
 
 

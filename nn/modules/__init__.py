@@ -11,4 +11,5 @@ from .pooling import MaxPool2d
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .rnn_cells import RNNCell, LSTMCell, GRUCell
 from .rnn import RNN, LSTM, GRU
+from .loss import NLLLoss, CrossEntropyLoss, MSELoss
 from .recording import GRAPH_MODES, recorded_as

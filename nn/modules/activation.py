@@ -5,6 +5,10 @@ from .. import functional as F
 from .module import Module
 
 
+def _implicit_dim(x):
+    return 0 if x.ndim in (0, 1, 3) else 1
+
+
 class Tanh(Module):
     """y = tanh(x)."""
 
@@ -27,28 +31,30 @@ class Sigmoid(Module):
 
 
 class Softmax(Module):
-    """y = softmax(x) along ``dim``."""
+    """y = softmax(x) along ``dim`` (``dim=None``: PyTorch's old implicit choice,
+    0 for a 0-, 1- or 3-d input, else 1)."""
 
-    def __init__(self, dim):
+    def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
 
     def forward(self, x):
-        return F.softmax(x, self.dim)
+        return F.softmax(x, _implicit_dim(x) if self.dim is None else self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
 
 
 class LogSoftmax(Module):
-    """y = log softmax(x) along ``dim``."""
+    """y = log softmax(x) along ``dim`` (``dim=None``: PyTorch's old implicit choice,
+    0 for a 0-, 1- or 3-d input, else 1)."""
 
-    def __init__(self, dim):
+    def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
 
     def forward(self, x):
-        return F.log_softmax(x, self.dim)
+        return F.log_softmax(x, _implicit_dim(x) if self.dim is None else self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"

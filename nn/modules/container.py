@@ -6,17 +6,25 @@ from collections import OrderedDict
 from .module import Module
 
 
+def _check_module(container, key, module):
+    """Containers hold Modules only: a lambda or a number would be silently dropped."""
+    if not isinstance(module, Module):
+        raise TypeError(f"{container}: item {key!r} must be an nn.Module, got "
+                        f"{type(module).__name__} ({module!r:.60})")
+    return module
+
+
 class Sequential(Module):
     """``Sequential(a, b, c)(x) == c(b(a(x)))``; also takes an OrderedDict of named modules."""
 
     def __init__(self, *modules):
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], (OrderedDict, dict)):
-            for name, m in modules[0].items():
-                setattr(self, name, m)
+            items = [(str(k), _check_module("Sequential", k, m)) for k, m in modules[0].items()]
         else:
-            for i, m in enumerate(modules):
-                setattr(self, str(i), m)
+            items = [(str(i), _check_module("Sequential", i, m)) for i, m in enumerate(modules)]
+        for name, m in items:
+            setattr(self, name, m)
 
     def forward(self, x):
         for m in self._modules.values():
@@ -36,7 +44,7 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def append(self, module):
-        setattr(self, str(len(self._modules)), module)
+        setattr(self, str(len(self._modules)), _check_module("Sequential", len(self._modules), module))
         return self
 
 
@@ -45,14 +53,16 @@ class ModuleList(Module):
 
     def __init__(self, modules=None):
         super().__init__()
-        for m in modules or []:
-            self.append(m)
+        self.extend(modules or [])
 
     def append(self, module):
-        setattr(self, str(len(self._modules)), module)
+        setattr(self, str(len(self._modules)), _check_module("ModuleList", len(self._modules), module))
         return self
 
     def extend(self, modules):
+        modules = list(modules)
+        for i, m in enumerate(modules):  # all checked before any is added
+            _check_module("ModuleList", len(self._modules) + i, m)
         for m in modules:
             self.append(m)
         return self
@@ -73,19 +83,29 @@ class ModuleList(Module):
         raise NotImplementedError("ModuleList is a container: call its items, not the list")
 
 
+def _check_key(key):
+    if not isinstance(key, str) or not key or "." in key:
+        raise TypeError(f"ModuleDict: keys must be non-empty strings without '.', got {key!r}")
+
+
 class ModuleDict(Module):
     """A dict of modules whose parameters are registered under their keys."""
 
     def __init__(self, modules=None):
         super().__init__()
-        for k, m in (modules or {}).items():
+        items = list((modules or {}).items())
+        for k, m in items:
+            _check_key(k)
+            _check_module("ModuleDict", k, m)
+        for k, m in items:
             setattr(self, k, m)
 
     def __getitem__(self, key):
         return self._modules[key]
 
     def __setitem__(self, key, module):
-        setattr(self, key, module)
+        _check_key(key)
+        setattr(self, key, _check_module("ModuleDict", key, module))
 
     def __len__(self):
         return len(self._modules)

@@ -6,6 +6,8 @@ import math
 from minigrad import backend
 from .. import functional as F
 from .. import init
+from . import factory_kwargs
+from .arg_checks import int_pair, positive_int
 from .module import Module, Parameter
 
 
@@ -26,14 +28,17 @@ class Conv2d(Module):
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
-                 dtype=None):
+                 dtype=None, device=None):
         super().__init__()
-        kh, kw = F._pair(kernel_size, "Conv2d: kernel_size")
+        positive_int("Conv2d", "in_channels", in_channels)
+        positive_int("Conv2d", "out_channels", out_channels)
+        kh, kw = int_pair("Conv2d", "kernel_size", kernel_size)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = (kh, kw)
-        self.stride = F._pair(stride, "Conv2d: stride")
-        self.padding = F._pair(padding, "Conv2d: padding")
-        dtype = backend.as_dtype(dtype) or backend.default_float
+        self.stride = int_pair("Conv2d", "stride", stride)
+        self.padding = int_pair("Conv2d", "padding", padding, minimum=0)
+        dtype, device = factory_kwargs.check("Conv2d", dtype, device)
+        dtype = dtype or backend.default_float
         np = backend.host_numpy()
         self.weight = Parameter(np.empty((out_channels, in_channels, kh, kw), dtype))
         if bias:
@@ -41,6 +46,7 @@ class Conv2d(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        factory_kwargs.place(self, None, device)
 
     def reset_parameters(self):
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))

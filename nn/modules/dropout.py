@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import functional as F
+from .arg_checks import probability
 from .module import Module
 
 
@@ -12,9 +13,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
-        self.p = p
+        self.p = probability("Dropout", "p", p)
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training)

@@ -6,6 +6,8 @@ import math
 from minigrad import backend
 from .. import functional as F
 from .. import init
+from . import factory_kwargs
+from .arg_checks import positive_int
 from .module import Module, Parameter
 
 
@@ -22,16 +24,20 @@ class Linear(Module):
     initialised as PyTorch, U(−1/√in, 1/√in).
     """
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    def __init__(self, in_features, out_features, bias=True, dtype=None, device=None):
         super().__init__()
+        positive_int("Linear", "in_features", in_features, minimum=0)
+        positive_int("Linear", "out_features", out_features, minimum=0)
+        dtype, device = factory_kwargs.check("Linear", dtype, device)
         self.in_features, self.out_features = in_features, out_features
-        dtype = backend.as_dtype(dtype) or backend.default_float
+        dtype = dtype or backend.default_float
         self.weight = Parameter(backend.host_numpy().empty((out_features, in_features), dtype))
         if bias:
             self.bias = Parameter(backend.host_numpy().empty((out_features,), dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        factory_kwargs.place(self, None, device)
 
     def reset_parameters(self):
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))

@@ -25,6 +25,28 @@ from minigrad.grad_mode import current_scope, graph_scope, no_grad
 from minigrad.tensor import Tensor
 
 
+def _staged_value(owner, key, value, target):
+    """``value`` as an array of ``target``'s shape, dtype and device, or a clear error."""
+    where = f"load_state_dict for {owner}: '{key}'"
+    array = value.array if isinstance(value, Tensor) else value
+    try:
+        array = backend.as_array(array) if not backend.is_array(array) else array
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{where} must be a tensor or a numeric array, got "
+                        f"{type(value).__name__} ({error})") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{where} has dtype {array.dtype}, which cannot be converted to the "
+                        f"model's dtype {target.dtype} (expected numbers)")
+    if array.dtype.kind == "f" and target.dtype.kind in "iub":
+        raise TypeError(f"{where} holds floating point values (dtype {array.dtype}) but the "
+                        f"model's buffer has dtype {target.dtype}")
+    shape = tuple(array.shape)
+    if shape != tuple(target.shape):
+        raise ValueError(f"{where}: size mismatch: checkpoint has shape {shape}, the model has "
+                         f"shape {tuple(target.shape)}")
+    return backend.to_device(array, target.device).astype(target.dtype, copy=True)
+
+
 class Parameter(Tensor):
     """A tensor that is a module's learnable weight: it requires grad and is registered
     by the module it is assigned to."""
@@ -243,33 +265,32 @@ class Module:
 
         Returns (missing_keys, unexpected_keys) when ``strict=False``.
         """
+        name = type(self).__name__
+        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
+            raise TypeError(f"load_state_dict for {name}: state_dict must be a mapping of names to "
+                            f"tensors or arrays (from state_dict() or minigrad.load), got "
+                            f"{type(state_dict).__name__}")
+        bad_keys = [k for k in state_dict.keys() if not isinstance(k, str)]
+        if bad_keys:
+            raise TypeError(f"load_state_dict for {name}: keys must be strings, got key "
+                            f"{bad_keys[0]!r} of type {type(bad_keys[0]).__name__}")
         targets = self._state_targets()
         missing = [k for k in targets if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in targets]
+        unexpected = [k for k in state_dict.keys() if k not in targets]
         if strict and (missing or unexpected):
             parts = []
             if missing:
                 parts.append(f"missing keys {missing}")
             if unexpected:
                 parts.append(f"unexpected keys {unexpected}")
-            raise KeyError(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
-        staged = []
-        for key, target in targets.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            value = value.array if isinstance(value, Tensor) else value
-            value = backend.to_host(value) if not backend.is_array(value) else value
-            shape = tuple(getattr(value, "shape", ()))
-            if shape != tuple(target.shape):
-                raise ValueError(f"load_state_dict for {type(self).__name__}: size mismatch for "
-                                 f"'{key}': checkpoint has shape {shape}, the model has shape "
-                                 f"{tuple(target.shape)}")
-            staged.append((target, value))
+            raise KeyError(f"load_state_dict for {name}: " + "; ".join(parts))
+        # every value converted to its target's dtype and device first: nothing is written
+        # unless all of them can be
+        staged = [(target, _staged_value(name, key, state_dict[key], target))
+                  for key, target in targets.items() if key in state_dict]
         with no_grad():
             for target, value in staged:
-                value = backend.to_device(backend.as_array(value), target.device)  # host or GPU
-                target.array = value.astype(target.dtype, copy=True)
+                target.array = value
                 target._bump_version()
         return (missing, unexpected)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from minigrad import backend
 from minigrad.tensor import Tensor
 from .. import functional as F
+from . import factory_kwargs
+from .arg_checks import positive_int, positive_number, probability
 from .module import Module, Parameter
 
 
@@ -21,11 +23,17 @@ class _BatchNorm(Module):
     expected_dims = ()
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, dtype=None):
+                 track_running_stats=True, dtype=None, device=None):
         super().__init__()
+        name = type(self).__name__
+        positive_int(name, "num_features", num_features)
+        positive_number(name, "eps", eps)
+        if momentum is not None:
+            probability(name, "momentum", momentum)
+        dtype, device = factory_kwargs.check(name, dtype, device)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = backend.as_dtype(dtype) or backend.default_float
+        dtype = dtype or backend.default_float
         np = backend.host_numpy()
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype))
@@ -41,6 +49,7 @@ class _BatchNorm(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+        factory_kwargs.place(self, None, device)
 
     def reset_running_stats(self):
         if self.track_running_stats:
@@ -88,13 +97,21 @@ class LayerNorm(Module):
     Parameters: ``weight`` (ones) and ``bias`` (zeros) of shape ``normalized_shape``.
     """
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, dtype=None):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, dtype=None,
+                 device=None):
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
+        if not isinstance(normalized_shape, (tuple, list)) or not normalized_shape:
+            raise ValueError(f"LayerNorm: normalized_shape must be an int or a non-empty tuple of "
+                             f"ints, got normalized_shape={normalized_shape!r}")
+        for size in normalized_shape:
+            positive_int("LayerNorm", "normalized_shape", size)
+        positive_number("LayerNorm", "eps", eps)
+        dtype, device = factory_kwargs.check("LayerNorm", dtype, device)
         self.normalized_shape = tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        dtype = backend.as_dtype(dtype) or backend.default_float
+        dtype = dtype or backend.default_float
         np = backend.host_numpy()
         if elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dtype))
@@ -102,6 +119,7 @@ class LayerNorm(Module):
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
+        factory_kwargs.place(self, None, device)
 
     def forward(self, x):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)

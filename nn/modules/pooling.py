@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import functional as F
+from .arg_checks import int_pair
 from .module import Module
 
 
@@ -18,6 +19,10 @@ class MaxPool2d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
+        int_pair("MaxPool2d", "kernel_size", kernel_size)
+        if stride is not None:
+            int_pair("MaxPool2d", "stride", stride)
+        int_pair("MaxPool2d", "padding", padding, minimum=0)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding = padding

@@ -34,7 +34,8 @@ from minigrad.ops.rnn_weight_grads import SequenceWeightGrad
 from minigrad.ops.rnn_sequence import RecurrentSequence
 from minigrad.tensor import Tensor
 
-from ..functional import dropout
+from ..functional import check_input, dropout
+from . import factory_kwargs
 from .module import Module
 from .recording import GRAPH_MODES, resolve_graph
 from .rnn_cells import _init_uniform, _parameter, _scope_path, gru_step, lstm_step, rnn_step
@@ -52,9 +53,10 @@ class RNNBase(Module):
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
                  batch_first=False, dropout=0.0, bidirectional=False, graph="steps",
-                 fused=None):
+                 fused=None, dtype=None, device=None):
         super().__init__()
         name = type(self).__name__
+        dtype, device = factory_kwargs.check(name, dtype, device)
         for arg, value in (("input_size", input_size), ("hidden_size", hidden_size),
                            ("num_layers", num_layers)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
@@ -82,6 +84,7 @@ class RNNBase(Module):
                     setattr(self, "bias_hh" + suffix, _parameter((gate_size,)))
         self._top_states = ([], None)
         self.reset_parameters()
+        factory_kwargs.place(self, dtype, device)
 
     @property
     def hidden_states(self):
@@ -149,6 +152,7 @@ class RNNBase(Module):
             layout = "(B, T, in)" if self.batch_first else "(T, B, in)"
             raise ValueError(f"{name}: expected input of shape {layout} or (T, in) with "
                              f"in={self.input_size}, got {tuple(input.shape)}")
+        check_input(name, input, self.weight_ih_l0)
         if input.shape[0 if input.ndim == 2 or not self.batch_first else 1] == 0:
             raise ValueError(f"{name}: the sequence is empty (input shape {tuple(input.shape)})")
 
@@ -161,6 +165,7 @@ class RNNBase(Module):
             raise TypeError(f"{type(self).__name__}: {what} must be a Tensor, "
                             f"got {type(state).__name__}")
         expected = (LD, H) if unbatched else (LD, B, H)
+        check_input(type(self).__name__, state, self.weight_ih_l0, what)
         if tuple(state.shape) != expected:
             raise ValueError(f"{type(self).__name__}: expected {what} of shape {expected} "
                              f"(num_layers * num_directions, {'' if unbatched else 'B, '}H), "
@@ -298,9 +303,10 @@ class RNN(RNNBase):
         bidirectional: add a layer running from t = T−1 down to 0 (``*_reverse``
             parameters); outputs are concatenated, forward first.
         graph: how the time loop is recorded: ``"steps"`` (default) one graph node per
-            step (fast, drawn step by step); ``"gates"`` every op of the step (for teaching
-            and double backward); ``"layer"`` one node per layer and direction (fastest at
-            small sizes; the graph no longer shows the steps). ``fused=`` is the deprecated
+            step (fast, drawn step by step; double backward recomputes each step's gates);
+            ``"gates"`` every op of the step (for teaching); ``"layer"`` one node per layer
+            and direction (fastest at small sizes; the graph no longer shows the steps; no
+            double backward). ``fused=`` is the deprecated
             old name (True/False/"sequence").
 
     ``rnn(x, h_0=None) -> (output, h_n)``; see ``RNNBase.forward`` for shapes. After each
@@ -309,12 +315,13 @@ class RNN(RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, graph="steps", fused=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, graph="steps", fused=None,
+                 dtype=None, device=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or 'relu'")
         mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, graph, fused)
+                         bidirectional, graph, fused, dtype, device)
         self.nonlinearity = nonlinearity
 
 
@@ -331,9 +338,10 @@ class LSTM(RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, graph="steps", fused=None):
+                 dropout=0.0, bidirectional=False, graph="steps", fused=None, dtype=None,
+                 device=None):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, graph, fused)
+                         bidirectional, graph, fused, dtype, device)
 
 
 class GRU(RNNBase):
@@ -349,6 +357,7 @@ class GRU(RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, graph="steps", fused=None):
+                 dropout=0.0, bidirectional=False, graph="steps", fused=None, dtype=None,
+                 device=None):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, graph, fused)
+                         bidirectional, graph, fused, dtype, device)

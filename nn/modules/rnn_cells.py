@@ -28,6 +28,8 @@ from minigrad.grad_mode import current_scope, graph_scope
 from minigrad.ops import rnn_cells as cell_ops
 from minigrad.tensor import Tensor
 
+from . import factory_kwargs
+from ..functional import check_input
 from .module import Module, Parameter
 from .recording import resolve_graph
 
@@ -127,8 +129,10 @@ class RNNCellBase(Module):
 
     graph_modes = CELL_GRAPH_MODES
 
-    def __init__(self, input_size, hidden_size, bias=True, graph="steps", fused=None):
+    def __init__(self, input_size, hidden_size, bias=True, graph="steps", fused=None, dtype=None,
+                 device=None):
         super().__init__()
+        dtype, device = factory_kwargs.check(type(self).__name__, dtype, device)
         graph = resolve_graph(type(self).__name__, graph, fused, CELL_GRAPH_MODES)
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
             if not isinstance(value, int) or value <= 0:
@@ -146,6 +150,7 @@ class RNNCellBase(Module):
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
         self.reset_parameters()
+        factory_kwargs.place(self, dtype, device)
 
     def reset_parameters(self):
         _init_uniform(self)
@@ -171,6 +176,7 @@ class RNNCellBase(Module):
         """(B, in) as is, (in,) as (1, in); returns (x, was_unbatched)."""
         if not isinstance(x, Tensor):
             raise TypeError(f"{type(self).__name__}: input must be a Tensor, got {type(x).__name__}")
+        check_input(type(self).__name__, x, self.weight_ih)
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
             raise ValueError(f"{type(self).__name__}: expected input of shape (B, {self.input_size}) "
                              f"or ({self.input_size},), got {tuple(x.shape)}")
@@ -183,6 +189,7 @@ class RNNCellBase(Module):
             xp = backend.get_array_module(x.array)
             return Tensor._make(xp.zeros((B, H), dtype=x.dtype), None, 0, False)
         expected = (H,) if unbatched else (B, H)
+        check_input(type(self).__name__, s, self.weight_ih, what)
         if tuple(s.shape) != expected:
             raise ValueError(f"{type(self).__name__}: {what} has shape {tuple(s.shape)}, expected "
                              f"{expected} for input of shape "
@@ -216,11 +223,11 @@ class RNNCell(RNNCellBase):
     num_chunks = 1
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", graph="steps",
-                 fused=None):
+                 fused=None, dtype=None, device=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}; "
                              "expected 'tanh' or 'relu'")
-        super().__init__(input_size, hidden_size, bias, graph, fused)
+        super().__init__(input_size, hidden_size, bias, graph, fused, dtype, device)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):

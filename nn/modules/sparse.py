@@ -4,6 +4,8 @@ from __future__ import annotations
 from minigrad import backend
 from .. import functional as F
 from .. import init
+from . import factory_kwargs
+from .arg_checks import positive_int
 from .module import Module, Parameter
 
 
@@ -19,12 +21,16 @@ class Embedding(Module):
     The backward adds each output gradient into its row (repeated tokens accumulate).
     """
 
-    def __init__(self, num_embeddings, embedding_dim, dtype=None):
+    def __init__(self, num_embeddings, embedding_dim, dtype=None, device=None):
         super().__init__()
+        positive_int("Embedding", "num_embeddings", num_embeddings)
+        positive_int("Embedding", "embedding_dim", embedding_dim)
+        dtype, device = factory_kwargs.check("Embedding", dtype, device)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        dtype = backend.as_dtype(dtype) or backend.default_float
+        dtype = dtype or backend.default_float
         self.weight = Parameter(backend.host_numpy().empty((num_embeddings, embedding_dim), dtype))
         self.reset_parameters()
+        factory_kwargs.place(self, None, device)
 
     def reset_parameters(self):
         init.normal_(self.weight)

@@ -1,0 +1,49 @@
+"""Loss modules (``nn.NLLLoss``, ``nn.CrossEntropyLoss``, ``nn.MSELoss``): the functional
+losses with their options fixed at construction, as in PyTorch."""
+from __future__ import annotations
+
+from .. import functional as F
+from .module import Module
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(name, reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return reduction
+
+
+class NLLLoss(Module):
+    """−input[n, target[n]] averaged over n: pair it with ``LogSoftmax(dim=1)``."""
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
+        super().__init__()
+        self.weight, self.ignore_index = weight, ignore_index
+        self.reduction = _check_reduction("NLLLoss", reduction)
+
+    def forward(self, input, target):  # noqa: A002 - torch's argument name
+        return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+
+
+class CrossEntropyLoss(Module):
+    """``nll_loss(log_softmax(logits, 1), target)`` in one node."""
+
+    def __init__(self, ignore_index=-100, reduction="mean"):
+        super().__init__()
+        self.ignore_index = ignore_index
+        self.reduction = _check_reduction("CrossEntropyLoss", reduction)
+
+    def forward(self, input, target):  # noqa: A002
+        return F.cross_entropy(input, target, self.ignore_index, self.reduction)
+
+
+class MSELoss(Module):
+    """Mean of (input − target)²."""
+
+    def __init__(self, reduction="mean"):
+        super().__init__()
+        self.reduction = _check_reduction("MSELoss", reduction)
+
+    def forward(self, input, target):  # noqa: A002
+        return F.mse_loss(input, target, self.reduction)
