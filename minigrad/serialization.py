@@ -171,8 +171,9 @@ def _rebuild_module(record, device):
                        "minigrad.load so that it can be rebuilt")
     try:
         return rebuild(record, device=device)
-    except (ValueError, TypeError, KeyError) as error:
-        raise _Refused(f"its module cannot be rebuilt: {error}") from error
+    except Exception as error:                    # a constructor refusing its arguments
+        raise _Refused(f"its module cannot be rebuilt: {type(error).__name__}: {error}") \
+            from error
 
 
 # ---------------------------------------------------------------------------

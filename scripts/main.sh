@@ -13,7 +13,7 @@ INSTALL_STEPS=(
 )
 
 source scripts/venv.sh
-python -m pip install -q -e ".[$EXTRAS]"
+install_project "$EXTRAS"
 for step in "${INSTALL_STEPS[@]}"; do
     bash "$step"
 done

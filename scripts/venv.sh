@@ -16,3 +16,15 @@ if [ -z "${VIRTUAL_ENV:-}" ]; then
     # shellcheck disable=SC1091
     source .venv/bin/activate
 fi
+
+# install_project EXTRAS: `pip install -e ".[EXTRAS]"` into the environment, skipped when this
+# checkout with this pyproject.toml and these extras was installed there already.
+install_project() {
+    local stamp="$VIRTUAL_ENV/.minigrad-rnn-installed-${1//,/-}"
+    local want
+    want="$(pwd) $(sha256sum pyproject.toml | cut -c1-16)"
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        python -m pip install -q -e ".[$1]"
+        echo "$want" > "$stamp"
+    fi
+}

@@ -140,6 +140,17 @@ def make_hostile_files(folder):
         archive.writestr(serialization.STRUCTURE_KEY + ".npy", npy_structure(
             {"t": "list", "items": [{"t": "array", "name": "x"}] * 1000}))
     expected["aliases.npz"] = "refers to it twice"
+    # A whole-module record whose constructor would allocate 4 TB for a tiny state.
+    with zipfile.ZipFile(folder / "module_bomb.npz", "w") as archive:
+        record = {"t": "dict", "items": [
+            [["s", "class"], {"t": "value", "v": "Linear"}],
+            [["s", "args"], {"t": "list", "items": [{"t": "value", "v": 10**6}] * 2}],
+            [["s", "kwargs"], {"t": "dict", "items": []}],
+            [["s", "tree"], {"t": "list", "items": []}],
+            [["s", "state"], {"t": "dict", "items": []}]]}
+        archive.writestr(serialization.STRUCTURE_KEY + ".npy",
+                         npy_structure({"t": "module", "record": record}))
+    expected["module_bomb.npz"] = "cannot be rebuilt"
     return expected
 
 
@@ -147,6 +158,7 @@ LOADER = textwrap.dedent("""
     import json, os, resource, sys
     import numpy as np
     import minigrad
+    import nn
     pages = int(open("/proc/self/statm").read().split()[0])
     used = pages * os.sysconf("SC_PAGE_SIZE")
     limit = used + 2**30
