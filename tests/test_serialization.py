@@ -281,3 +281,19 @@ def test_a_module_changed_after_construction_is_reported_at_load(tmp_path):
     minigrad.save(layer, tmp_path / "m.npz")
     with pytest.raises(ValueError, match="changed after it was constructed"):
         minigrad.load(tmp_path / "m.npz")
+
+
+def test_a_whole_module_needs_nn_imported_and_says_so(tmp_path):
+    import subprocess
+    import sys
+    path = tmp_path / "m.npz"
+    minigrad.save(nn.Linear(2, 3), path)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = ("import sys, minigrad\n"
+            "try:\n    minigrad.load(sys.argv[1])\n"
+            "except ValueError as e:\n    print(e)\n"
+            "import nn\nprint(type(minigrad.load(sys.argv[1])).__name__)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                         text=True, cwd=root, timeout=120)
+    assert "holds a whole module (nn.Linear); `import nn` before minigrad.load" in out.stdout
+    assert out.stdout.strip().endswith("Linear"), out.stderr
