@@ -297,3 +297,12 @@ def test_a_whole_module_needs_nn_imported_and_says_so(tmp_path):
                          text=True, cwd=root, timeout=120)
     assert "holds a whole module (nn.Linear); `import nn` before minigrad.load" in out.stdout
     assert out.stdout.strip().endswith("Linear"), out.stderr
+
+
+def test_dtype_and_numpy_scalar_arguments_are_recorded(tmp_path):
+    model = nn.Sequential(nn.Linear(2, 3, dtype=minigrad.float64),
+                          nn.LayerNorm(3, eps=np.float32(1e-3), dtype=np.float64))
+    minigrad.save(model, tmp_path / "m.npz")
+    back = minigrad.load(tmp_path / "m.npz")
+    assert back[0].weight.dtype == minigrad.float64 and back[1].eps == pytest.approx(1e-3)
+    assert back[0]._constructor_arguments == ([2, 3], {"dtype": {"__dtype__": "float64"}})

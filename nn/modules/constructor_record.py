@@ -29,13 +29,26 @@ class _NotSimple(Exception):
 
 
 # -- recording -------------------------------------------------------------------------------
+def _dtype_name(value):
+    """The name of a dtype argument (minigrad.float32, a NumPy dtype or scalar type), or None."""
+    if not (isinstance(value, type) or type(value).__module__.startswith("numpy")):
+        return None
+    try:
+        dtype = backend.as_dtype(value)
+    except TypeError:
+        return None
+    return dtype.name if dtype.kind in "biufc" else None
+
+
 def _encode(value):
     """A constructor argument as plain data (modules kept as objects until save)."""
-    np = backend.host_numpy()
     if isinstance(value, _SIMPLE):
         return value
-    if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
-        return {"__dtype__": np.dtype(value).name}
+    if type(value).__module__.startswith("numpy") and not isinstance(value, type) and \
+            hasattr(value, "item") and getattr(value, "shape", None) == ():
+        return _encode(value.item())                  # a NumPy scalar, e.g. eps=np.float32(..)
+    if _dtype_name(value) is not None:
+        return {"__dtype__": _dtype_name(value)}
     if hasattr(type(value), "__minigrad_record__"):
         return {"__module__": value}
     if type(value) in (list, tuple):
