@@ -193,6 +193,8 @@ def _temp_prefix(path):
 
 
 def _pid_is_alive(pid):
+    if os.name != "posix":
+        return True                                  # (Windows' os.kill would end it)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
