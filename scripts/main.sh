@@ -13,9 +13,9 @@ INSTALL_STEPS=(
 )
 
 source scripts/venv.sh
-install_project "$EXTRAS"
-for step in "${INSTALL_STEPS[@]}"; do
+for step in "${INSTALL_STEPS[@]}"; do      # first: a pip extra may build against them
     bash "$step"
 done
+install_project "$EXTRAS"
 python examples/char_lm.py --out runs/char_lm "$@"
 python examples/char_lm.py --hello --out runs/hello

@@ -8,14 +8,14 @@ cd "$(dirname "$0")/.."
 # Python packages: the package itself, editable, with these extras (pyproject.toml).
 EXTRAS="test,torch"
 # Everything else the tests use, one install script a line (each installs only what is
-# missing, and runs with the virtual environment active: `python -m pip` is the venv's).
+# missing, and runs with the virtual environment active: its `python -m pip` is the venv's).
 INSTALL_STEPS=(
     scripts/install_dot.sh      # graphviz's `dot`, for the graph pictures
 )
 
 source scripts/venv.sh
-install_project "$EXTRAS"
-for step in "${INSTALL_STEPS[@]}"; do
+for step in "${INSTALL_STEPS[@]}"; do      # first: a pip extra may build against them
     bash "$step"
 done
+install_project "$EXTRAS"
 python -m pytest -q -p no:cacheprovider "$@"
