@@ -70,9 +70,26 @@ def tutorial_graphs():
     return figures
 
 
+def readme_snippet():
+    """README's picture is its own code's output: the first python block of README.md, run
+    as written in a scratch folder, and the flow graph it draws (its ``graph``)."""
+    import re
+    import tempfile
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        code = re.findall(r"```python\n(.*?)```", f.read(), flags=re.S)[0]
+    namespace, here = {"__name__": "__readme__"}, os.getcwd()
+    with tempfile.TemporaryDirectory() as scratch:
+        os.chdir(scratch)
+        try:
+            exec(compile(code, "README.md", "exec"), namespace)
+        finally:
+            os.chdir(here)
+    return {"readme_rnn_flow": namespace["graph"]}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
-    for stem, figure in {**shapes_of_recurrence(), **tutorial_graphs()}.items():
+    for stem, figure in {**shapes_of_recurrence(), **tutorial_graphs(), **readme_snippet()}.items():
         if hasattr(figure, "savefig"):
             path = os.path.join(OUT, f"{stem}.png")
             figure.savefig(path, dpi=110)

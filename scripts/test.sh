@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
-# Install what the tests need (graphviz's `dot`, the package with its test extras, PyTorch CPU
-# for the parity tests) and run the whole suite.
+# Install what the tests need and run the whole suite, inside the project's virtual
+# environment (.venv, created when no environment is active; see scripts/venv.sh).
+# Extra arguments go to pytest (e.g. tests/test_serialization.py -x).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install_dot.sh
-python -m pip install -q -e ".[test,torch]"
+
+# Python packages: the package itself, editable, with these extras (pyproject.toml).
+EXTRAS="test,torch"
+# Everything else the tests use, one install script a line (each installs only what is
+# missing, and runs with the virtual environment active: its `python -m pip` is the venv's).
+INSTALL_STEPS=(
+    scripts/install_dot.sh      # graphviz's `dot`, for the graph pictures
+)
+
+source scripts/venv.sh
+for step in "${INSTALL_STEPS[@]}"; do      # first: a pip extra may build against them
+    bash "$step"
+done
+install_project "$EXTRAS"
 python -m pytest -q -p no:cacheprovider "$@"

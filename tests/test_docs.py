@@ -1,5 +1,6 @@
-"""The documentation is part of the product: every tutorial's code runs as written, and the
-site builds with ``mkdocs build --strict`` (broken links and missing references fail)."""
+"""The documentation is part of the product: README's and every tutorial's code runs as
+written, and the site builds with ``mkdocs build --strict`` (broken links and missing
+references fail)."""
 import os
 import re
 import shutil
@@ -30,6 +31,34 @@ def test_tutorial_code_runs_as_written(page, tmp_path, monkeypatch):
             exec(compile(block, f"{page}[block {i}]", "exec"), namespace)
         except Exception as error:  # pragma: no cover - the message is the point
             raise AssertionError(f"{page}, code block {i} failed: {error!r}\n{block}") from error
+
+
+def test_readme_code_runs_as_written_from_an_empty_folder(tmp_path):
+    """README's python blocks, in a fresh interpreter whose working folder is empty (as a
+    newcomer pastes them); blocks that render pictures need graphviz's ``dot``."""
+    code = "\n".join(python_blocks(os.path.join(ROOT, "README.md")))
+    assert code, "README.md has no python code"
+    if ".render(" in code and shutil.which("dot") is None:
+        pytest.skip("README's code renders with graphviz's `dot`, which is not installed")
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"README's code failed:\n{result.stderr}\n{code}"
+    assert "(8, 8)" in result.stdout
+    assert sorted(os.listdir(tmp_path)) == ["rnn_flow.svg"]         # cleanup=True: no DOT file
+
+
+def test_readme_picture_is_made_by_make_figures():
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    with open(os.path.join(ROOT, "docs", "make_figures.py"), encoding="utf-8") as f:
+        make_figures = f.read()
+    pictures = re.findall(r"!\[[^\]]*\]\(docs/img/([\w.]+)\.svg\)", readme)
+    assert pictures == ["readme_rnn_flow"]
+    assert '{"readme_rnn_flow": namespace["graph"]}' in make_figures
+    with open(os.path.join(ROOT, "docs", "img", "readme_rnn_flow.svg"), encoding="utf-8") as f:
+        svg = f.read()
+    assert "t = 4" in svg and "t = 5" not in svg and "(8, 8)" in svg   # the snippet's T=5, H=8
 
 
 def test_every_tutorial_is_in_the_navigation():

@@ -115,3 +115,194 @@ def test_pickled_object_array_is_never_loaded(tmp_path):
 def test_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         minigrad.load(tmp_path / "nope.npz")
+
+
+# ---------------------------------------------------------------------------
+# File objects
+# ---------------------------------------------------------------------------
+def test_save_and_load_on_file_objects(tmp_path):
+    import io
+    state = nn.Linear(3, 2).state_dict()
+    buffer = io.BytesIO()
+    minigrad.save(state, buffer)
+    buffer.seek(0)
+    back = minigrad.load(buffer)
+    np.testing.assert_array_equal(back["weight"].numpy(), state["weight"].numpy())
+
+    with open(tmp_path / "ckpt.npz", "wb") as f:                      # torch.save(obj, f)
+        minigrad.save({"step": 3, "w": state["weight"]}, f)
+    with open(tmp_path / "ckpt.npz", "rb") as f:
+        assert minigrad.load(f)["step"] == 3
+
+
+def test_load_from_a_stream_that_cannot_seek(tmp_path):
+    import io
+
+    class Pipe(io.RawIOBase):                                          # e.g. a socket or pipe
+        def __init__(self, data):
+            self._data = io.BytesIO(data)
+
+        def readable(self):
+            return True
+
+        def seekable(self):
+            return False
+
+        def readinto(self, b):
+            chunk = self._data.read(len(b))
+            b[:len(chunk)] = chunk
+            return len(chunk)
+    buffer = io.BytesIO()
+    minigrad.save({"w": np.arange(6.0)}, buffer)
+    np.testing.assert_array_equal(minigrad.load(Pipe(buffer.getvalue()))["w"], np.arange(6.0))
+    with pytest.raises(ValueError, match="max_bytes=100"):
+        minigrad.load(Pipe(buffer.getvalue()), max_bytes=100)
+
+
+def test_max_bytes_refuses_a_large_checkpoint_until_raised(tmp_path):
+    path = tmp_path / "big.npz"
+    minigrad.save({"w": np.zeros(10_000)}, path)                       # 80 kB of arrays
+    with pytest.raises(ValueError, match=r"big.npz.*max_bytes=50000.*max_bytes=N"):
+        minigrad.load(path, max_bytes=50_000)
+    assert minigrad.load(path, max_bytes=200_000)["w"].shape == (10_000,)
+    with pytest.raises(ValueError, match="max_bytes must be a non-negative int"):
+        minigrad.load(path, max_bytes="lots")
+
+
+def test_names_that_look_like_paths_are_saved_under_plain_names(tmp_path):
+    path = tmp_path / "odd.npz"
+    weird = {"..": {"/etc": np.ones(2)}, "a\\b": np.zeros(1), "c:d": np.ones(1)}
+    minigrad.save(weird, path)
+    with np.load(path, allow_pickle=False) as f:
+        assert all(serialization.is_plain_member_name(n) for n in f.files)
+    back = minigrad.load(path)
+    np.testing.assert_array_equal(back[".."]["/etc"], np.ones(2))
+    assert set(back) == set(weird)
+
+
+def test_save_refuses_nesting_that_load_would_refuse(tmp_path):
+    deep = 1
+    for _ in range(serialization.MAX_DEPTH + 5):
+        deep = [deep]
+    with pytest.raises(ValueError, match="nested deeper than"):
+        minigrad.save(deep, tmp_path / "deep.npz")
+    assert os.listdir(tmp_path) == []
+
+
+# ---------------------------------------------------------------------------
+# Whole modules, without pickle
+# ---------------------------------------------------------------------------
+def module_tree(model):
+    return [(path, type(m).__name__) for path, m in model.named_modules()]
+
+
+def test_whole_module_round_trip_rebuilds_the_tree_and_the_outputs(tmp_path):
+    minigrad.manual_seed(0)
+    model = nn.Sequential(OrderedDict([
+        ("embed", nn.Embedding(10, 4)),
+        ("lstm", nn.LSTM(4, 6, num_layers=2, batch_first=True)),
+    ]))
+    head = nn.ModuleDict({"out": nn.Linear(6, 3), "norm": nn.LayerNorm(6)})
+    full = nn.ModuleList([model, head, nn.Dropout(0.25)])
+    full.append(nn.Conv2d(1, 2, kernel_size=3, padding=1))            # added after construction
+    full.eval()
+    path = tmp_path / "model.npz"
+    minigrad.save(full, path)
+    back = minigrad.load(path)
+
+    assert module_tree(back) == module_tree(full)
+    assert back[2].p == 0.25 and not back.training and not back[0].lstm.training
+    tokens = minigrad.tensor(np.array([[1, 2, 3], [4, 5, 6]]))
+    out, _ = full[0](tokens)
+    out_back, _ = back[0](tokens)
+    np.testing.assert_array_equal(out_back.numpy(), out.numpy())
+    np.testing.assert_array_equal(back[1]["out"](out_back).numpy(), full[1]["out"](out).numpy())
+    for (k, v), (k2, v2) in zip(full.state_dict().items(), back.state_dict().items()):
+        assert k == k2 and v.dtype == v2.dtype
+        np.testing.assert_array_equal(v.numpy(), v2.numpy())
+
+
+def test_whole_module_keeps_float64_and_goes_through_file_objects():
+    import io
+    model = nn.GRU(3, 4).double()
+    buffer = io.BytesIO()
+    minigrad.save({"model": model, "step": 7}, buffer)
+    buffer.seek(0)
+    back = minigrad.load(buffer)
+    assert back["step"] == 7 and isinstance(back["model"], nn.GRU)
+    assert all(p.dtype == minigrad.float64 for p in back["model"].parameters())
+    x = minigrad.randn(5, 2, 3, dtype=minigrad.float64)
+    np.testing.assert_array_equal(back["model"](x)[0].numpy(), model(x)[0].numpy())
+
+
+class MyNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def test_a_user_subclass_is_refused_with_the_state_dict_way(tmp_path):
+    for model in (MyNet(), nn.Sequential(nn.Linear(2, 2), MyNet())):
+        with pytest.raises(TypeError, match=r"MyNet, a class not registered in nn.*"
+                           r"minigrad.save\(model.state_dict\(\), f\)"):
+            minigrad.save(model, tmp_path / "m.npz")
+    assert os.listdir(tmp_path) == []
+    minigrad.save(MyNet().state_dict(), tmp_path / "m.npz")           # the way that works
+    MyNet().load_state_dict(minigrad.load(tmp_path / "m.npz"))
+
+
+def test_a_module_built_from_unrecordable_arguments_is_refused(tmp_path):
+    layer = nn.Linear(2, 2)
+    object.__setattr__(layer, "_constructor_arguments", "an argument of type ndarray")
+    with pytest.raises(TypeError, match="constructed with an argument of type ndarray"):
+        minigrad.save(layer, tmp_path / "m.npz")
+
+
+def test_load_never_builds_a_class_that_nn_does_not_export(tmp_path):
+    path = tmp_path / "m.npz"
+    minigrad.save(nn.Linear(2, 3), path)
+    with np.load(path, allow_pickle=False) as f:
+        arrays = {name: f[name] for name in f.files}
+    text = bytes(arrays[serialization.STRUCTURE_KEY]).decode()
+    for evil in ("MyNet", "Tensor", "__class__", "functional"):
+        arrays[serialization.STRUCTURE_KEY] = np.frombuffer(
+            text.replace('"Linear"', f'"{evil}"', 1).encode(), dtype=np.uint8)
+        np.savez(path, **arrays)
+        with pytest.raises(ValueError, match=rf"m.npz.*nn.{evil} is not registered in nn"):
+            minigrad.load(path)
+
+
+def test_a_module_changed_after_construction_is_reported_at_load(tmp_path):
+    layer = nn.Linear(2, 3)
+    layer.extra = nn.Tanh()                                            # not from the constructor
+    minigrad.save(layer, tmp_path / "m.npz")
+    with pytest.raises(ValueError, match="changed after it was constructed"):
+        minigrad.load(tmp_path / "m.npz")
+
+
+def test_a_whole_module_needs_nn_imported_and_says_so(tmp_path):
+    import subprocess
+    import sys
+    path = tmp_path / "m.npz"
+    minigrad.save(nn.Linear(2, 3), path)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = ("import sys, minigrad\n"
+            "try:\n    minigrad.load(sys.argv[1])\n"
+            "except ValueError as e:\n    print(e)\n"
+            "import nn\nprint(type(minigrad.load(sys.argv[1])).__name__)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                         text=True, cwd=root, timeout=120)
+    assert "holds a whole module (nn.Linear); `import nn` before minigrad.load" in out.stdout
+    assert out.stdout.strip().endswith("Linear"), out.stderr
+
+
+def test_dtype_and_numpy_scalar_arguments_are_recorded(tmp_path):
+    model = nn.Sequential(nn.Linear(2, 3, dtype=minigrad.float64),
+                          nn.LayerNorm(3, eps=np.float32(1e-3), dtype=np.float64))
+    minigrad.save(model, tmp_path / "m.npz")
+    back = minigrad.load(tmp_path / "m.npz")
+    assert back[0].weight.dtype == minigrad.float64 and back[1].eps == pytest.approx(1e-3)
+    assert back[0]._constructor_arguments == ([2, 3], {"dtype": {"__dtype__": "float64"}})

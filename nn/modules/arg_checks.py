@@ -2,9 +2,16 @@
 construction, naming the layer, the argument, its value and what was expected."""
 from __future__ import annotations
 
+import numbers
+
 
 def _is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    """A real number: Python's or NumPy's scalars (``np.float32(1e-3)``), never a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def positive_int(owner, name, value, minimum=1):
@@ -27,12 +34,12 @@ def int_pair(owner, name, value, minimum=1):
 
 
 def probability(owner, name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+    if not _is_number(value) or not 0.0 <= value <= 1.0:
         raise ValueError(f"{owner}: {name} must be a probability in [0, 1], got {name}={value!r}")
     return float(value)
 
 
 def positive_number(owner, name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+    if not _is_number(value) or not value > 0:
         raise ValueError(f"{owner}: {name} must be a positive number, got {name}={value!r}")
-    return value
+    return float(value)

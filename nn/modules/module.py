@@ -23,6 +23,7 @@ from collections import OrderedDict
 from minigrad import backend
 from minigrad.grad_mode import current_scope, graph_scope, no_grad
 from minigrad.tensor import Tensor
+from .constructor_record import ConstructorRecord  # whole-module save/load
 
 
 def _staged_value(owner, key, value, target):
@@ -65,7 +66,7 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-class Module:
+class Module(ConstructorRecord):
     """Base class of all layers. Subclasses call ``super().__init__()`` and define ``forward``."""
 
     def __init__(self):
