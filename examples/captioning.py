@@ -38,7 +38,7 @@ from common.checkpoint import load_checkpoint, resumed_config, save_checkpoint  
 from common.config import config_parser, given_flags  # noqa: E402
 from common.plots import plot_curves  # noqa: E402
 from common.progress import progress  # noqa: E402
-from scene_world import formats, language, metrics, pictures, world  # noqa: E402
+from scene_world import explore, formats, language, metrics, pictures, world  # noqa: E402
 from scene_world.models import Captioner, to_input  # noqa: E402
 
 # -----------------------------------------------------------------------------------------
@@ -73,6 +73,7 @@ def parse_args(argv=None):
     parser = config_parser(__file__, CONFIG, __doc__.split("\n\n")[0])
     parser.add_argument("--resume", action="store_true", help="continue from --out/ckpt.npz")
     parser.add_argument("--smoke", action="store_true", help="a tiny run for CI (seconds)")
+    parser.add_argument("--explore", action="store_true", help="also write explore.html (viz.explore)")
     args = parser.parse_args(argv)
     cfg = dict(CONFIG, **(SMOKE if args.smoke else {}))
     cfg.update(given_flags(args, CONFIG))
@@ -223,6 +224,9 @@ def main(argv=None):
             maps = [alphas[k][t].reshape(side, side) for t in range(min(len(words), max_len))]
             pictures.attention_maps(images[k], words, maps,
                                     os.path.join(cfg["out"], f"attention_{name}_{k}.png"))
+        if args.explore and name == "test":
+            print("written:", explore.write(model, vocab, images[0], hyps[0], alphas[0] if alphas else None,
+                                            os.path.join(cfg["out"], "explore.html"), device))
     with minigrad.no_grad():
         ids, _ = model.generate(to_input(data["test"][0][:3], device), max_len, vocab.start,
                                 vocab.end, temperature=cfg["temperature"], rng=rng)

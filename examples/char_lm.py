@@ -37,7 +37,7 @@ import nn  # noqa: E402
 import nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from char_lm import cells, pictures  # noqa: E402
+from char_lm import cells, explore, pictures  # noqa: E402
 from char_lm.data import Streams, Vocab, load_text, split  # noqa: E402
 from char_lm.hello import hello_loss, train_hello  # noqa: E402
 from char_lm.model import CharRNN  # noqa: E402
@@ -96,6 +96,7 @@ def parse_args(argv=None):
     parser.add_argument("--smoke", action="store_true", help="a tiny run for CI (seconds)")
     parser.add_argument("--hello", action="store_true", help="the lecture's 'hello' toy")
     parser.add_argument("--no-pictures", action="store_true", help="skip graphs and plots")
+    parser.add_argument("--explore", action="store_true", help="also write explore.html (viz.explore)")
     args = parser.parse_args(argv)
     return args, given_flags(args, CONFIG)
 
@@ -274,6 +275,11 @@ def main(argv=None):
         print("interpretable cells (unit: Pearson r with the feature):")
         for name, units in found.items():
             print(f"  {name:14s} " + "  ".join(f"unit {j:3d}: r={r:+.2f}" for j, r in units))
+        if args.explore:
+            paths["explorer"] = explore.write(
+                model, vocab, val_ids, vocab.decode(val_ids[:4000]),
+                os.path.join(cfg["out"], "explore.html"), device, found,
+                {"at initialization": flow_at_init, f"after {step} steps": flow.tolist()})
         if pictures.have_dot():
             loss = pictures.window_loss(model, train_ids[:4], device)   # 3 steps unrolled
             fwd, flw = pictures.unrolled_graph(loss, cfg["out"], "graph")

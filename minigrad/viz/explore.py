@@ -251,10 +251,16 @@ def _attention(attention):
 def _svg(root):
     """The forward picture as inline SVG (no XML prolog), or None without graphviz's dot."""
     import graphviz
-    try:
-        svg = draw_graph(root, group="timestep").pipe(format="svg").decode("utf-8")
-    except graphviz.ExecutableNotFound:
-        return None
+    svg = None
+    for group in ("timestep", None):    # dot cannot rank some step layouts: then draw it flat
+        try:
+            svg = draw_graph(root, group=group).pipe(format="svg").decode("utf-8")
+            break
+        except graphviz.ExecutableNotFound:
+            return None
+        except graphviz.CalledProcessError:
+            if group is None:
+                raise
     svg = svg[svg.index("<svg"):]
     return re.sub(r"<!--.*?-->", "", svg, flags=re.S)
 

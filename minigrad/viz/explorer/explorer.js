@@ -125,12 +125,25 @@
     document.getElementById("zoom-in").onclick = function () { zoom(1 / 1.4); };
     document.getElementById("zoom-out").onclick = function () { zoom(1.4); };
     document.getElementById("zoom-fit").onclick = function () { setView(fullView.slice()); };
+    setView(startView());
+  }
+  function startView() {                     // the loss end of a long graph, full height
+    var r = graphBox.getBoundingClientRect(), aspect = r.width / Math.max(1, r.height);
+    if (!svg || fullView[2] / fullView[3] <= 1.5 * aspect) return fullView.slice();
+    var w = Math.max(fullView[3] * aspect, fullView[2] / 8), c = centerOf(nodeEls[0]);
+    var x = Math.max(fullView[0], Math.min(fullView[0] + fullView[2] - w, (c ? c[0] : 0) - w / 2));
+    var h = w / aspect;
+    return [x, fullView[1] + (fullView[3] - h) / 2, w, h];
+  }
+  function centerOf(g) {                     // centre of element g in viewBox coordinates
+    if (!svg || !g || !g.getBBox) return null;
+    var b = g.getBBox(), t = svg.getElementById("graph0"), m = t && t.transform.baseVal.consolidate();
+    return [b.x + b.width / 2 + (m ? m.matrix.e : 0), b.y + b.height / 2 + (m ? m.matrix.f : 0)];
   }
   function showInView(g) {                   // pan so that element g is visible
-    if (!svg || !g || !g.getBBox) return;
-    var b = g.getBBox(), t = svg.getElementById("graph0"), m = t && t.transform.baseVal.consolidate();
-    var dx = m ? m.matrix.e : 0, dy = m ? m.matrix.f : 0;
-    var cx = b.x + b.width / 2 + dx, cy = b.y + b.height / 2 + dy;
+    var c = centerOf(g);
+    if (!c) return;
+    var cx = c[0], cy = c[1];
     if (cx < view[0] || cx > view[0] + view[2] || cy < view[1] || cy > view[1] + view[3]) {
       setView([cx - view[2] / 2, cy - view[3] / 2, view[2], view[3]]);
     }
@@ -170,7 +183,7 @@
       var gs = edgeEls[e[0] + ">" + e[2]] || [];
       gs.forEach(function (g) { g.classList.remove("done"); g.classList.add("current"); });
       if (gs.length) labelEdge(gs[0], e[3]);
-      if (gs.length && current.playing) showInView(gs[0]);
+      if (gs.length && current.follow) showInView(gs[0]);
     }
     document.getElementById("step-text").textContent = text;
     drawBars();
@@ -193,25 +206,29 @@
     else {
       if (current.step >= events.length) step(0);
       current.playing = setInterval(function () {
-        if (current.step >= events.length) play(); else step(current.step + 1);
+        if (current.step >= events.length) play(); else follow(current.step + 1);
       }, Math.max(30, Math.min(400, 12000 / Math.max(1, events.length))));
     }
     document.getElementById("play").textContent = current.playing ? "pause" : "play";
     document.getElementById("play").classList.toggle("on", !!current.playing);
   }
-  slider.addEventListener("input", function () { step(slider.value); });
-  document.getElementById("first").onclick = function () { step(0); };
-  document.getElementById("prev").onclick = function () { step(current.step - 1); };
-  document.getElementById("next").onclick = function () { step(current.step + 1); };
-  document.getElementById("last").onclick = function () { step(events.length); };
+  function follow(k) {                       // step and keep the edge just crossed in view
+    current.follow = true;
+    try { return step(k); } finally { current.follow = false; }
+  }
+  slider.addEventListener("input", function () { follow(slider.value); });
+  document.getElementById("first").onclick = function () { follow(0); };
+  document.getElementById("prev").onclick = function () { follow(current.step - 1); };
+  document.getElementById("next").onclick = function () { follow(current.step + 1); };
+  document.getElementById("last").onclick = function () { follow(events.length); };
   document.getElementById("play").onclick = play;
   document.addEventListener("keydown", function (ev) {
     if (ev.target.tagName === "INPUT" && ev.target.type !== "range") return;
     if (ev.target.tagName === "SELECT") return;
     var keys = { ArrowRight: 1, ArrowLeft: -1 };
-    if (ev.key in keys) { ev.preventDefault(); step(current.step + keys[ev.key]); }
-    else if (ev.key === "Home") step(0);
-    else if (ev.key === "End") step(events.length);
+    if (ev.key in keys) { ev.preventDefault(); follow(current.step + keys[ev.key]); }
+    else if (ev.key === "Home") follow(0);
+    else if (ev.key === "End") follow(events.length);
     else if (ev.key === " ") { ev.preventDefault(); play(); }
   });
 
@@ -323,18 +340,26 @@
     var f = (Math.log10(v) - logRange[0]) / (logRange[1] - logRange[0]);
     return height * (1 - Math.max(0, Math.min(1, f)));
   }
+  var TOP = 8;                               // room above the highest tick label
   function axis(g, W, H, left) {
+    var every = Math.max(1, Math.ceil((logRange[1] - logRange[0]) / Math.max(2, Math.floor(H / 22))));
     for (var p = logRange[0]; p <= logRange[1]; p++) {
       var y = yOf(Math.pow(10, p), H);
       g.appendChild(svgEl("line", { x1: left, x2: W, y1: y, y2: y, stroke: "#eee" }));
-      g.appendChild(svgEl("text", { x: left - 4, y: y + 4, "text-anchor": "end", "class": "axis" }, "1e" + p));
+      if ((p - logRange[0]) % every === 0)
+        g.appendChild(svgEl("text", { x: left - 4, y: y + 4, "text-anchor": "end", "class": "axis" }, "1e" + p));
     }
+  }
+  function timeLabels(g, T, left, bw, H) {
+    for (var t = 0; t < T; t++) if (T <= 60 || t % Math.ceil(T / 30) === 0)
+      g.appendChild(svgEl("text", { x: left + (t + 0.5) * bw, y: H + 14, "text-anchor": "middle", "class": "axis" }, t));
   }
   function drawBars() {
     var box = document.getElementById("flow-bars");
     if (!flow.length) return;
     var T = flow.length, left = 44, H = 150, W = Math.max(360, Math.min(1200, 24 * T + left));
-    var bw = (W - left) / T, s = svgEl("svg", { width: W, height: H + 22, "aria-label": "gradient per time step" });
+    var bw = (W - left) / T, s = svgEl("svg", { width: W, height: H + 22 + TOP, viewBox: "0 " + (-TOP) + " " + W + " " + (H + 22 + TOP),
+                                                  "aria-label": "gradient per time step" });
     axis(s, W, H, left);
     flow.forEach(function (row, t) {
       var v = barValue(row, current.step), y = yOf(v, H);
@@ -344,12 +369,11 @@
         y: v > 0 ? y : H - 2, width: bw * 0.76, height: v > 0 ? H - y : 2 }));
       col.appendChild(svgEl("title", {}, "t = " + t + ": ‖∂L/∂h_t‖ = " + num(v) +
         (v === row.final ? "" : " so far (final " + num(row.final) + ")")));
-      if (T <= 60 || t % Math.ceil(T / 30) === 0)
-        col.appendChild(svgEl("text", { x: left + (t + 0.5) * bw, y: H + 14, "text-anchor": "middle", "class": "axis" }, t));
       col.addEventListener("mouseenter", function () { hoverStep(t); });
       col.addEventListener("mouseleave", function () { hoverStep(null); });
       s.appendChild(col);
     });
+    timeLabels(s, T, left, bw, H);
     box.innerHTML = "";
     box.appendChild(s);
   }
@@ -362,16 +386,19 @@
     if (labels.length < 2) return;
     var T = Math.max.apply(null, labels.map(function (l) { return runs[l].length; }));
     var left = 44, H = 170, W = Math.max(360, Math.min(1200, 24 * T + left)), bw = (W - left) / T;
-    var s = svgEl("svg", { width: W, height: H + 22, "aria-label": "gradient flow comparison" });
+    var s = svgEl("svg", { width: W, height: H + 22 + TOP, viewBox: "0 " + (-TOP) + " " + W + " " + (H + 22 + TOP),
+                           "aria-label": "gradient flow comparison" });
     var hover = svgEl("rect", { "class": "hover-col", x: -100, y: 0, width: bw, height: H });
     s.appendChild(hover);
     axis(s, W, H, left);
+    timeLabels(s, T, left, bw, H);
     labels.forEach(function (label, i) {
       var pts = runs[label].map(function (v, t) { return v > 0 ? (left + (t + 0.5) * bw) + "," + yOf(v, H) : null; })
         .filter(function (p) { return p; });
       s.appendChild(svgEl("polyline", { points: pts.join(" "), fill: "none", stroke: palette[i % palette.length], "stroke-width": 2 }));
     });
     box.innerHTML = "";
+    box.appendChild(el("h3", {}, "Runs compared: ‖∂L/∂h_t‖ at the end of each backward pass"));
     box.appendChild(s);
     var legend = el("div", { "class": "legend" });
     labels.forEach(function (label, i) {
