@@ -23,6 +23,8 @@ def stage(driver):
     driver.execute_script("""
         var x = minigradExplorer, n = x.numSteps;
         x.step(Math.round(n * 0.35));
+        var e = x.state().edge;
+        if (e) x.focus(e.dst, 800);
         var w = x.nodes.find(function (d) { return d.label.indexOf('weight_hh') >= 0; });
         if (w) x.select(w.id);
         var T = x.state().bars.length;
@@ -31,7 +33,6 @@ def stage(driver):
         if (s) {
             var a = s.chars.indexOf('"'), b = a >= 0 ? s.chars.indexOf('"', a + 1) : -1;
             if (a >= 0 && b > a) x.matchRange(a, b);
-            var found = Object.keys(s.cells || {});
             if (x.state().matches.length) x.setUnit(x.state().unitKind, x.state().matches[0][0]);
         }
     """)

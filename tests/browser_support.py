@@ -89,6 +89,13 @@ def screenshot_panels(driver, out_dir, prefix="explore_"):
             continue
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
         path = os.path.join(out_dir, f"{prefix}{name}.png")
+        if name == "node":       # the whole panel, not just what its scroll box shows
+            driver.execute_script("arguments[0].style.maxHeight = 'none';"
+                                  "arguments[0].style.position = 'absolute';"
+                                  "arguments[0].style.width = '360px'", element)
         element.screenshot(path)
+        if name == "node":
+            driver.execute_script("arguments[0].style.maxHeight = arguments[0].style.position = "
+                                  "arguments[0].style.width = ''", element)
         paths.append(path)
     return paths

@@ -140,6 +140,12 @@
     var b = g.getBBox(), t = svg.getElementById("graph0"), m = t && t.transform.baseVal.consolidate();
     return [b.x + b.width / 2 + (m ? m.matrix.e : 0), b.y + b.height / 2 + (m ? m.matrix.f : 0)];
   }
+  function focus(id, width) {                // centre node id, viewBox `width` units wide
+    var c = centerOf(nodeEls[id]);
+    if (!c) return;
+    var w = width || view[2], h = w * view[3] / view[2];
+    setView([c[0] - w / 2, c[1] - h / 2, w, h]);
+  }
   function showInView(g) {                   // pan so that element g is visible
     var c = centerOf(g);
     if (!c) return;
@@ -194,7 +200,9 @@
     var path = g.querySelector("path");
     if (!path) return;
     var p = path.getPointAtLength(path.getTotalLength() / 2);
-    g.appendChild(svgEl("text", { x: p.x + 4, y: p.y - 4, "class": "edge-norm" }, "‖g‖ = " + num(norm)));
+    var layer = svg.getElementById("graph0") || g;             // on top of every node
+    layer.appendChild(svgEl("text", { x: p.x, y: p.y - 16, "text-anchor": "middle", "class": "edge-norm" },
+                           "‖g‖ = " + num(norm)));
   }
   function nodeName(id) {
     var n = nodes[id];
@@ -256,8 +264,6 @@
       facts.appendChild(el("dd", { "data-fact": row[0] }, row[1]));
     });
     box.appendChild(facts);
-    if (n.value) box.appendChild(tensorView("value", n.value, id + "v"));
-    else box.appendChild(el("p", { "class": "note" }, "value: not kept (pass it in explore(tensors=...) to see it)"));
     n.grads.forEach(function (g, i) {
       var outName = n.kind === "op" && n.shapes.length > 1 ? " of " + (n.names[i] || "output " + i) : "";
       var arrived = n.lit_at === -1 || (n.lit_at !== null && n.lit_at < current.step);
@@ -267,14 +273,32 @@
       var run = n.running[String(n.kind === "op" ? i : -1)];
       if (run) box.appendChild(accumulation(run));
     });
+    if (n.value) box.appendChild(tensorView("value", n.value, id + "v"));
+    else box.appendChild(el("p", { "class": "note" }, "value: not kept (pass it in explore(tensors=...) to see it)"));
   }
   function accumulation(run) {               // a shared weight: one step's share at a time
     var k = current.step, done = run.filter(function (r) { return r[0] < k; });
     var now = done.length ? done[done.length - 1][1] : 0;
-    var p = el("p", { "class": "note", "data-fact": "accumulated" },
+    var box = el("div", { "class": "accumulation" });
+    box.appendChild(el("p", { "class": "note", "data-fact": "accumulated" },
       "sum of " + run.length + " gradients (one per use): " + done.length + " of " + run.length +
-      " added so far, ‖sum‖ = " + num(now) + " (final " + num(run[run.length - 1][1]) + ")");
-    return p;
+      " added so far, ‖sum‖ = " + num(now) + " (final " + num(run[run.length - 1][1]) + ")"));
+    // one bar per contribution, at the time step of the node that handed it over
+    var parts = run.map(function (r) { var e = events[r[0]]; return { k: r[0], norm: e[3], step: nodes[e[2]].step }; });
+    parts.sort(function (a, b) { return (a.step === null ? -1 : a.step) - (b.step === null ? -1 : b.step); });
+    var top = Math.max.apply(null, parts.map(function (q) { return q.norm; }).concat([1e-30]));
+    var W = 320, H = 48, bw = W / parts.length, chart = svgEl("svg", { width: W, height: H + 14, "class": "contributions" });
+    parts.forEach(function (q, i) {
+      var h = Math.max(1, H * q.norm / top);
+      chart.appendChild(svgEl("rect", { x: i * bw + bw * 0.1, y: H - h, width: Math.max(1, bw * 0.8), height: h,
+        fill: q.k < k ? "#e07b39" : "#e5e5e5" }));
+    });
+    chart.appendChild(svgEl("text", { x: 0, y: H + 12, "class": "axis" }, "t = " + (parts[0].step === null ? "–" : parts[0].step)));
+    chart.appendChild(svgEl("text", { x: W, y: H + 12, "class": "axis", "text-anchor": "end" },
+      "t = " + (parts[parts.length - 1].step === null ? "–" : parts[parts.length - 1].step)));
+    box.appendChild(el("div", { "class": "note" }, "‖contribution‖ of each step (orange: added)"));
+    box.appendChild(chart);
+    return box;
   }
   var slices = {};                           // tensor key -> chosen leading indices
   function tensorView(title, t, key) {
@@ -302,19 +326,21 @@
     return box;
   }
   function heatmap(values, offset, rows, cols, scale) {
-    var cell = Math.max(1, Math.min(16, Math.floor(320 / Math.max(rows, cols))));
-    var c = el("canvas", { width: cols * cell, height: rows * cell });
-    var ctx = c.getContext("2d"), img = ctx.createImageData(cols * cell, rows * cell);
+    var cw = Math.max(1, Math.min(16, Math.floor(320 / cols))), ch = Math.max(1, Math.min(16, Math.floor(200 / rows)));
+    if (cw > 2 * ch) cw = Math.max(ch, Math.min(cw, 4 * ch));       // keep cells roughly square
+    if (ch > 2 * cw) ch = Math.max(cw, Math.min(ch, 4 * cw));
+    var c = el("canvas", { width: cols * cw, height: rows * ch });
+    var ctx = c.getContext("2d"), img = ctx.createImageData(cols * cw, rows * ch);
     for (var r = 0; r < rows; r++) for (var q = 0; q < cols; q++) {
       var rgb = diverging(scale ? values[offset + r * cols + q] / scale : 0);
-      for (var y = 0; y < cell; y++) for (var x = 0; x < cell; x++) {
-        var p = 4 * ((r * cell + y) * cols * cell + q * cell + x);
+      for (var y = 0; y < ch; y++) for (var x = 0; x < cw; x++) {
+        var p = 4 * ((r * ch + y) * cols * cw + q * cw + x);
         img.data[p] = rgb[0]; img.data[p + 1] = rgb[1]; img.data[p + 2] = rgb[2]; img.data[p + 3] = 255;
       }
     }
     ctx.putImageData(img, 0, 0);
     c.addEventListener("mousemove", function (ev) {
-      var r = Math.floor(ev.offsetY / cell), q = Math.floor(ev.offsetX / cell);
+      var r = Math.floor(ev.offsetY / ch), q = Math.floor(ev.offsetX / cw);
       if (r < rows && q < cols) c.title = "[" + r + ", " + q + "] = " + num(values[offset + r * cols + q]);
     });
     return c;
@@ -380,8 +406,8 @@
   var palette = ["#e07b39", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#d62728"];
   function drawCompare() {
     var runs = {}, box = document.getElementById("flow-compare");
-    if (flow.length) runs["this graph"] = flow.map(function (r) { return r.final; });
     for (var k in data.flows || {}) runs[k] = data.flows[k];
+    if (flow.length) runs["this graph (dashed)"] = flow.map(function (r) { return r.final; });
     var labels = Object.keys(runs);
     if (labels.length < 2) return;
     var T = Math.max.apply(null, labels.map(function (l) { return runs[l].length; }));
@@ -395,7 +421,9 @@
     labels.forEach(function (label, i) {
       var pts = runs[label].map(function (v, t) { return v > 0 ? (left + (t + 0.5) * bw) + "," + yOf(v, H) : null; })
         .filter(function (p) { return p; });
-      s.appendChild(svgEl("polyline", { points: pts.join(" "), fill: "none", stroke: palette[i % palette.length], "stroke-width": 2 }));
+      var line = svgEl("polyline", { points: pts.join(" "), fill: "none", stroke: palette[i % palette.length], "stroke-width": 2 });
+      if (flow.length && i === labels.length - 1) line.setAttribute("stroke-dasharray", "6 4");
+      s.appendChild(line);
     });
     box.innerHTML = "";
     box.appendChild(el("h3", {}, "Runs compared: ‖∂L/∂h_t‖ at the end of each backward pass"));
@@ -436,6 +464,9 @@
       var rgb = diverging(q[i * K.units + current.unit] / 127.5 - 1);
       sp.style.background = "rgb(" + rgb.join(",") + ")";
     });
+    var found = document.getElementById("unit-found");
+    if (found.value !== String(u)) found.selectedIndex = Math.max(0,
+      Array.from(found.options).findIndex(function (o) { return o.value === String(u); }));
     document.getElementById("unit-range").textContent = "range " + num(K.lo[current.unit]) + " … " + num(K.hi[current.unit]);
     return state();
   }
@@ -606,6 +637,7 @@
     select: select,                          // select(id): open node id in the side panel
     state: state,                            // what the page shows now (a plain object)
     hoverStep: hoverStep,                    // hoverStep(t): highlight time step t
+    focus: focus,                            // focus(id, width): centre the graph on node id
     setUnit: setUnit,                        // setUnit("c", 17): colour the text by unit 17
     matchRange: matchRange,                  // matchRange(a, b): rank units for chars a..b-1
     showWord: showWord,                      // showWord(i): attention map of word i
