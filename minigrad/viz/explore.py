@@ -248,21 +248,30 @@ def _attention(attention):
             "image": None if image is None else image_payload(image)}
 
 
-def _svg(root):
-    """The forward picture as inline SVG (no XML prolog), or None without graphviz's dot."""
-    import graphviz
-    svg = None
-    for group in ("timestep", None):    # dot cannot rank some step layouts: then draw it flat
+def _svg(root, fallback_seconds=60):
+    """The forward picture as inline SVG (no XML prolog), or None without graphviz's dot.
+
+    dot cannot rank some step layouts ("trouble in init_rank"); then the flat layout is
+    tried, for at most ``fallback_seconds`` (a large flat graph can take dot many minutes),
+    and without a picture the page says so and its other panels still work.
+    """
+    import shutil
+    import subprocess
+    dot = shutil.which("dot")
+    if dot is None:
+        return None
+    for group, limit in (("timestep", None), (None, fallback_seconds)):
+        source = draw_graph(root, group=group).source
         try:
-            svg = draw_graph(root, group=group).pipe(format="svg").decode("utf-8")
-            break
-        except graphviz.ExecutableNotFound:
+            done = subprocess.run([dot, "-Tsvg"], input=source.encode("utf-8"),
+                                  capture_output=True, timeout=limit)
+        except subprocess.TimeoutExpired:
             return None
-        except graphviz.CalledProcessError:
-            if group is None:
-                raise
-    svg = svg[svg.index("<svg"):]
-    return re.sub(r"<!--.*?-->", "", svg, flags=re.S)
+        if done.returncode == 0:
+            svg = done.stdout.decode("utf-8")
+            svg = svg[svg.index("<svg"):]
+            return re.sub(r"<!--.*?-->", "", svg, flags=re.S)
+    return None
 
 
 def _asset(name):
@@ -273,8 +282,9 @@ def _page(data, svg):
     """page.html with the style, the script, the SVG and the data put in."""
     payload = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
     graph = svg if svg is not None else (
-        '<p class="missing">graphviz\'s <code>dot</code> is not installed, so the graph '
-        "cannot be drawn (bash scripts/install_dot.sh); the other panels work.</p>")
+        '<p class="missing">No picture of the graph: graphviz\'s <code>dot</code> is not '
+        "installed (bash scripts/install_dot.sh) or could not lay this graph out in time. "
+        "The stepper, the node list and the other panels still work.</p>")
     parts = {"STYLE": _asset("explorer.css"), "TITLE": html.escape(data["title"]),
              "SVG": graph, "DATA": payload, "SCRIPT": _asset("explorer.js")}
     # one pass: text put in (a user's passage, say) is never searched for placeholders
