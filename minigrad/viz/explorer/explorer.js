@@ -592,6 +592,11 @@
         ctx.strokeRect(col * W / gw + 1, r * H / gh + 1, W / gw - 2, H / gh - 2);
       }
     }
+    var best = 0;
+    for (var j = 1; j < gh * gw; j++) if (q[base + j] > q[base + best]) best = j;
+    document.getElementById("attention-note").textContent = "“" + att.words[current.word] +
+      "”: largest weight p = " + num(att.maps.max[current.word]) + " on grid cell (row " +
+      Math.floor(best / gw) + ", column " + (best % gw) + ") of " + gh + " × " + gw;
     document.querySelectorAll("#attention-words button").forEach(function (b, k) {
       b.classList.toggle("on", k === current.word);
     });
