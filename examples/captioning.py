@@ -43,7 +43,7 @@ from common.plots import plot_curves  # noqa: E402
 from common.progress import progress  # noqa: E402
 from common.resume import history_to_save, open_run, restore_training  # noqa: E402
 from common.training import cosine_lr, optimizer_step, out_of_time, set_lr  # noqa: E402
-from scene_world import formats, language, metrics, pictures, world  # noqa: E402
+from scene_world import explore, formats, language, metrics, pictures, world  # noqa: E402
 from scene_world.models import Captioner, feature_grid, to_input  # noqa: E402
 
 # -----------------------------------------------------------------------------------------
@@ -88,6 +88,8 @@ def parse_args(argv=None):
     parser = config_parser(__file__, CONFIG, __doc__.split("\n\n")[0], RULES)
     parser.add_argument("--resume", action="store_true", help="continue from --out/ckpt.npz")
     parser.add_argument("--smoke", action="store_true", help="a tiny run for CI (seconds)")
+    parser.add_argument("--explore", action="store_true",
+                        help="also write explore.html, the interactive page (viz.explore)")
     args = parser.parse_args(argv)
     given = given_flags(args, CONFIG)
     return {**CONFIG, **(SMOKE if args.smoke else {}), **given}, args, given
@@ -153,7 +155,8 @@ def main(argv=None):
     model.eval()
     print(f"trained {step - start_step} steps in {train_time / 60:.1f} min")
     for name in [k for k in ("test", "comp") if k in data]:
-        paths.update(evaluate(model, vocab, name, data[name], max_len, grid, cfg["out"], device))
+        paths.update(evaluate(model, vocab, name, data[name], max_len, grid, cfg["out"], device,
+                              explore_page=args.explore and name == "test"))
     with minigrad.no_grad():
         ids, _ = model.generate(to_input(data["test"][0][:3], device), max_len, vocab.start,
                                 vocab.end, temperature=cfg["temperature"], rng=rng)
@@ -233,9 +236,10 @@ def save_run(path, cfg, vocab, model, optimizer, step, history):
                      "history": history_to_save(history)}, path, "captioning")
 
 
-def evaluate(model, vocab, name, split, max_len, grid, out, device):
+def evaluate(model, vocab, name, split, max_len, grid, out, device, explore_page=False):
     """Greedy captions for a split: BLEU-4 and three examples printed, a grid of captioned
-    images and two attention maps drawn. Returns {what: path} of the pictures."""
+    images and two attention maps drawn (and with ``explore_page`` the interactive page of
+    the first image). Returns {what: path} of the pictures."""
     images, refs = split
     hyps, alphas = [], []
     with minigrad.no_grad():
@@ -256,6 +260,10 @@ def evaluate(model, vocab, name, split, max_len, grid, out, device):
         maps = [alphas[k][t].reshape(side, side) for t in range(min(len(words), max_len))]
         paths[f"attention ({name} {k})"] = os.path.join(out, f"attention_{name}_{k}.png")
         pictures.attention_maps(images[k], words, maps, paths[f"attention ({name} {k})"])
+    if explore_page:
+        paths["explorer"] = explore.write(model, vocab, images[0], hyps[0],
+                                          alphas[0] if alphas else None,
+                                          os.path.join(out, "explore.html"), device)
     return paths
 
 

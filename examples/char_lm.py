@@ -37,7 +37,7 @@ import minigrad  # noqa: E402
 import nn  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from char_lm import interpretable_units, pictures  # noqa: E402
+from char_lm import explore, interpretable_units, pictures  # noqa: E402
 from char_lm.data import Streams, Vocab, load_text, split  # noqa: E402
 from char_lm.distributed import DataParallel  # noqa: E402
 from char_lm.hello import hello_loss, train_hello  # noqa: E402
@@ -107,6 +107,8 @@ def parse_args(argv=None):
     parser.add_argument("--smoke", action="store_true", help="a tiny run for CI (seconds)")
     parser.add_argument("--hello", action="store_true", help="the lecture's 'hello' toy")
     parser.add_argument("--no-pictures", action="store_true", help="skip graphs and plots")
+    parser.add_argument("--explore", action="store_true",
+                        help="also write explore.html, the interactive page (viz.explore)")
     parser.add_argument("--distributed", action="store_true",
                         help="split every batch over the ranks of mpiexec -n N")
     args = parser.parse_args(argv)
@@ -186,7 +188,7 @@ def main(argv=None):
     # -- pictures ---------------------------------------------------------------------------
     paths = {"checkpoint": ckpt_path}
     if not args.no_pictures and world.is_main:
-        paths.update(draw_pictures(cfg, model, vocab, train_ids, val_ids, run))
+        paths.update(draw_pictures(cfg, model, vocab, train_ids, val_ids, run, args.explore))
     print_written(paths)
     return {"step": run.step, "history": run.history, "paths": paths, "model": model,
             "vocab": vocab}
@@ -266,9 +268,10 @@ def report_losses(run, chars_per_second):
               f"({run.elapsed / 60:.1f} min, {chars_per_second:,.0f} chars/s this run)")
 
 
-def draw_pictures(cfg, model, vocab, train_ids, val_ids, run):
+def draw_pictures(cfg, model, vocab, train_ids, val_ids, run, explore_page=False):
     """The loss curve, the gradient flow (at initialization and now), the interpretable
-    units and, when graphviz is installed, the unrolled graph; returns {what: path}."""
+    units, with ``explore_page`` the interactive page and, when graphviz is installed, the
+    unrolled graph; returns {what: path}."""
     out, device, T = cfg["out"], cfg["device"], cfg["seq_len"]
     paths = {"loss curve": os.path.join(out, "loss.png")}
     plot_curves({"train": run.history["train"], "validation": run.history["val"]},
@@ -283,6 +286,10 @@ def draw_pictures(cfg, model, vocab, train_ids, val_ids, run):
     print("interpretable cells (unit: Pearson r with the feature):")
     for name, units in found.items():
         print(f"  {name:14s} " + "  ".join(f"unit {j:3d}: r={r:+.2f}" for j, r in units))
+    if explore_page:
+        paths["explorer"] = explore.write(
+            model, vocab, val_ids, vocab.decode(val_ids[:4000]), os.path.join(out, "explore.html"),
+            device, found, {"at initialization": run.flow_at_init, f"after {run.step} steps": flow.tolist()})
     if pictures.have_dot():
         loss = pictures.window_loss(model, train_ids[:4], device)   # 3 steps unrolled
         paths["unrolled graph (forward)"], paths["unrolled graph (flow)"] = \

@@ -7,10 +7,12 @@
     viz.draw_graph(loss, collapse=True)          # one box per cell-step: long sequences
     norms = viz.gradient_flow(loss, rnn.hidden_states)   # ||dL/dh_t||, shape (T,)
     viz.plot_gradient_flow({"RNN": norms}, "flow.png")
+    viz.explore(loss, states=rnn.hidden_states).save("explore.html")   # step through backward
 
 ``python examples/lecture_figures.py --out DIR`` renders the lecture's demo figures.
 """
 from .draw import draw_graph
+from .explore import Explorer, explore
 from .gradient_flow import gradient_flow, plot_gradient_flow
 
-__all__ = ["draw_graph", "gradient_flow", "plot_gradient_flow"]
+__all__ = ["draw_graph", "explore", "Explorer", "gradient_flow", "plot_gradient_flow"]
