@@ -3,12 +3,18 @@ from __future__ import annotations
 
 from .. import backend
 from ..function import Function
+from ..grad_mode import STATE
 from ..tensor import Tensor
 from .shape import sum_to
 
 
 def _xp(x):
     return backend.get_array_module(x)
+
+
+def _array_grad(g, like):
+    """A gradient computed on arrays (no graph), as a Tensor (NumPy makes 0-d results scalars)."""
+    return Tensor._make(backend.wrap_scalar(g, like), None, 0, False)
 
 
 class Exp(Function):
@@ -22,6 +28,9 @@ class Exp(Function):
         return y
 
     def backward(self, gy):
+        if not STATE.grad_enabled:  # no graph of the gradient wanted: on arrays
+            y, = self.saved_arrays
+            return _array_grad(gy.array * y, y)
         y, = self.saved_tensors
         return gy * y
 
@@ -96,6 +105,9 @@ class Tanh(Function):
         return y
 
     def backward(self, gy):
+        if not STATE.grad_enabled:
+            y, = self.saved_arrays
+            return _array_grad(gy.array * (1 - y * y), y)
         y, = self.saved_tensors
         return gy * (1 - y * y)
 
@@ -119,6 +131,9 @@ class Sigmoid(Function):
         return y
 
     def backward(self, gy):
+        if not STATE.grad_enabled:
+            y, = self.saved_arrays
+            return _array_grad(gy.array * y * (1 - y), y)
         y, = self.saved_tensors
         return gy * y * (1 - y)
 

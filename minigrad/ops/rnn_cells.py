@@ -145,10 +145,10 @@ class _FusedCell(Function):
                 f"{self.label}: a one-node cell step computes its backward on arrays and cannot be "
                 "differentiated again (create_graph=True was requested). Build the layer or "
                 "cell with graph='gates' for double backward.")
-        w_ih, w_hh = [None if t is None else t.array for t in self.saved_tensors]
+        w_ih, w_hh = self.saved_arrays                # version-checked, not wrapped
         x, h = self.x_h
         gys = [None if g is None else g.array for g in grads]
-        need = self.needs_input_grad
+        need = [p is not None for p in self.parents]  # needs_input_grad, without the property
         sequence = None
         if self.weight_grad is not None and not STATE.split_shared and (need[3] or need[4]):
             sequence, t = self.weight_grad
