@@ -10,6 +10,9 @@ from . import backend
 from .grad_mode import STATE
 
 
+_new = object.__new__   # one lookup, not two, in the constructor every op output goes through
+
+
 class Tensor:
     """A multi-dimensional array with an optional gradient.
 
@@ -40,7 +43,7 @@ class Tensor:
     @classmethod
     def _make(cls, data, grad_fn, out_idx, requires_grad):
         """Fast constructor for op outputs (no conversion, no checks)."""
-        t = object.__new__(cls)
+        t = _new(cls)
         t.array = data
         t.requires_grad = requires_grad
         t.grad = None
