@@ -217,14 +217,26 @@ OP_TARGET_OPS = ("add", "mul", "tanh", "exp", "sigmoid")    # issue 19: 1-elemen
 OP_TARGET_US = {"fwd": 1.5, "fwd+bwd": 4.0}
 
 
-def targets(results, mem_rows, configs, overhead_rows=()):
-    """[(target, measured, best, met)] for the issues' targets (None = could not measure)."""
+LOAD_LIMIT = 0.3   # cores kept busy by other jobs above which a timing says nothing
+
+
+def _verdict(met, load):
+    """True / False, None (not measured) or the text saying why it cannot be judged."""
+    if met is not None and load is not None and load > LOAD_LIMIT:
+        return f"unreliable (other jobs kept {load:.1f} cores busy)"
+    return met
+
+
+def targets(results, mem_rows, configs, overhead_rows=(), overhead_load=None):
+    """[(target, measured, best, met)] for the issues' targets (met: None = could not measure,
+    a text = measured while other jobs loaded the machine, so not judged)."""
     out = []
 
     def add(text, cell, cfg, ours, other, goal):
-        r, best = speed_ratio(results.get((cell,) + cfg, {}), ours, other)
+        res = results.get((cell,) + cfg, {})
+        r, best = speed_ratio(res, ours, other)
         out.append((f"{CELL_NAMES[cell]} B={cfg[0]} T={cfg[1]} H={cfg[2]}: {text}", r, best,
-                    None if r is None else r >= goal))
+                    _verdict(None if r is None else r >= goal, res.get("_other_load"))))
 
     for cfg in configs:      # per-step default ≥ 0.9x the hand NumPy step (issue 19: B=1 and B=32 H=512)
         for cell in ("lstm", "gru", "rnn"):
@@ -242,13 +254,19 @@ def targets(results, mem_rows, configs, overhead_rows=()):
             for mode, goal in OP_TARGET_US.items():
                 us = row.get(f"minigrad {mode}")
                 out.append((f"per-op overhead, {row['op']} on 1 element: minigrad {mode} ≤ {goal} µs",
-                            us, None, None if us is None else us <= goal))
+                            us, None, _verdict(None if us is None else us <= goal, overhead_load)))
     by = {(m["impl"], m["mode"], m["T"]): m for m in mem_rows}
     mg, ref = by.get(("minigrad", "full", 256)), by.get(("numpy", "full", 256))
     r = mg["peak_mib"] / ref["peak_mib"] if mg and ref and "error" not in mg and "error" not in ref else None
     out.append(("memory, full BPTT, T=256 (B=32, H=512): minigrad peak RSS ≤ 1.2x hand NumPy", r, None,
                 None if r is None else r <= 1.2))
     return out
+
+
+def _verdict_text(met):
+    if isinstance(met, str):
+        return met
+    return "not measured" if met is None else ("yes" if met else "**no**")
 
 
 def targets_table(rows):
@@ -258,7 +276,7 @@ def targets_table(rows):
         unit = " µs" if name.endswith("µs") else "x"     # the per-op rows are times, not ratios
         lines.append(f"| {name} | {'—' if value is None else f'{value:.2f}{unit}'} | "
                      f"{'—' if best is None else f'{best:.2f}x'} | "
-                     f"{'not measured' if met is None else ('yes' if met else '**no**')} |")
+                     f"{_verdict_text(met)} |")
     return "\n".join(lines)
 
 
@@ -494,10 +512,13 @@ def main(argv=None):
         sections.append((title, table))
 
     mark("step timings")
-    overhead, overhead_rows = "not measured (--no-overhead)", []
+    overhead, overhead_rows, overhead_load = "not measured (--no-overhead)", [], None
     if not args.no_overhead:
         print("per-op overhead ...", flush=True)
+        before = _cpu_snapshot()
         overhead, overhead_rows = op_overhead(quick)
+        overhead_load = other_load(before, _cpu_snapshot())
+        overhead += f"\n\n(other jobs kept {overhead_load:.1f} of the cores busy meanwhile)"
         print(overhead + "\n", flush=True)
 
     mark("per-op overhead")
@@ -514,7 +535,7 @@ def main(argv=None):
         mem_table = memory.table(mem_rows, ("numpy",) if args.smoke else memory.IMPLS)
         print(mem_table + "\n", flush=True)
 
-    target_rows = targets(results, mem_rows, configs, overhead_rows)
+    target_rows = targets(results, mem_rows, configs, overhead_rows, overhead_load)
     target_md = targets_table(target_rows)
     print("targets\n" + target_md + "\n", flush=True)
 
