@@ -7,6 +7,12 @@
 A node runs only after every node that consumes its outputs has handed it a gradient,
 so it sees the full sum. The graph is walked with an explicit stack (no recursion), so
 an unrolled sequence of any length backpropagates.
+
+The loop in ``run_backward`` is the whole algorithm; the helpers below it are its edges:
+where a gradient is summed (``_add_gradient``), the check of what a node's backward hands
+back (``_checked_gradient``), the delivery to ``inputs=`` (``_Delivery``) and to tensors
+that called ``retain_grad()`` (``_set_retained``), and the write into a leaf's ``.grad``
+(``write_leaf_grad``), the one place a backward touches ``.grad``.
 """
 from __future__ import annotations
 
@@ -14,6 +20,171 @@ from . import backend
 from .function import Function
 from .grad_mode import STATE
 from .tensor import Tensor
+
+
+def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
+                 inputs=None, edge_hook=None, split_shared=False):
+    """Propagate ``root_grads`` from ``roots`` back through the graph.
+
+    Without ``inputs``: accumulate into every reachable leaf's ``.grad`` (``Tensor.backward``)
+    and into the ``.grad`` of tensors that called ``retain_grad()``.
+    With ``inputs`` (tensors): return their gradients and touch no ``.grad`` at all
+    (``minigrad.grad``, as ``torch.autograd.grad``).
+    ``edge_hook(parent, node, gx)`` is called for every gradient handed along an edge
+    (used by ``minigrad.viz`` to measure gradient flow).
+    ``split_shared=True``: a recurrent layer recorded one node per step normally sums its
+    W_hh gradient over the whole sequence in one matmul, handed over by the first step;
+    with this option every step hands over its own share along its own edge (the same
+    total, a little slower) — what a picture of the gradient on each edge needs.
+    """
+    root_grads = _checked_roots(roots, root_grads)
+    delivery = None if inputs is None else _Delivery(inputs)
+    sums = _Sums(create_graph)
+    ready, dependencies = sums.seed(roots, root_grads)
+    previous_mode, previous_split = STATE.grad_enabled, STATE.split_shared
+    STATE.grad_enabled, STATE.split_shared = create_graph, split_shared
+    try:
+        while ready:
+            node = ready.pop()
+            gys = sums.take(node)
+            if gys is None:  # no gradient reached this node: its inputs get none either
+                gxs = (None,) * len(node.parents)
+            else:
+                if delivery is not None:
+                    delivery.outputs_of(node, gys)
+                elif node._retained:
+                    _set_retained(node, gys)
+                gxs = _call_backward(node, gys)
+            if not retain_graph:
+                node.release()
+            _hand_on(node, gxs, sums, dependencies, ready, edge_hook)
+    finally:
+        STATE.grad_enabled, STATE.split_shared = previous_mode, previous_split
+    if delivery is not None:
+        return delivery.results(sums.leaves, create_graph)
+    for leaf, slot in sums.leaves.values():
+        write_leaf_grad(leaf, _as_dtype_of(leaf, slot[0]), sums.owns(slot[0]), create_graph)
+    _after_grads_written(sums.leaves)
+    return None
+
+
+def _call_backward(node, gys):
+    """The node's input gradients as a tuple, one per input."""
+    gxs = node.backward(*gys)
+    if type(gxs) is not tuple:
+        gxs = (gxs,)
+    if len(gxs) != len(node.parents):
+        raise RuntimeError(f"{node.name()}.backward returned {len(gxs)} gradients, but "
+                           f"the op has {len(node.parents)} inputs")
+    return gxs
+
+
+def _hand_on(node, gxs, sums, dependencies, ready, edge_hook):
+    """Add each input gradient to what its source has received; a source node whose last
+    consumer has now run is ready."""
+    buffers, add = sums.buffers, sums.add
+    for parent, gx in zip(node.parents, gxs):
+        if parent is None:
+            continue
+        source, index = parent
+        if gx is not None:
+            expected = source.array.shape if index < 0 else source.out_shapes[index]
+            if gx.__class__ is not Tensor or gx.array.shape != expected:
+                gx = _checked_gradient(node, gx, expected)
+            if edge_hook is not None:
+                edge_hook(parent, node, gx)
+            if index < 0:
+                sums.add_to_leaf(source, gx)
+                continue
+            slots = buffers.get(source)
+            if slots is None:
+                slots = buffers[source] = [None] * source.n_outputs
+            if slots[index] is None:
+                slots[index] = gx
+            else:
+                add(slots, index, gx)
+        elif index < 0:
+            continue
+        remaining = dependencies[source] - 1
+        dependencies[source] = remaining
+        if remaining == 0:
+            ready.append(source)
+
+
+def _checked_gradient(node, gx, expected):
+    """A gradient a backward returned, as a Tensor of its input's shape (or a clear error)."""
+    if not isinstance(gx, Tensor):
+        gx = Tensor._make(backend.as_array(gx), None, 0, False)
+    if gx.array.shape != expected:
+        raise RuntimeError(f"{node.name()}.backward returned a gradient of shape "
+                           f"{tuple(gx.shape)} for an input of shape {tuple(expected)}")
+    return gx
+
+
+class _Sums:
+    """The gradients received so far: per node one slot per output, per leaf one slot.
+
+    A slot holds the first gradient as it came (often an array shared with another slot:
+    ``x + y`` hands the same gy to both); the second one makes a new array the engine
+    owns (``owned``), and later ones are added into it in place.
+    """
+
+    __slots__ = ("create_graph", "buffers", "leaves", "owned")
+
+    def __init__(self, create_graph):
+        self.create_graph = create_graph
+        self.buffers = {}   # node -> [gradient or None per output]; made when one arrives
+        self.leaves = {}    # id(leaf) -> (leaf, [gradient])
+        self.owned = set()  # ids of the sums made here (their arrays may be written in place)
+
+    def seed(self, roots, root_grads):
+        """Put the root gradients in place; returns (ready nodes, dependency counts)."""
+        start_nodes = []
+        for root, g in zip(roots, root_grads):
+            node = root.grad_fn
+            if node is None:
+                self.add_to_leaf(root, g)
+                continue
+            slots = self.buffers.get(node)
+            if slots is None:
+                slots = self.buffers[node] = [None] * node.n_outputs
+                start_nodes.append(node)
+            if slots[root._out_idx] is None:
+                slots[root._out_idx] = g
+            else:
+                self.add(slots, root._out_idx, g)
+        dependencies = _discover(start_nodes)
+        return [n for n in start_nodes if n not in dependencies], dependencies
+
+    def add(self, slots, index, g):
+        """slots[index] += g (the slot already holds a gradient)."""
+        total = slots[index]
+        if self.create_graph:
+            slots[index] = total + g
+        elif id(total) in self.owned:
+            total.array += g.array
+        else:
+            total = slots[index] = Tensor._make(_sum(total.array, g.array), None, 0, False)
+            self.owned.add(id(total))
+
+    def add_to_leaf(self, leaf, g):
+        entry = self.leaves.get(id(leaf))
+        if entry is None:
+            self.leaves[id(leaf)] = (leaf, [g])
+        else:
+            self.add(entry[1], 0, g)
+
+    def take(self, node):
+        """The gradients of the node's outputs (None where none arrived), or None if none
+        did; they leave the engine's ownership (backward may hand them on as they are)."""
+        slots = self.buffers.pop(node, None)
+        if slots is not None and self.owned:
+            for g in slots:
+                self.owned.discard(id(g))
+        return slots
+
+    def owns(self, g):
+        return id(g) in self.owned
 
 
 def _discover(root_nodes):
@@ -34,169 +205,56 @@ def _discover(root_nodes):
     return dependencies
 
 
-class _GradSum:
-    """Accumulates the gradients reaching one place; adds in place once it owns the array."""
-
-    __slots__ = ("value", "owned")
-
-    def __init__(self, value):
-        self.value = value
-        self.owned = False
-
-    def add(self, g, create_graph):
-        if create_graph:
-            self.value = self.value + g
-        elif self.owned:
-            self.value.array += g.array
-        else:
-            self.value = Tensor._make(_sum(self.value.array, g.array), None, 0, False)
-            self.owned = True
-
-
 def _sum(a, b):
     """a + b as an array (NumPy gives a scalar when both are 0-d)."""
     return backend.wrap_scalar(a + b, a)
 
 
-def _ones_like_root(root):
-    if root.array.size != 1:
-        raise RuntimeError(f"backward(): grad can be created implicitly only for a scalar output, "
-                           f"but the output has shape {tuple(root.shape)}; pass gradient= "
-                           f"(a tensor of that shape)")
-    xp = backend.get_array_module(root.array)
-    return Tensor._make(xp.ones(root.shape, dtype=root.dtype), None, 0, False)
-
-
-def _check_root_grad(root, grad):
-    if grad is None:
-        return _ones_like_root(root)
-    if not isinstance(grad, Tensor):
-        grad = Tensor(grad, dtype=root.dtype)
-    if grad.array.shape != root.array.shape:
-        raise ValueError(f"backward(): gradient has shape {tuple(grad.shape)} but the output has "
-                         f"shape {tuple(root.shape)}")
-    return grad
-
-
-def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
-                 inputs=None, edge_hook=None, split_shared=False):
-    """Propagate ``root_grads`` from ``roots`` back through the graph.
-
-    Without ``inputs``: accumulate into every reachable leaf's ``.grad`` (``Tensor.backward``)
-    and into the ``.grad`` of tensors that called ``retain_grad()``.
-    With ``inputs`` (tensors): return their gradients and touch no ``.grad`` at all
-    (``minigrad.grad``, as ``torch.autograd.grad``).
-    ``edge_hook(parent, node, gx)`` is called for every gradient handed along an edge
-    (used by ``minigrad.viz`` to measure gradient flow).
-    ``split_shared=True``: a recurrent layer recorded one node per step normally sums its
-    W_hh gradient over the whole sequence in one matmul, handed over by the first step;
-    with this option every step hands over its own share along its own edge (the same
-    total, a little slower) — what a picture of the gradient on each edge needs.
-    """
-    for root in roots:
+def _checked_roots(roots, root_grads):
+    """The gradient to start from at each root: the one given, or 1 for a scalar output."""
+    checked = []
+    for root, grad in zip(roots, root_grads):
         if not root.requires_grad:
             raise RuntimeError("backward(): the tensor does not require grad and has no grad_fn "
                                "(was it computed under no_grad, or from tensors without "
                                "requires_grad=True?)")
-    root_grads = [_check_root_grad(r, g) for r, g in zip(roots, root_grads)]
+        if grad is None:
+            if root.array.size != 1:
+                raise RuntimeError(f"backward(): grad can be created implicitly only for a scalar "
+                                   f"output, but the output has shape {tuple(root.shape)}; pass "
+                                   f"gradient= (a tensor of that shape)")
+            xp = backend.get_array_module(root.array)
+            grad = Tensor._make(xp.ones(root.shape, dtype=root.dtype), None, 0, False)
+        elif not isinstance(grad, Tensor):
+            grad = Tensor(grad, dtype=root.dtype)
+        if grad.array.shape != root.array.shape:
+            raise ValueError(f"backward(): gradient has shape {tuple(grad.shape)} but the output "
+                             f"has shape {tuple(root.shape)}")
+        checked.append(grad)
+    return checked
 
-    # Where results go: leaf tensors by identity, non-leaf tensors by (node, output index).
-    wanted_leaves, wanted_outputs, results = {}, {}, None
-    if inputs is not None:
-        results = [None] * len(inputs)
-        for i, t in enumerate(inputs):
-            if not t.requires_grad:
-                raise RuntimeError(f"grad(): input {i} (shape {tuple(t.shape)}) does not require grad")
-            if t.grad_fn is None:
-                wanted_leaves.setdefault(id(t), []).append(i)
-            else:
-                wanted_outputs.setdefault((id(t.grad_fn), t._out_idx), []).append(i)
 
-    buffers = {}        # node -> [ _GradSum or None per output ]; made when a gradient arrives
-    leaf_sums = {}      # id(leaf) -> (leaf, _GradSum)
-    start_nodes = []
-    for root, g in zip(roots, root_grads):
-        if root.grad_fn is None:
-            _accumulate_leaf(leaf_sums, root, g, create_graph)
-            continue
-        node = root.grad_fn
-        slots = buffers.get(node)
-        if slots is None:
-            slots = buffers[node] = [None] * node.n_outputs
-            start_nodes.append(node)
-        _add_to_slot(slots, root._out_idx, g, create_graph)
+def _as_dtype_of(leaf, g):
+    """The gradient in the leaf's dtype (float32 x float64 ops hand back float64 gradients)."""
+    if g.array.dtype == leaf.array.dtype:
+        return g
+    if STATE.grad_enabled or g.requires_grad:
+        return g.to(leaf.array.dtype)
+    return Tensor._make(g.array.astype(leaf.array.dtype), None, 0, False)
 
-    dependencies = _discover(start_nodes)
-    ready = [n for n in start_nodes if n not in dependencies]
 
-    previous_mode, previous_split = STATE.grad_enabled, STATE.split_shared
-    STATE.grad_enabled, STATE.split_shared = create_graph, split_shared
-    try:
-        while ready:
-            node = ready.pop()
-            parents = node.parents
-            slots = buffers.pop(node, None)
-            if slots is None:  # no gradient reached this node: its inputs get none either
-                gxs = (None,) * len(parents)
-            else:
-                grads = [None if s is None else s.value for s in slots]
-                if wanted_outputs:
-                    _deliver_to_wanted(node, grads, wanted_outputs, results)
-                if node._retained and inputs is None:
-                    _set_retained(node, grads)
-                gxs = node.backward(*grads)
-                if type(gxs) is not tuple:
-                    gxs = (gxs,)
-                if len(gxs) != len(parents):
-                    raise RuntimeError(f"{node.name()}.backward returned {len(gxs)} gradients, but "
-                                       f"the op has {len(parents)} inputs")
-            if not retain_graph:
-                node.release()
-            for parent, gx in zip(parents, gxs):
-                if parent is None:
-                    continue
-                source, index = parent
-                if gx is not None:
-                    if not isinstance(gx, Tensor):
-                        gx = Tensor._make(backend.as_array(gx), None, 0, False)
-                    expected = source.array.shape if index < 0 else source.out_shapes[index]
-                    if gx.array.shape != expected:
-                        raise RuntimeError(f"{node.name()}.backward returned a gradient of shape "
-                                           f"{tuple(gx.shape)} for an input of shape {tuple(expected)}")
-                    if edge_hook is not None:
-                        edge_hook(parent, node, gx)
-                    if index < 0:
-                        _accumulate_leaf(leaf_sums, source, gx, create_graph)
-                        continue
-                    source_slots = buffers.get(source)
-                    if source_slots is None:
-                        source_slots = buffers[source] = [None] * source.n_outputs
-                    _add_to_slot(source_slots, index, gx, create_graph)
-                elif index < 0:
-                    continue
-                remaining = dependencies[source] - 1
-                dependencies[source] = remaining
-                if remaining == 0:
-                    ready.append(source)
-    finally:
-        STATE.grad_enabled, STATE.split_shared = previous_mode, previous_split
+def write_leaf_grad(leaf, g, owned, create_graph):
+    """The leaf write-back: ``leaf.grad += g`` once per backward, after the whole graph ran.
 
-    if inputs is not None:
-        for leaf_id, (leaf, total) in leaf_sums.items():
-            for i in wanted_leaves.get(leaf_id, ()):
-                g = total.value if create_graph else total.value.detach()
-                results[i] = _as_dtype_of(leaf, g)
-        return tuple(results)
-    for leaf, total in leaf_sums.values():
-        g = _as_dtype_of(leaf, total.value)
-        if create_graph:
-            leaf.grad = g if leaf.grad is None else leaf.grad + g
-        elif leaf.grad is not None:
-            leaf.grad = Tensor._make(_sum(leaf.grad.array, g.array), None, 0, False)
-        else:  # a gradient array may be shared (x + y hands gy to both): keep a private copy
-            leaf.grad = Tensor._make(g.array if total.owned else g.array.copy(), None, 0, False)
-    _after_grads_written(leaf_sums)
-    return None
+    ``owned``: g's array was made by the engine for this leaf alone (else it may be shared,
+    ``x + y`` hands gy to both, so the first ``.grad`` is a private copy).
+    """
+    if create_graph:
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+    elif leaf.grad is not None:
+        leaf.grad = Tensor._make(_sum(leaf.grad.array, g.array), None, 0, False)
+    else:
+        leaf.grad = Tensor._make(g.array if owned else g.array.copy(), None, 0, False)
 
 
 # -- Hooks: code that acts once gradients are written (DistributedDataParallel) -------------
@@ -227,44 +285,43 @@ def queue_callback(callback):
     STATE.backward_callbacks.append(callback)
 
 
-def _add_to_slot(slots, index, g, create_graph):
-    total = slots[index]
-    if total is None:
-        slots[index] = _GradSum(g)
-    else:
-        total.add(g, create_graph)
+class _Delivery:
+    """Where ``grad(outputs, inputs)`` puts its results: leaves by identity, non-leaf
+    tensors by (node, output index); no ``.grad`` is touched."""
 
+    __slots__ = ("found", "leaves", "outputs")
 
-def _as_dtype_of(leaf, g):
-    """The gradient in the leaf's dtype (float32 x float64 ops hand back float64 gradients)."""
-    if g.array.dtype == leaf.array.dtype:
-        return g
-    if STATE.grad_enabled or g.requires_grad:
-        return g.to(leaf.array.dtype)
-    return Tensor._make(g.array.astype(leaf.array.dtype), None, 0, False)
+    def __init__(self, inputs):
+        self.found = [None] * len(inputs)
+        self.leaves, self.outputs = {}, {}
+        for i, t in enumerate(inputs):
+            if not t.requires_grad:
+                raise RuntimeError(f"grad(): input {i} (shape {tuple(t.shape)}) does not require grad")
+            if t.grad_fn is None:
+                self.leaves.setdefault(id(t), []).append(i)
+            else:
+                self.outputs.setdefault((id(t.grad_fn), t._out_idx), []).append(i)
 
+    def outputs_of(self, node, gys):
+        """A node is about to run: the gradients of its outputs are final."""
+        if not self.outputs:
+            return
+        for index, g in enumerate(gys):
+            for i in self.outputs.get((id(node), index), ()):
+                self.found[i] = g
 
-def _accumulate_leaf(leaf_sums, leaf, g, create_graph):
-    entry = leaf_sums.get(id(leaf))
-    if entry is None:
-        leaf_sums[id(leaf)] = (leaf, _GradSum(g))
-    else:
-        entry[1].add(g, create_graph)
-
-
-def _deliver_to_wanted(node, grads, wanted_outputs, results):
-    if not wanted_outputs:
-        return
-    for index, g in enumerate(grads):
-        for i in wanted_outputs.get((id(node), index), ()):
-            results[i] = g
+    def results(self, leaf_sums, create_graph):
+        results = self.found
+        for leaf_id, (leaf, slot) in leaf_sums.items():
+            for i in self.leaves.get(leaf_id, ()):
+                g = slot[0] if create_graph else slot[0].detach()
+                results[i] = _as_dtype_of(leaf, g)
+        return tuple(results)
 
 
 def _set_retained(node, grads):
-    retained = node._retained
-    if not retained:
-        return
-    for index, ref in retained.items():
+    """Tensors made by this node that called ``retain_grad()`` get their gradient."""
+    for index, ref in node._retained.items():
         tensor = ref()
         g = grads[index]
         if tensor is not None and g is not None:

@@ -35,7 +35,11 @@ from __future__ import annotations
 import weakref
 
 from . import backend
+from .backend import _BY_TYPE as _ARRAY_CLASSES  # exact array classes (kept up to date by backend)
 from .grad_mode import STATE
+
+_new_tensor = object.__new__
+_INPUT, _OUTPUT, _OTHER = "input", "output", "other"   # kinds of saved entry (compared by identity)
 
 
 class Function:
@@ -70,10 +74,10 @@ class Function:
             if isinstance(x, Tensor):
                 data = x.array
                 arrays.append(data)
-                if array_type is None:
+                if type(data) is not array_type:
+                    if array_type is not None:
+                        _raise_device_mismatch(self, inputs)
                     array_type = type(data)
-                elif type(data) is not array_type:
-                    _raise_device_mismatch(self, inputs)
                 if recording and x.requires_grad:
                     requires_grad = True
                     fn = x.grad_fn
@@ -88,29 +92,36 @@ class Function:
         except (ValueError, IndexError, TypeError) as error:
             _reraise_named(self, error)
 
-        multiple = type(outputs) is tuple
-        if not multiple:
-            if not backend.is_array(outputs):
-                outputs = self._wrap_scalars((outputs,), arrays)[0]
-            if not requires_grad:
-                return Tensor._make(outputs, None, 0, False)
-            self.parents = tuple(parents)
-            self.scope = STATE.scope
-            self.out_shapes = (outputs.shape,)
-            y = Tensor._make(outputs, self, 0, True)
-            if self._saved:
-                self._link_saved(inputs, (outputs,), (y,))
-            return y
-
-        if not all(backend.is_array(y) for y in outputs):
-            outputs = self._wrap_scalars(outputs, arrays)
+        if type(outputs) is tuple:
+            return self._record_outputs(inputs, arrays, outputs, parents, requires_grad)
+        if type(outputs) not in _ARRAY_CLASSES and not backend.is_array(outputs):
+            outputs = self._wrap_scalars((outputs,), arrays)[0]
+        y = _new_tensor(Tensor)              # Tensor._make, inlined: this runs once per op
+        y.array, y.grad, y._vc, y._name = outputs, None, None, None
         if not requires_grad:
-            return tuple(Tensor._make(y, None, 0, False) for y in outputs)
+            y.grad_fn, y._out_idx, y.requires_grad = None, 0, False
+            return y
+        y.grad_fn, y._out_idx, y.requires_grad = self, 0, True
+        self.parents = tuple(parents)
+        self.scope = STATE.scope
+        self.out_shapes = (outputs.shape,)
+        if self._saved:
+            self._link_saved(inputs, (outputs,), (y,))
+        return y
+
+    def _record_outputs(self, inputs, arrays, outputs, parents, requires_grad):
+        """__call__ for an op with several outputs: a tuple of Tensors."""
+        for y in outputs:
+            if type(y) not in _ARRAY_CLASSES and not backend.is_array(y):
+                outputs = self._wrap_scalars(outputs, arrays)
+                break
+        if not requires_grad:
+            return tuple([Tensor._make(y, None, 0, False) for y in outputs])
         self.parents = tuple(parents)
         self.scope = STATE.scope
         self.n_outputs = len(outputs)
-        self.out_shapes = tuple(y.shape for y in outputs)
-        tensors = tuple(Tensor._make(y, self, i, True) for i, y in enumerate(outputs))
+        self.out_shapes = tuple([y.shape for y in outputs])
+        tensors = tuple([Tensor._make(y, self, i, True) for i, y in enumerate(outputs)])
         if self._saved:
             self._link_saved(inputs, outputs, tensors)
         return tensors
@@ -175,20 +186,26 @@ class Function:
         return tuple(sorted(i for i, ref in self._retained.items() if ref() is not None))
 
     def _link_saved(self, inputs, outputs, tensors):
-        """Map each saved array to the input Tensor or output it is, to check versions later."""
+        """Map each saved array to the input Tensor or output it is, to check versions later:
+        an entry is ``(_INPUT, tensor, version)``, ``(_OUTPUT, index, weakref, array)`` or
+        ``(_OTHER, array)``."""
         entries = []
         for array in self._saved:
-            entry = array
-            for x in inputs:
-                if isinstance(x, Tensor) and x.array is array:
-                    entry = ("input", x, x._version)
-                    break
-            else:
-                for i, y in enumerate(outputs):
-                    if y is array:
-                        entry = ("output", i, weakref.ref(tensors[i]), array)
+            entry = None
+            if array is not None:
+                for x in inputs:
+                    if x.__class__ is not Tensor and not isinstance(x, Tensor):
+                        continue
+                    if x.array is array:
+                        vc = x._vc
+                        entry = (_INPUT, x, 0 if vc is None else vc[0])
                         break
-            entries.append(entry)
+                else:
+                    for i, y in enumerate(outputs):
+                        if y is array:
+                            entry = (_OUTPUT, i, weakref.ref(tensors[i]), array)
+                            break
+            entries.append((_OTHER, array) if entry is None else entry)
         self._saved_entries = entries
 
     # -- what subclasses use --------------------------------------------------
@@ -206,33 +223,50 @@ class Function:
     def saved_tensors(self):
         """The saved arrays as Tensors; an input comes back as the very Tensor given,
         so a gradient computed from it (with ``create_graph=True``) stays in the graph."""
+        entries = self._checked_entries()
+        if entries is None:
+            return tuple([Tensor._make(a, None, 0, False) if backend.is_array(a) else a
+                          for a in self._saved])
+        result = []
+        for entry in entries:
+            kind = entry[0]
+            if kind is _INPUT:
+                result.append(entry[1])
+            elif kind is _OUTPUT:
+                result.append(Tensor._make(entry[3], self, entry[1], True))
+            elif backend.is_array(entry[1]):
+                result.append(Tensor._make(entry[1], None, 0, False))
+            else:
+                result.append(entry[1])
+        return tuple(result)
+
+    @property
+    def saved_arrays(self):
+        """The saved arrays themselves (checked as ``saved_tensors`` is, never wrapped): for a
+        backward that computes on arrays, when no graph of the gradient is wanted."""
+        self._checked_entries()
+        return self._saved
+
+    def _checked_entries(self):
+        """The saved entries, after checking that no saved tensor was changed in place."""
         if self._released:
             raise RuntimeError(
                 f"Trying to backward through the graph a second time (through '{self.name()}'), "
                 "but its saved arrays were freed after the first backward. "
                 "Pass retain_graph=True to the first backward() if you need to do this.")
         entries = self._saved_entries
-        if entries is None:
-            return tuple(Tensor._make(a, None, 0, False) if backend.is_array(a) else a
-                         for a in self._saved)
-        result = []
-        for entry in entries:
-            if type(entry) is tuple and entry[0] == "input":
-                _, tensor, version = entry
-                if tensor._version != version:
-                    _raise_modified(self, tensor, version)
-                result.append(tensor)
-            elif type(entry) is tuple and entry[0] == "output":
-                _, index, ref, array = entry
-                alive = ref()
-                if alive is not None and alive._version != 0:
-                    _raise_modified(self, alive, 0)
-                result.append(Tensor._make(array, self, index, True))
-            elif backend.is_array(entry):
-                result.append(Tensor._make(entry, None, 0, False))
-            else:
-                result.append(entry)
-        return tuple(result)
+        if entries is not None:
+            for entry in entries:
+                kind = entry[0]
+                if kind is _INPUT:
+                    vc = entry[1]._vc
+                    if vc is not None and vc[0] != entry[2]:
+                        _raise_modified(self, entry[1], entry[2])
+                elif kind is _OUTPUT:
+                    alive = entry[2]()
+                    if alive is not None and alive._vc is not None and alive._vc[0] != 0:
+                        _raise_modified(self, alive, 0)
+        return entries
 
     @property
     def needs_input_grad(self):

@@ -23,6 +23,9 @@ class _HookHandle:
         self._hooks.pop(self, None)
 
 
+_new = object.__new__   # one lookup, not two, in the constructor every op output goes through
+
+
 class Tensor:
     """A multi-dimensional array with an optional gradient.
 
@@ -56,7 +59,7 @@ class Tensor:
     @classmethod
     def _make(cls, data, grad_fn, out_idx, requires_grad):
         """Fast constructor for op outputs (no conversion, no checks)."""
-        t = object.__new__(cls)
+        t = _new(cls)
         t.array = data
         t.requires_grad = requires_grad
         t.grad = None

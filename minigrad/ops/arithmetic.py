@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 from ..function import Function
+from ..grad_mode import STATE
 from ..tensor import Tensor
 from .. import backend
 from .promotion import as_operand, kind, promote
@@ -16,6 +17,13 @@ from .shape import sum_to, transpose, reshape
 
 def _shape(x):
     return getattr(x, "shape", ())
+
+
+def _same_array_kind(g, x0, x1):
+    """Both operands arrays of g's class, shape and dtype, not 0-d (backward may run on arrays)."""
+    cls = type(g)
+    return (type(x0) is cls and type(x1) is cls and x0.shape == g.shape == x1.shape
+            and x0.dtype == g.dtype == x1.dtype and g.ndim > 0)   # 0-d: NumPy gives scalars
 
 
 class Add(Function):
@@ -63,6 +71,12 @@ class Mul(Function):
         return x0 * x1
 
     def backward(self, gy):
+        if not STATE.grad_enabled:
+            x0, x1 = self.saved_arrays
+            if _same_array_kind(gy.array, x0, x1):   # no broadcast, no promotion: on arrays
+                g, (p0, p1) = gy.array, self.parents
+                return (Tensor._make(g * x1, None, 0, False) if p0 else None,
+                        Tensor._make(g * x0, None, 0, False) if p1 else None)
         x0, x1 = self.saved_tensors
         p0, p1 = self.parents
         return (sum_to(gy * x1, _shape(x0)) if p0 else None,
@@ -166,6 +180,10 @@ class MatMul(Function):
         return x0 @ x1
 
     def backward(self, gy):
+        if not STATE.grad_enabled:  # no graph of the gradient wanted: the same maths on arrays
+            a, b = self.saved_arrays
+            if a.ndim == 2 and b.ndim == 2:
+                return _matmul_backward_2d(gy.array, a, b, self.parents)
         a, b = self.saved_tensors
         p0, p1 = self.parents
         if a.ndim == 1 and b.ndim == 1:
@@ -188,6 +206,17 @@ class MatMul(Function):
                 gx1 = transpose(a2, -1, -2) @ g2
             gx1 = reshape(sum_to(gx1, b2.shape), b.shape)
         return gx0, gx1
+
+
+def _matmul_backward_2d(gy, a, b, parents):
+    """MatMul.backward for 2-D arrays: (gy bᵀ, aᵀ gy), the outer product when a has one row
+    (the same operations as the Tensor path, so the same bits)."""
+    p0, p1 = parents
+    gx0 = Tensor._make(gy @ b.T, None, 0, False) if p0 else None
+    gx1 = None
+    if p1:
+        gx1 = Tensor._make(a.T * gy if a.shape[0] == 1 else a.T @ gy, None, 0, False)
+    return gx0, gx1
 
 
 def matmul(a, b):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..function import Function
+from ..grad_mode import STATE
 from ..tensor import Tensor
 from .promotion import promote
 from .shape import sum_to
@@ -20,6 +21,11 @@ def as_float(x):
     return x
 
 
+def _array_grad(g, like):
+    """A gradient computed on arrays (no graph), as a Tensor (NumPy makes 0-d results scalars)."""
+    return Tensor._make(backend.wrap_scalar(g, like), None, 0, False)
+
+
 class Exp(Function):
     """y = eˣ;  dy/dx = y."""
 
@@ -31,6 +37,9 @@ class Exp(Function):
         return y
 
     def backward(self, gy):
+        if not STATE.grad_enabled:  # no graph of the gradient wanted: on arrays
+            y, = self.saved_arrays
+            return _array_grad(gy.array * y, y)
         y, = self.saved_tensors
         return gy * y
 
@@ -105,6 +114,9 @@ class Tanh(Function):
         return y
 
     def backward(self, gy):
+        if not STATE.grad_enabled:
+            y, = self.saved_arrays
+            return _array_grad(gy.array * (1 - y * y), y)
         y, = self.saved_tensors
         return gy * (1 - y * y)
 
@@ -128,6 +140,9 @@ class Sigmoid(Function):
         return y
 
     def backward(self, gy):
+        if not STATE.grad_enabled:
+            y, = self.saved_arrays
+            return _array_grad(gy.array * y * (1 - y), y)
         y, = self.saved_tensors
         return gy * y * (1 - y)
 

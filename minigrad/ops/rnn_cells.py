@@ -84,10 +84,10 @@ class CellStepFunction(Function):
         if STATE.grad_enabled:  # create_graph=True: record the backward so it can be differentiated
             self.saved_tensors  # noqa: B018 - the version check of the weights
             return rnn_cells_double.recorded_step_backward(self, self.gate_step, grads)
-        w_ih, w_hh = [None if t is None else t.array for t in self.saved_tensors]
+        w_ih, w_hh = self.saved_arrays                # version-checked, not wrapped
         x, h = self.x_h
         gys = [None if g is None else g.array for g in grads]
-        need = self.needs_input_grad
+        need = [p is not None for p in self.parents]  # needs_input_grad, without the property
         sequence = None
         if self.weight_grad is not None and not STATE.split_shared and (need[3] or need[4]):
             sequence, t = self.weight_grad

@@ -21,7 +21,7 @@ from ..grad_mode import enable_grad
 from ..tensor import Tensor
 
 
-# -- the three steps in gate-level ops (inputs in the fused cells' order) ---------------------
+# -- the three steps in gate-level ops (inputs in the one-node cell steps' order) ---------------------
 def _project(a, w, b):
     a = a if w is None else a @ w.T
     return a if b is None else a + b

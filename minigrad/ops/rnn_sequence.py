@@ -88,7 +88,7 @@ class RecurrentSequence(Function):
             raise RuntimeError(
                 f"{self.label}: graph='layer' computes its backward on arrays and cannot be "
                 "differentiated again (create_graph=True was requested). Use graph='gates'.")
-        w_hh, hs = (t.array for t in self.saved_tensors)
+        w_hh, hs = self.saved_arrays
         g_hs = None if g_hs is None else g_hs.array
         g_cs = None if g_cs is None else g_cs.array
         xp = backend.get_array_module(hs)
