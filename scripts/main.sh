@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: install what is needed, train the character-level LSTM language model on the
 # built-in corpus (Python's own documentation prose, no download), sample from it, and render
-# its unrolled graph, gradient flow and interpretable cells; then the lecture's "hello" toy.
+# its unrolled graph, gradient flow, interpretable cells and the interactive explorer page
+# (explore.html); then the lecture's "hello" toy.
 # Runs inside the project's virtual environment (.venv, created when no environment is
 # active; see scripts/venv.sh). Extra arguments go to char_lm.py (e.g. --cell gru).
 set -euo pipefail
@@ -17,5 +18,5 @@ for step in "${INSTALL_STEPS[@]}"; do      # first: a pip extra may build agains
     bash "$step"
 done
 install_project "$EXTRAS"
-python examples/char_lm.py --out runs/char_lm "$@"
+python examples/char_lm.py --out runs/char_lm --explore "$@"
 python examples/char_lm.py --hello --out runs/hello

@@ -6,11 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Python packages: the package itself, editable, with these extras (pyproject.toml).
-EXTRAS="test,torch"
+EXTRAS="test,torch,mpi"     # mpi: mpi4py + MPICH's mpiexec, for the `mpiexec -n 2` tests
 # Everything else the tests use, one install script a line (each installs only what is
 # missing, and runs with the virtual environment active: its `python -m pip` is the venv's).
 INSTALL_STEPS=(
     scripts/install_dot.sh      # graphviz's `dot`, for the graph pictures
+    scripts/install_browser.sh  # headless Chromium + chromedriver, for the browser tests
 )
 
 source scripts/venv.sh
