@@ -261,7 +261,8 @@ def _svg(root, fallback_seconds=60):
     if dot is None:
         return None
     for group, limit in (("timestep", None), (None, fallback_seconds)):
-        source = draw_graph(root, group=group).source
+        # every step drawn (no folding): the stepper lights the very nodes backward visits
+        source = draw_graph(root, group=group, max_steps=None).source
         try:
             done = subprocess.run([dot, "-Tsvg"], input=source.encode("utf-8"),
                                   capture_output=True, timeout=limit)
