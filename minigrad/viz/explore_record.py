@@ -20,8 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from minigrad import backend
-from minigrad.autograd import run_backward
 from minigrad.tensor import Tensor
+
+from .backward_pass import observe_backward
 
 
 @dataclass
@@ -60,18 +61,7 @@ def record_backward(root, objects):
         record.events.append((target[0], target[1], number[id(node)], _norm(np, g)))
         record.running.setdefault(target, []).append((k, _norm(np, total)))
 
-    xp = backend.get_array_module(root.array)
-    seed = Tensor(xp.ones(root.shape, dtype=root.dtype))
-    try:
-        run_backward([root], [seed], retain_graph=True, inputs=leaves, edge_hook=hook,
-                     split_shared=True)
-    except RuntimeError as error:
-        if "second time" in str(error):
-            raise RuntimeError(
-                "explore() runs a backward pass itself, but this graph's saved arrays were "
-                "freed by an earlier backward(). Call explore() before backward(), or call "
-                "backward(retain_graph=True).") from None
-        raise
+    observe_backward(root, leaves, hook, "explore()")
     return record
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import math
 
 from minigrad import backend
-from minigrad.autograd import run_backward
 from minigrad.tensor import Tensor
 
 from . import styles
+from .backward_pass import observe_backward
 
 
 def measure_edge_gradients(root, graph):
@@ -38,18 +38,7 @@ def measure_edge_gradients(root, graph):
         total = gradients.get(key)
         gradients[key] = g.copy() if total is None else total + g
 
-    xp = backend.get_array_module(root.array)
-    seed = Tensor(xp.ones(root.shape, dtype=root.dtype))
-    try:
-        run_backward([root], [seed], retain_graph=True, inputs=leaves, edge_hook=hook,
-                     split_shared=True)
-    except RuntimeError as error:
-        if "second time" in str(error):
-            raise RuntimeError(
-                "draw_graph(mode='flow') runs a backward pass itself, but this graph's saved "
-                "arrays were freed by an earlier backward(). Draw before calling backward(), "
-                "or call backward(retain_graph=True).") from None
-        raise
+    observe_backward(root, leaves, hook, "draw_graph(mode='flow')")
     return gradients
 
 
