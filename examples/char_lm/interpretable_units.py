@@ -111,6 +111,8 @@ def find_and_draw(model, vocab, passage, path, device="cpu", skip=50, window=600
     titles = [f"unit {best[0][0]}: best match for {name} (r={best[0][1]:+.2f})"
               for name, best in found.items()]
     start = pick_window(passage[skip:], window) + skip
-    plot_units(passage[start:start + window], acts[start:start + window], units, path,
-               titles=titles)
+    end = start + window
+    if end < len(passage) and not passage[end].isspace():   # end the picture on a whole word
+        end = start + max(passage.rfind(" ", start, end) - start, window // 2)
+    plot_units(passage[start:end], acts[start:end], units, path, titles=titles)
     return found, path
