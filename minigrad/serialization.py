@@ -81,6 +81,13 @@ class _Refused(ValueError):
 # ---------------------------------------------------------------------------
 # The allowlist of the user's own module classes (safe_globals)
 # ---------------------------------------------------------------------------
+def _qualified_name(obj):
+    """``model.RNNModel`` for a class (or function) ``obj``; None for an object without one."""
+    module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+    return f"{module}.{qualname}" if isinstance(module, str) and isinstance(qualname, str) \
+        else None
+
+
 def _allowlist_entries(entries, caller):
     """``[cls, (obj, "module.Name"), ...]`` as ``(name, obj)`` pairs, checked."""
     if isinstance(entries, (str, bytes)) or not hasattr(entries, "__iter__"):
@@ -90,9 +97,8 @@ def _allowlist_entries(entries, caller):
     for i, entry in enumerate(entries):
         if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], str):
             pairs.append((entry[1], entry[0]))
-        elif isinstance(getattr(entry, "__qualname__", None), str) and \
-                isinstance(getattr(entry, "__module__", None), str):
-            pairs.append((f"{entry.__module__}.{entry.__qualname__}", entry))
+        elif _qualified_name(entry) is not None and not isinstance(entry, tuple):
+            pairs.append((_qualified_name(entry), entry))
         else:
             raise TypeError(f"minigrad.serialization.{caller}: entry {i} is {entry!r} (a "
                             f"{type(entry).__name__}); expected a class itself, or a pair "
@@ -168,7 +174,7 @@ def clear_safe_globals():
 def get_safe_globals():
     """What ``load`` may rebuild in this thread besides nn's classes: the process-wide
     entries, then those of the ``safe_globals`` blocks around this call."""
-    return [obj if name == f"{obj.__module__}.{obj.__qualname__}" else (obj, name)
+    return [obj if name == _qualified_name(obj) else (obj, name)
             for name, obj in _SAFE_GLOBALS.process_wide + _SAFE_GLOBALS.in_this_thread()]
 
 
