@@ -6,7 +6,28 @@
     model.load_state_dict(ckpt["model"])
 
     minigrad.save(model, "model.npz")      # a whole nn module: its class tree and state
-    model = minigrad.load("model.npz")     # rebuilt from classes registered in nn only
+    model = minigrad.load("model.npz")     # rebuilt from classes registered in nn
+
+    minigrad.save(model, f)                # your own class: written as "model.RNNModel"
+    with minigrad.serialization.safe_globals([RNNModel]):
+        model = minigrad.load(f)           # rebuilt only because you passed the class
+
+A whole module is saved as its class names, constructor arguments and state, never as
+code. ``nn``'s own classes are always rebuilt; a class of your own (any other ``Module``
+subclass) is written as its qualified name, ``f"{cls.__module__}.{cls.__qualname__}"``,
+and ``load`` rebuilds it only when that name is the name of a class you allowlisted:
+
+- ``with safe_globals([RNNModel, ...]):`` allows the classes inside the block, in this
+  thread only (as ``no_grad``); the previous allowlist comes back when the block ends,
+  even on an exception.
+- ``add_safe_globals([RNNModel, ...])`` allows them in every thread until
+  ``clear_safe_globals()``; ``get_safe_globals()`` lists what this thread may rebuild.
+
+The name in the file is only compared with the allowlisted classes' names: no module is
+ever imported by a name read from a file, so a file naming ``os.system`` or an unknown
+class is refused without running or importing anything. (PyTorch's functions of the same
+names allowlist what its unpickler may build; its lists may hold functions such as
+``torch.nn.functional.relu``, which load accepts and ignores: it constructs modules only.)
 
 The file is an ordinary NumPy ``.npz`` archive: every array is stored under its path in
 the nested object (``model/encoder.weight``), and one extra entry holds a small JSON
@@ -27,6 +48,7 @@ next save of the same path.
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import io
 import json
@@ -34,6 +56,7 @@ import math
 import os
 import sys
 import tempfile
+import threading
 import zipfile
 from collections import OrderedDict
 
@@ -53,6 +76,106 @@ _KINDS = "biufc"                   # bool, int, uint, float, complex
 
 class _Refused(ValueError):
     """A problem load() found and can name (the message is the problem)."""
+
+
+# ---------------------------------------------------------------------------
+# The allowlist of the user's own module classes (safe_globals)
+# ---------------------------------------------------------------------------
+def _qualified_name(obj):
+    """``model.RNNModel`` for a class (or function) ``obj``; None for an object without one."""
+    module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+    return f"{module}.{qualname}" if isinstance(module, str) and isinstance(qualname, str) \
+        else None
+
+
+def _allowlist_entries(entries, caller):
+    """``[cls, (obj, "module.Name"), ...]`` as ``(name, obj)`` pairs, checked."""
+    if isinstance(entries, (str, bytes)) or not hasattr(entries, "__iter__"):
+        raise TypeError(f"minigrad.serialization.{caller}: expected a list of classes, got "
+                        f"{entries!r}")
+    pairs = []
+    for i, entry in enumerate(entries):
+        if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], str):
+            pairs.append((entry[1], entry[0]))
+        elif _qualified_name(entry) is not None and not isinstance(entry, tuple):
+            pairs.append((_qualified_name(entry), entry))
+        else:
+            raise TypeError(f"minigrad.serialization.{caller}: entry {i} is {entry!r} (a "
+                            f"{type(entry).__name__}); expected a class itself, or a pair "
+                            "(class, \"module.Name\") — never a name alone")
+    return tuple(pairs)
+
+
+class _SafeGlobals:
+    """What ``load`` may rebuild besides nn's own classes: the process-wide list of
+    ``add_safe_globals`` and, per thread, the classes of the ``safe_globals`` blocks it is
+    inside (``threading.local``)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.process_wide = ()                       # ((name, obj), ...)
+        self.local = threading.local()
+
+    def in_this_thread(self):
+        return getattr(self.local, "pairs", ())
+
+    def add(self, pairs):
+        with self._lock:
+            self.process_wide = self.process_wide + pairs
+
+    def clear(self):
+        with self._lock:
+            self.process_wide = ()
+
+    def by_name(self):
+        """{qualified name: obj} for a load in this thread (the later entry wins)."""
+        return dict(self.process_wide + self.in_this_thread())
+
+
+_SAFE_GLOBALS = _SafeGlobals()
+
+
+def safe_globals(safe_globals):
+    """Allow ``load`` to rebuild these classes of your own, inside this block, in this
+    thread::
+
+        with minigrad.serialization.safe_globals([RNNModel]):
+            model = minigrad.load(f)
+
+    Entries are the classes themselves (matched by ``module.qualname``) or pairs
+    ``(cls, "module.Name")`` for a class saved under another name. Blocks nest; each
+    restores the allowlist it found, even when the block raises. A thread started inside
+    the block is not inside it.
+    """
+    return _allowing(_allowlist_entries(safe_globals, "safe_globals"))
+
+
+@contextlib.contextmanager
+def _allowing(pairs):
+    previous = _SAFE_GLOBALS.in_this_thread()
+    _SAFE_GLOBALS.local.pairs = previous + pairs
+    try:
+        yield
+    finally:
+        _SAFE_GLOBALS.local.pairs = previous
+
+
+def add_safe_globals(safe_globals):
+    """Allow ``load`` to rebuild these classes in every thread from now on (until
+    ``clear_safe_globals()``); entries as for ``safe_globals``."""
+    _SAFE_GLOBALS.add(_allowlist_entries(safe_globals, "add_safe_globals"))
+
+
+def clear_safe_globals():
+    """Forget every class ``add_safe_globals`` allowed (``safe_globals`` blocks keep theirs)."""
+    _SAFE_GLOBALS.clear()
+
+
+def get_safe_globals():
+    """What ``load`` may rebuild in this thread besides nn's classes: the process-wide
+    entries, then those of the ``safe_globals`` blocks around this call."""
+    return [obj if name == _qualified_name(obj) else (obj, name)
+            for name, obj in _SAFE_GLOBALS.process_wide + _SAFE_GLOBALS.in_this_thread()]
 
 
 # ---------------------------------------------------------------------------
@@ -170,7 +293,7 @@ def _rebuild_module(record, device):
         raise _Refused(f"it holds a whole module (nn.{name}); `import nn` before "
                        "minigrad.load so that it can be rebuilt")
     try:
-        return rebuild(record, device=device)
+        return rebuild(record, device=device, safe_globals=_SAFE_GLOBALS.by_name())
     except Exception as error:                    # a constructor refusing its arguments
         raise _Refused(f"its module cannot be rebuilt: {type(error).__name__}: {error}") \
             from error
@@ -247,8 +370,9 @@ def save(obj, f):
     ``.npz`` archive.
 
     ``obj`` is a state dict, nested dicts/lists/tuples of Tensors, arrays and plain values,
-    or a whole ``nn`` module (its class tree, constructor arguments and state; only classes
-    registered in ``nn``). Tensors come back as Tensors (on the CPU unless
+    or a whole ``nn`` module (its class tree, constructor arguments and state; a class of
+    your own is written as its qualified name, and ``load`` rebuilds it only inside
+    ``safe_globals([cls])``). Tensors come back as Tensors (on the CPU unless
     ``load(..., device=)``), NumPy arrays as arrays, OrderedDicts as OrderedDicts, tuples
     as tuples.
     """
@@ -384,8 +508,8 @@ def load(f, device=None, max_bytes=DEFAULT_MAX_BYTES):
     Raises:
         FileNotFoundError: no such file.
         ValueError: the file is not a complete minigrad checkpoint (corrupt, truncated,
-            another kind of file, larger than ``max_bytes``, a module class not registered
-            in ``nn``); the message names the file and the problem.
+            another kind of file, larger than ``max_bytes``, a module class neither nn's own
+            nor allowlisted with ``safe_globals``); the message names the file and the problem.
     """
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
         raise ValueError(f"minigrad.load: max_bytes must be a non-negative int, got "

@@ -7,11 +7,16 @@ Every ``Module`` subclass has its ``__init__`` wrapped (``__init_subclass__``) s
 outermost constructor call records its arguments, when they are simple values: numbers,
 strings, bools, None, dtypes, modules, and tuples/lists/dicts of those. Saving writes, for
 the model, its class name and those arguments, the tree of its modules and its state dict.
-Loading calls only classes that ``nn`` itself exports (``registered_classes()``), with the
-recorded arguments, checks that the rebuilt tree is the saved one, and loads the state: no
-code from the file is ever run. A user's own ``Module`` subclass is refused with a note
-saying how to save its ``state_dict`` instead (PyTorch would pickle it, which is what lets
-a checkpoint run arbitrary code).
+Loading calls only classes that ``nn`` itself exports (``registered_classes()``) and the
+user's own classes that the caller allowlisted, with the recorded arguments, checks that
+the rebuilt tree is the saved one, and loads the state: no code from the file is ever run.
+
+A user's own ``Module`` subclass (``model.RNNModel``) is written as its qualified name,
+``f"{cls.__module__}.{cls.__qualname__}"``, and nothing else. Loading rebuilds it only when
+the caller passes the class itself (``minigrad.serialization.safe_globals([RNNModel])``):
+the name in the file is matched against the allowlisted classes' names, never imported.
+(PyTorch pickles the class, which is what lets a checkpoint run arbitrary code; since
+PyTorch 2.6 ``torch.load`` likewise refuses a class not allowlisted.)
 """
 from __future__ import annotations
 
@@ -79,18 +84,22 @@ def registered_classes():
             if isinstance(obj, type) and issubclass(obj, ConstructorRecord)}
 
 
+def qualified_name(cls):
+    """``model.RNNModel``: how a file names a class that is not nn's own."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _class_name(cls, registry, aliases=None):
+    """What a record calls a class: nn's own by its name in nn (``"LSTM"``, no dot), a user's
+    by its qualified name (always dotted), or by the name it was allowlisted under."""
+    if registry.get(cls.__name__) is cls:
+        return cls.__name__
+    return (aliases or {}).get(cls, qualified_name(cls))
+
+
 def _state_dict_advice(cls_name):
     return (f"save its state instead: minigrad.save(model.state_dict(), f), then rebuild "
             f"with {cls_name}(...).load_state_dict(minigrad.load(f))")
-
-
-def _check_registered(module, where, registry, model_name):
-    cls_name = type(module).__name__
-    if registry.get(cls_name) is not type(module):
-        raise TypeError(f"minigrad.save: cannot save the whole module: '{where}' is a "
-                        f"{cls_name}, a class not registered in nn (load rebuilds only nn's own "
-                        f"classes and never runs code from a file); "
-                        f"{_state_dict_advice(model_name)}")
 
 
 # -- saving -----------------------------------------------------------------------------------------
@@ -106,7 +115,6 @@ def _container_arguments(module, registry):
 
 def _constructor_record(module, where, registry):
     cls_name = type(module).__name__
-    _check_registered(module, where, registry, cls_name)
     recorded = _container_arguments(module, registry) or \
         module.__dict__.get("_constructor_arguments")
     if not isinstance(recorded, tuple):
@@ -124,7 +132,7 @@ def _constructor_record(module, where, registry):
             return type(value)((k, modules_to_records(v)) for k, v in value.items())
         return value
     args, kwargs = recorded
-    return {"class": cls_name, "args": modules_to_records(args),
+    return {"class": _class_name(type(module), registry), "args": modules_to_records(args),
             "kwargs": modules_to_records(kwargs)}
 
 
@@ -133,52 +141,93 @@ def module_record(model):
     registry = registered_classes()
     tree = []
     for path, module in model.named_modules():
-        _check_registered(module, path or "<root>", registry, type(model).__name__)
-        tree.append([path, type(module).__name__, bool(module.training)])
+        tree.append([path, _class_name(type(module), registry), bool(module.training)])
     record = _constructor_record(model, "<root>", registry)
     return record | {"tree": tree, "state": model.state_dict()}
 
 
 # -- loading ---------------------------------------------------------------------------------------
-def _decode(value, registry):
+class _Classes:
+    """The classes one load may construct: nn's own by name, the allowlisted by qualified name."""
+
+    def __init__(self, safe_globals=None):
+        self.registry = registered_classes()
+        self.allowed = dict(safe_globals or {})           # {"model.RNNModel": RNNModel}
+        self.aliases = {obj: name for name, obj in self.allowed.items()
+                        if isinstance(obj, type)}
+
+    def lookup(self, name):
+        if not isinstance(name, str) or "." not in name:      # nn's own, as saved by nn
+            cls = self.registry.get(name)
+            if cls is None:
+                raise ValueError(f"class nn.{name} is not registered in nn (load rebuilds only "
+                                 "nn's own module classes and the classes you allowlist)")
+            return cls
+        cls = self.allowed.get(name)                          # matched by name, never imported
+        shown = name if len(name) <= 200 else name[:200] + "..."
+        if cls is None:
+            short = name.rsplit(".", 1)[-1]
+            short = short if short.isidentifier() else "TheClass"
+            raise ValueError(f"class {shown} is not allowlisted: load rebuilds a class of your "
+                             "own only when you pass the class itself; load inside "
+                             f"`with minigrad.serialization.safe_globals([{short}]):` (or call "
+                             f"minigrad.serialization.add_safe_globals([{short}]) once)")
+        if not (isinstance(cls, type) and issubclass(cls, ConstructorRecord)):
+            raise ValueError(f"{shown} is allowlisted but is not an nn.Module class; load "
+                             "constructs module classes only")
+        return cls
+
+    def name_of(self, cls):
+        return _class_name(cls, self.registry, self.aliases)
+
+
+def _decode(value, classes):
     if isinstance(value, dict) and set(value) == {"__dtype__"}:
         return backend.as_dtype(value["__dtype__"])
     if isinstance(value, dict) and set(value) == {"__module__"}:
-        return _construct(value["__module__"], registry)
+        return _construct(value["__module__"], classes)
     if isinstance(value, (list, tuple)):
-        return type(value)(_decode(v, registry) for v in value)
+        return type(value)(_decode(v, classes) for v in value)
     if isinstance(value, dict):
-        return type(value)((k, _decode(v, registry)) for k, v in value.items())
+        return type(value)((k, _decode(v, classes)) for k, v in value.items())
     return value
 
 
-def _construct(record, registry):
-    cls = registry.get(record.get("class"))
-    if cls is None:
-        raise ValueError(f"class nn.{record.get('class')} is not registered in nn (load "
-                         "rebuilds only nn's own module classes)")
+def _construct(record, classes):
+    if not isinstance(record, dict):
+        raise ValueError("a module record is malformed")
+    cls = classes.lookup(record.get("class"))
     args, kwargs = record.get("args", []), record.get("kwargs", {})
     if not isinstance(args, list) or not isinstance(kwargs, dict):
-        raise ValueError(f"the record of nn.{cls.__name__} has malformed arguments")
-    return cls(*_decode(args, registry), **_decode(kwargs, registry))
+        raise ValueError(f"the record of {classes.name_of(cls)} has malformed arguments")
+    return cls(*_decode(args, classes), **_decode(kwargs, classes))
 
 
-def rebuild_module(record, device=None):
-    """The module a ``module_record`` describes, with its state loaded."""
-    if not isinstance(record, dict) or not isinstance(record.get("tree"), list):
-        raise ValueError("the module record is malformed")
-    try:
-        model = _construct(record, registered_classes())
-    except MemoryError:
-        raise ValueError(f"constructing nn.{record.get('class')} with the recorded arguments "
-                         "needs more memory than there is") from None
-    tree = [[path, type(m).__name__] for path, m in model.named_modules()]
+def _check_tree(model, record, classes):
+    tree = [[path, classes.name_of(type(m))] for path, m in model.named_modules()]
     saved = [entry[:2] for entry in record["tree"]]
     if tree != saved:
         diff = next((f"'{a[0]}': saved {b}, rebuilt {a}" for a, b in zip(tree, saved) if a != b),
                     f"saved {len(saved)} modules, rebuilt {len(tree)}")
-        raise ValueError(f"the rebuilt nn.{type(model).__name__} differs from the saved one "
-                         f"({diff}); was the module changed after it was constructed?")
+        raise ValueError(f"the rebuilt {classes.name_of(type(model))} differs from the saved "
+                         f"one ({diff}); was the module changed after it was constructed?")
+
+
+def rebuild_module(record, device=None, safe_globals=None):
+    """The module a ``module_record`` describes, with its state loaded.
+
+    ``safe_globals``: ``{qualified name: class}`` of the user's classes this load may
+    construct (``minigrad.load`` passes the current allowlist); nn's own are always allowed.
+    """
+    if not isinstance(record, dict) or not isinstance(record.get("tree"), list):
+        raise ValueError("the module record is malformed")
+    classes = _Classes(safe_globals)
+    try:
+        model = _construct(record, classes)
+    except MemoryError:
+        raise ValueError(f"constructing {record.get('class')} with the recorded arguments "
+                         "needs more memory than there is") from None
+    _check_tree(model, record, classes)
     state = record.get("state")
     targets = model._state_targets()
     for key, value in state.items():                 # keep the saved dtypes (e.g. float64)
@@ -205,5 +254,5 @@ class ConstructorRecord:
         return module_record(self)
 
     @staticmethod
-    def __minigrad_rebuild__(record, device=None):
-        return rebuild_module(record, device)
+    def __minigrad_rebuild__(record, device=None, safe_globals=None):
+        return rebuild_module(record, device, safe_globals)
