@@ -46,8 +46,15 @@ def _sigmoid_(a):
     return a
 
 
+_new_tensor = object.__new__
+
+
 def _wrap(array):
-    return Tensor._make(array, None, 0, False)
+    """A gradient array as a Tensor outside the graph (Tensor._make, inlined: 3 per step)."""
+    t = _new_tensor(Tensor)
+    t.array, t.grad, t._vc, t._name = array, None, None, None
+    t.grad_fn, t._out_idx, t.requires_grad = None, 0, False
+    return t
 
 
 class CellStepFunction(Function):
