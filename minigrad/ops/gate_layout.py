@@ -30,4 +30,4 @@ def gate_columns(gates, name, H):
 def split_gates(array, gates):
     """Views of ``array`` (B, G·H), one (B, H) per gate of the layout ``gates``."""
     H = array.shape[1] // len(gates)
-    return tuple(array[:, k * H:(k + 1) * H] for k in range(len(gates)))
+    return tuple([array[:, k * H:(k + 1) * H] for k in range(len(gates))])  # a list: no generator per call

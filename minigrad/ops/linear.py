@@ -7,6 +7,8 @@ tensor ops).
 from __future__ import annotations
 
 from ..function import Function
+from ..grad_mode import STATE
+from ..tensor import Tensor
 
 
 class Linear(Function):
@@ -25,8 +27,11 @@ class Linear(Function):
         return y
 
     def backward(self, gy):
-        x, weight = self.saved_tensors
         needs = self.needs_input_grad
+        if not STATE.grad_enabled:  # no graph of the gradient wanted: the same maths on arrays
+            x, weight = self.saved_arrays
+            return _linear_backward_arrays(gy.array, x, weight, needs)
+        x, weight = self.saved_tensors
         gx = gy @ weight if needs[0] else None
         gw = gb = None
         if needs[1] or (len(needs) > 2 and needs[2]):
@@ -36,3 +41,19 @@ class Linear(Function):
             if len(needs) > 2 and needs[2]:
                 gb = gy2.sum(0)                                     # (out,)
         return (gx, gw, gb) if len(needs) > 2 else (gx, gw)
+
+
+def _linear_backward_arrays(gy, x, weight, needs):
+    """Linear.backward on arrays: the operations of the Tensor path (reshape, transpose,
+    matmul, ``sum(axis=(0,))``) in the same order, so the same bits, without a Tensor per step."""
+    wrap = Tensor._make
+    gx = wrap(gy @ weight, None, 0, False) if needs[0] else None
+    gw = gb = None
+    has_bias = len(needs) > 2
+    if needs[1] or (has_bias and needs[2]):
+        gy2 = gy.reshape(-1, gy.shape[-1])
+        if needs[1]:
+            gw = wrap(gy2.transpose((1, 0)) @ x.reshape(-1, x.shape[-1]), None, 0, False)
+        if has_bias and needs[2]:
+            gb = wrap(gy2.sum(axis=(0,), keepdims=False), None, 0, False)
+    return (gx, gw, gb) if has_bias else (gx, gw)
