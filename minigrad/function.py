@@ -121,13 +121,7 @@ class Function:
         self.scope = STATE.scope
         self.n_outputs = len(outputs)
         self.out_shapes = tuple([y.shape for y in outputs])
-        tensors = []
-        for i, y in enumerate(outputs):  # Tensor._make, inlined as in __call__
-            t = _new_tensor(Tensor)
-            t.array, t.grad, t._vc, t._name = y, None, None, None
-            t.grad_fn, t._out_idx, t.requires_grad = self, i, True
-            tensors.append(t)
-        tensors = tuple(tensors)
+        tensors = tuple([Tensor._make(y, self, i, True) for i, y in enumerate(outputs)])
         if self._saved:
             self._link_saved(inputs, outputs, tensors)
         return tensors

@@ -29,14 +29,15 @@ def missing_browser():
     return None
 
 
-def start_chromium():
-    """(driver, profile_dir): a headless Chromium that logs the console and the network."""
+def start_chromium(extra_flags=()):
+    """(driver, profile_dir): a headless Chromium that logs the console and the network;
+    ``extra_flags`` are added to ``FLAGS`` (e.g. host-resolver rules that cut the network)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     profile = tempfile.mkdtemp(prefix="minigrad-chromium-")
     options = webdriver.ChromeOptions()
-    for flag in FLAGS:
+    for flag in FLAGS + tuple(extra_flags):
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={profile}")
     options.binary_location = chromium_binary()

@@ -5,7 +5,6 @@ is MathML rendered at build time)."""
 import functools
 import http.server
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -13,13 +12,11 @@ import threading
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import browser_support  # noqa: E402
 
-if not (CHROMIUM and CHROMEDRIVER) and not os.environ.get("CI"):
-    pytest.skip("headless Chromium and chromedriver are not installed "
-                "(bash scripts/install_browser.sh installs them)", allow_module_level=True)
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+# Names resolve to nothing but this machine: any request that tries to leave it fails.
+OFFLINE = ("--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",)
 
 RAW_TEX = r"/\\(frac|partial|tanh|odot|sum|prod|begin|qquad|sigma|operatorname|tilde)|\$\$/"
 VISIBLE_TEXT_WITH_TEX = """
@@ -51,19 +48,15 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1280,900",
-                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    driver = webdriver.Chrome(service=webdriver.ChromeService(CHROMEDRIVER), options=options)
+def browser():
+    missing = browser_support.missing_browser()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"the offline-docs browser test must run on CI, but {missing}")
+        pytest.skip(missing)
+    driver, profile = browser_support.start_chromium(OFFLINE)
     yield driver
-    driver.quit()
+    browser_support.stop_chromium(driver, profile)
 
 
 def pages(site_dir):
