@@ -43,9 +43,16 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
     ready, dependencies = sums.seed(roots, root_grads)
     previous_mode, previous_split = STATE.grad_enabled, STATE.split_shared
     STATE.grad_enabled, STATE.split_shared = create_graph, split_shared
+    whole_segments = (edge_hook is None and not create_graph and not split_shared
+                      and (delivery is None or not delivery.outputs))
     try:
         while ready:
             node = ready.pop()
+            if whole_segments and node._segment is not None:   # a recurrent layer's steps
+                whole = node._segment.backward_whole(node, sums, dependencies, retain_graph)
+                if whole is not None:
+                    _hand_on(whole[0], whole[1], sums, dependencies, ready, None)
+                    continue
             gys = sums.take(node)
             if gys is None:  # no gradient reached this node: its inputs get none either
                 gxs = (None,) * len(node.parents)

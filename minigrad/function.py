@@ -57,6 +57,7 @@ class Function:
     _retained = None      # {output_index: weakref to a tensor that called retain_grad()}
     _names = None         # {output_index: name of that output tensor}
     n_outputs = 1
+    _segment = None       # an UnrolledSegment (ops/rnn_unrolled.py): the step may run as part of it
 
     @classmethod
     def apply(cls, *inputs, **kwargs):

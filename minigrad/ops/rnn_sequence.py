@@ -53,16 +53,28 @@ class RecurrentSequence(Function):
         self.label = f"{self.cell.label} × T" + (" (reversed)" if reverse else "")
 
     def forward(self, xw, w_hh, b_hh, h, c=None):
-        if not (xw.dtype == w_hh.dtype == h.dtype):
-            raise TypeError(f"dtypes differ: input projection {xw.dtype}, hidden state {h.dtype}, "
-                            f"weights {w_hh.dtype}; convert one of them (e.g. module.double())")
-        xp = backend.get_array_module(xw)
-        T = xw.shape[0]
+        self.check_dtypes(xw, w_hh, h)
         lstm = c is not None
         if lstm and rnn_kernels.on_gpu(xw):           # on a GPU: a launch per step
             hs, cs, self.caches = rnn_kernels.lstm_sequence_forward(xw, w_hh, h, c, self.reverse)
             self.save_for_backward(w_hh, hs)
             return hs, cs
+        hs, cs = self.forward_loop(xw, w_hh, b_hh, h, c)
+        self.save_for_backward(w_hh, hs)     # version-checked: an optimizer step (or an
+        return (hs, cs) if lstm else hs     # in-place change of the output) before backward raises
+
+    @staticmethod
+    def check_dtypes(xw, w_hh, h):
+        if not (xw.dtype == w_hh.dtype == h.dtype):
+            raise TypeError(f"dtypes differ: input projection {xw.dtype}, hidden state {h.dtype}, "
+                            f"weights {w_hh.dtype}; convert one of them (e.g. module.double())")
+
+    def forward_loop(self, xw, w_hh, b_hh, h, c=None):
+        """The time loop on arrays, one cell step at a time (the per-step GPU kernels on a
+        GPU): (hs, cs or None); keeps each step's cache in ``self.caches`` (time order)."""
+        xp = backend.get_array_module(xw)
+        T = xw.shape[0]
+        lstm = c is not None
         h0 = h
         hs = xp.empty((T,) + h.shape, dtype=h.dtype)
         cs = xp.empty((T,) + h.shape, dtype=h.dtype) if lstm else None
@@ -77,8 +89,7 @@ class RecurrentSequence(Function):
                 h = cell.cell_forward(xw[t], hw, h, None, out=hs[t])
             caches[t] = cell.cache
         self.caches, self.h0 = caches, h0
-        self.save_for_backward(w_hh, hs)     # version-checked: an optimizer step (or an
-        return (hs, cs) if lstm else hs     # in-place change of the output) before backward raises
+        return hs, cs
 
     def _steps(self, T):
         return range(T - 1, -1, -1) if self.reverse else range(T)
@@ -91,15 +102,20 @@ class RecurrentSequence(Function):
         w_hh, hs = self.saved_arrays
         g_hs = None if g_hs is None else g_hs.array
         g_cs = None if g_cs is None else g_cs.array
-        xp = backend.get_array_module(hs)
-        T, B, _ = hs.shape
-        G = w_hh.shape[0]
-        lstm, gru = self.mode == "LSTM", self.mode == "GRU"
-        if lstm and rnn_kernels.on_gpu(hs):
+        if self.mode == "LSTM" and rnn_kernels.on_gpu(hs):
             dhw_all, previous, dh, dc = rnn_kernels.lstm_sequence_backward(
                 self.caches, g_hs, g_cs, w_hh, self.reverse)
             return self._parameter_grads(dhw_all, dhw_all, previous, dh, dc)
-        dhw_all = xp.empty((T, B, G), dtype=hs.dtype)
+        return self._parameter_grads(*self.backward_loop(w_hh, hs, g_hs, g_cs))
+
+    def backward_loop(self, w_hh, hs, g_hs, g_cs=None):
+        """The time loop of backward on arrays, last step first. ``g_hs[t]`` / ``g_cs[t]``:
+        the gradient arriving at h_t / c_t from outside the layer (None: none did; g_hs itself
+        may be None). Returns (d xw (T, B, G), d hw (T, B, G), h_{t-1} (T, B, H), d h_0, d c_0)."""
+        xp = backend.get_array_module(hs)
+        T, B, _ = hs.shape
+        lstm, gru = self.mode == "LSTM", self.mode == "GRU"
+        dhw_all = xp.empty((T, B, w_hh.shape[0]), dtype=hs.dtype)
         dxw_all = xp.empty_like(dhw_all) if gru else dhw_all
         caches, cell = self.caches, self.cell
         previous = self._previous_states(hs, self.h0, xp)     # h_{t-1} for every t, time order
@@ -122,7 +138,7 @@ class RecurrentSequence(Function):
             dh = dhw @ w_hh
             if dh_direct is not None:
                 dh += dh_direct
-        return self._parameter_grads(dxw_all, dhw_all, previous, dh, dc)
+        return dxw_all, dhw_all, previous, dh, dc
 
     def _parameter_grads(self, dxw_all, dhw_all, previous, dh, dc):
         """The gradients of the inputs from each step's d xw and d hw and the state

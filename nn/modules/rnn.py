@@ -30,7 +30,7 @@ import warnings
 from minigrad import backend
 from minigrad.grad_mode import NO_STEP, graph_scope
 from minigrad.ops.join import cat, stack, unbind
-from minigrad.ops.rnn_weight_grads import SequenceWeightGrad
+from minigrad.ops.rnn_unrolled import record_steps
 from minigrad.ops.rnn_sequence import RecurrentSequence
 from minigrad.tensor import Tensor
 
@@ -263,23 +263,22 @@ class RNNBase(Module):
             if mode == "LSTM":
                 return sequence_op(xw.reshape(T, B, w_ih.shape[0]), w_hh, b_hh, h, c)
             return sequence_op(xw.reshape(T, B, w_ih.shape[0]), w_hh, b_hh, h), None
-        xws = unbind(xw.reshape(T, B, w_ih.shape[0]), 0)
+        xw = xw.reshape(T, B, w_ih.shape[0])
+        if graph == "steps":                  # one node per step, made and run as one loop
+            return record_steps(mode, xw, w_hh, b_hh, h, c, reverse=bool(direction))
+        xws = unbind(xw, 0)
         hs, cs = [None] * T, ([None] * T if mode == "LSTM" else None)
         steps = range(T - 1, -1, -1) if direction else range(T)
         nonlinearity = "relu" if mode == "RNN_RELU" else "tanh"
-        # one-node steps hand W_hh's gradient over in one piece, summed over the sequence
-        sequence = SequenceWeightGrad(T, steps[0]) if graph == "steps" else None
         for t in steps:
-            weight_grad = (sequence, t) if sequence is not None else None
             with graph_scope(step=t):
                 if mode == "LSTM":
-                    h, c = lstm_step(xws[t], h, c, None, w_hh, None, b_hh, graph, weight_grad)
+                    h, c = lstm_step(xws[t], h, c, None, w_hh, None, b_hh, graph)
                     cs[t] = c
                 elif mode == "GRU":
-                    h = gru_step(xws[t], h, None, w_hh, None, b_hh, graph, weight_grad)
+                    h = gru_step(xws[t], h, None, w_hh, None, b_hh, graph)
                 else:
-                    h = rnn_step(xws[t], h, None, w_hh, None, b_hh, nonlinearity, graph,
-                                 weight_grad)
+                    h = rnn_step(xws[t], h, None, w_hh, None, b_hh, nonlinearity, graph)
             hs[t] = h
         return hs, cs
 

@@ -1,0 +1,218 @@
+"""A recurrent layer recorded one node per time step (``graph="steps"``), run as one.
+
+The graph of ``nn.LSTM(graph="steps")`` is the lecture's unrolled picture: an ``unbind``
+node cuts the input projection xw (T, B, G) into steps and one cell-step node per t turns
+(xw_t, h_{t-1} [, c_{t-1}]) into h_t [, c_t], tagged with its time step::
+
+    xw ──unbind──► xw_0 ──► [cell t=0] ──h_0──► [cell t=1] ──h_1──► … ──► [cell t=T−1]
+
+Those are the nodes pictures draw, ``retain_grad`` and ``grad(loss, layer.hidden_states)``
+reach, and a per-edge gradient picture (``edge_hook``) watches. Making them one at a time
+with ``Function.__call__`` and walking them one at a time in backward is what a Python
+framework pays per step (about 20 µs: nothing beside a large matmul, half the step at
+min-char-rnn's size, B=1, H=100). So here:
+
+- **forward** runs the whole time loop at once on arrays (``RecurrentSequence.forward_loop``,
+  the very loop of ``graph="layer"``) and then records the nodes the unrolled loop would
+  have recorded, each with its parents, its cache and its output tensors, directly;
+- **backward**: the engine meets the last step first. When every gradient from outside the
+  layer has reached its step and nobody watches the single edges (no ``edge_hook``, no
+  ``retain_grad`` on a step, no ``create_graph``, no ``split_shared``, no ``grad(inputs=)``
+  of a step's output), ``UnrolledSegment.backward_whole`` runs the whole chain as one loop
+  (``RecurrentSequence.backward_loop``). Otherwise every step runs its own backward.
+
+Both ways each step runs the same ``cell_backward`` on the same arrays, and W_hh's
+gradient is the same one matmul over the sequence (``rnn_weight_grads.py``), so the
+gradients are bit-for-bit the same either way (``tests/test_rnn_unrolled.py``).
+"""
+from __future__ import annotations
+
+import weakref
+
+from ..function import _OTHER
+from ..grad_mode import STATE
+from ..tensor import Tensor
+from .join import Unbind
+from .rnn_cells import GRUCellFunction, LSTMCellFunction, RNNCellFunction, _weight_entry, _wrap
+from .rnn_sequence import RecurrentSequence
+from .rnn_weight_grads import SequenceWeightGrad, summed_weight_grads
+
+_CELL_CLASSES = {"LSTM": LSTMCellFunction, "GRU": GRUCellFunction,
+                 "RNN_TANH": RNNCellFunction, "RNN_RELU": RNNCellFunction}
+
+
+def _parent(x):
+    """The ``parents`` entry Function.__call__ makes for input ``x`` when recording."""
+    if not isinstance(x, Tensor) or not x.requires_grad:
+        return None
+    return (x, -1) if x.grad_fn is None else (x.grad_fn, x._out_idx)
+
+
+def record_steps(mode, xw, w_hh, b_hh, h, c=None, reverse=False):
+    """One layer in one direction over all T steps, recorded one node per step.
+
+    ``xw`` (T, B, G): the input projection of every step (``x W_ihᵀ + b``); ``w_hh``,
+    ``b_hh`` (GRU only; else None), ``h`` (and ``c`` for the LSTM) the initial state (B, H).
+    Returns the lists of the T h_t (and c_t) tensors in time order (c list None but for the
+    LSTM). The nodes are tagged with the scope active here and their time step.
+    """
+    sequence = RecurrentSequence(mode, reverse=reverse)
+    arrays = [None if a is None else a.array for a in (xw, w_hh, b_hh, h, c)]
+    sequence.check_dtypes(arrays[0], arrays[1], arrays[3])
+    hs, cs = sequence.forward_loop(*arrays)
+    parents = [_parent(a) for a in (xw, w_hh, b_hh, h, c)]
+    T = hs.shape[0]
+    if not STATE.grad_enabled or not any(p is not None for p in parents):
+        return ([Tensor._make(hs[t], None, 0, False) for t in range(T)],
+                None if cs is None else [Tensor._make(cs[t], None, 0, False) for t in range(T)])
+    segment = UnrolledSegment(sequence, hs, parents)
+    return segment.record(xw, w_hh, arrays, cs)
+
+
+class UnrolledSegment:
+    """The step nodes of one layer run (one direction), and how to run their backward as one.
+
+    ``steps``: weak references to the cell-step nodes in the order forward ran them (the
+    nodes hold the segment, not the other way round, so a graph nobody runs backward through
+    is freed at once, with its caches); ``unbind``: the node that cut xw into steps (None
+    when xw needs no gradient); ``last``: the step backward meets first (weakly, too).
+    """
+
+    __slots__ = ("sequence", "hs", "parents", "steps", "unbind", "last", "n_state")
+
+    def __init__(self, sequence, hs, parents):
+        self.sequence, self.hs, self.parents = sequence, hs, parents
+        self.n_state = 2 if sequence.mode == "LSTM" else 1
+        self.steps, self.unbind, self.last = [], None, None
+
+    # -- forward: the nodes an unrolled loop would have made -----------------------------
+    def record(self, xw, w_hh, arrays, cs):
+        sequence, hs = self.sequence, self.hs
+        xw_a, w_hh_a, b_hh_a, h_a, c_a = arrays
+        T, B, G = xw_a.shape
+        module = STATE.scope[0] if STATE.scope is not None else None
+        x_parents = [None] * T
+        if self.parents[0] is not None:
+            self.unbind = _unbind_node(self.parents[0], xw_a, STATE.scope)
+            x_parents = [(self.unbind, t) for t in range(T)]
+        cell_class, lstm = _CELL_CLASSES[sequence.mode], cs is not None
+        order = sequence._steps(T)
+        weight_grad = SequenceWeightGrad(T, order[0])
+        entries = [(_OTHER, None), _weight_entry(w_hh)]
+        state_parents = tuple(self.parents[3:5] if lstm else self.parents[3:4])
+        h_prev, c_prev = h_a, c_a
+        hs_out, cs_out = [None] * T, ([None] * T if lstm else None)
+        for t in order:
+            node = _cell_node(cell_class, sequence, (weight_grad, t))
+            node.parents = (x_parents[t], None, None, self.parents[1], self.parents[2]) + state_parents
+            node.scope, node.cache = (module, t), sequence.caches[t]
+            node._saved, node._saved_entries = (None, w_hh_a), entries
+            node.x_h = (xw_a[t], h_prev)
+            node.step_inputs = (xw_a[t], None, None, w_hh_a, b_hh_a, h_prev, c_prev)
+            node._segment = self
+            hs_out[t] = Tensor._make(hs[t], node, 0, True)
+            if lstm:
+                node.n_outputs, node.out_shapes = 2, ((B, hs.shape[2]),) * 2
+                cs_out[t] = Tensor._make(cs[t], node, 1, True)
+                state_parents, c_prev = ((node, 0), (node, 1)), cs[t]
+            else:
+                node.out_shapes = ((B, hs.shape[2]),)
+                state_parents = ((node, 0),)
+            h_prev = hs[t]
+            self.steps.append(weakref.ref(node))
+        self.last = self.steps[-1]
+        sequence.caches = None                       # the nodes hold them
+        return hs_out, cs_out
+
+    # -- backward: the whole chain in one loop, when nothing watches a single step -------
+    def backward_whole(self, node, sums, dependencies, retain_graph):
+        """Run every step's backward at once, when ``node`` (the step backward reached) is the
+        last step and every other step waits only for its successor. Returns
+        ``(edges, gradients)`` for the engine to hand on, or None (then the steps run one by
+        one, as any node)."""
+        if node is not self.last():
+            return None
+        steps = [ref() for ref in self.steps]           # alive: each is its successor's parent
+        if not self._ready(steps, dependencies, sums.buffers):
+            return None
+        order = self.sequence._steps(len(steps))
+        T = len(steps)
+        g_hs, g_cs = [None] * T, ([None] * T if self.n_state == 2 else None)
+        caches = [None] * T
+        for t, step in zip(order, steps):
+            slots = sums.take(step)
+            caches[t] = step.cache
+            if slots is not None:
+                g_hs[t] = None if slots[0] is None else slots[0].array
+                if g_cs is not None and slots[1] is not None:
+                    g_cs[t] = slots[1].array
+        w_hh = steps[0].saved_arrays[1]                 # the version check of W_hh
+        self.sequence.caches = caches
+        loop = self.sequence.backward_loop(w_hh, self.hs, g_hs, g_cs)
+        self.sequence.caches = None
+        gradients = self._gradients(*loop)
+        if not retain_graph:
+            self._release(steps)
+        return _Edges(self), gradients
+
+    def _ready(self, steps, dependencies, arrived):
+        """Every step but the last waits only for its successor (n_state edges), the unbind
+        node only for the steps (and has received nothing from elsewhere); no step keeps a
+        gradient (``retain_grad``) or was freed; a gradient reached at least one step."""
+        for step in steps:
+            if step._retained or step._released:
+                return False
+        for step in steps[:-1]:
+            if dependencies.get(step) != self.n_state:
+                return False
+        unbind = self.unbind        # waits only for the steps, and nothing else handed it a gradient
+        if unbind is not None and (dependencies.get(unbind) != len(steps) or unbind in arrived):
+            return False
+        return any(step in arrived for step in steps)
+
+    def _gradients(self, dxw_all, dhw_all, previous, dh, dc):
+        """The gradients for the segment's edges out: xw, W_hh, b_hh, h_0 [, c_0]."""
+        p = self.parents
+        g_w = g_b = None
+        if p[1] is not None or p[2] is not None:
+            g_w, g_b = summed_weight_grads(dhw_all, previous.reshape(-1, previous.shape[-1]))
+        grads = [dxw_all, g_w, g_b, dh, dc][:3 + self.n_state]
+        return tuple(None if parent is None or g is None else _wrap(g)
+                     for parent, g in zip(p, grads))
+
+    def _release(self, steps):
+        for step in steps:
+            step.release()
+        if self.unbind is not None:
+            self.unbind.release()
+        self.sequence.h0 = self.hs = None
+
+
+class _Edges:
+    """The segment seen from outside, as the engine hands gradients on: one edge per input
+    of the whole chain (xw, W_hh, b_hh, h_0 [, c_0]), in that order."""
+
+    __slots__ = ("parents", "segment")
+
+    def __init__(self, segment):
+        self.segment = segment
+        self.parents = tuple(segment.parents[:3 + segment.n_state])
+
+    def name(self):
+        return f"{self.segment.sequence.cell.name()} × {len(self.segment.steps)} steps"
+
+
+def _unbind_node(parent, xw, scope):
+    """The node ``unbind(xw, 0)`` would record (its output tensors are not needed: the steps
+    point at the node)."""
+    node = Unbind(0)
+    node.in_shape, node.dtype = xw.shape, xw.dtype
+    node.parents, node.scope = (parent,), scope
+    node.n_outputs, node.out_shapes = xw.shape[0], (xw.shape[1:],) * xw.shape[0]
+    return node
+
+
+def _cell_node(cell_class, sequence, weight_grad):
+    if cell_class is RNNCellFunction:
+        return RNNCellFunction(sequence.cell.nonlinearity, weight_grad)
+    return cell_class(weight_grad)
