@@ -31,19 +31,8 @@ from .. import backend
 from ..function import _INPUT, _OTHER, Function
 from ..grad_mode import STATE
 from ..tensor import Tensor
-from . import rnn_cells_double, rnn_kernels
-from .gate_layout import GRU_GATES, LSTM_GATES, gate_columns, split_gates
+from . import rnn_arithmetic, rnn_cells_double, rnn_kernels
 from .rnn_weight_grads import weight_grad
-
-
-def _sigmoid_(a):
-    """σ(a) in place, in the overflow-free form σ(a) = ½ (1 + tanh(a / 2))."""
-    xp = backend.get_array_module(a)
-    a *= 0.5
-    xp.tanh(a, out=a)
-    a += 1
-    a *= 0.5
-    return a
 
 
 def _wrap(array):
@@ -134,6 +123,8 @@ class CellStepFunction(Function):
     def release(self):
         super().release()
         self.cache = self.x_h = self.step_inputs = None
+        if self._segment is not None:      # one of a layer's steps, run on its own
+            self._segment.step_released()
 
 
 def _weight_entry(weight):
@@ -159,21 +150,16 @@ class RNNCellFunction(CellStepFunction):
         self.label = f"RNN cell ({nonlinearity})"
 
     def cell_forward(self, xw, hw, h, c, out=None):
-        pre = hw
-        pre += xw
-        xp = backend.get_array_module(pre)
-        out = pre if out is None else out
-        if self.nonlinearity == "tanh":
-            h_next = xp.tanh(pre, out=out)
-        else:
-            h_next = xp.maximum(pre, 0, out=out)
-        self.cache = h_next
+        xp = backend.get_array_module(hw)
+        self.cache = h_next = rnn_arithmetic.rnn_forward(xp, hw, xw, self.nonlinearity, out)
         return h_next
 
     def cell_backward(self, h, gh_next, out=None):
         h_next = self.cache
-        slope = 1 - h_next * h_next if self.nonlinearity == "tanh" else h_next > 0
-        dpre = backend.get_array_module(h_next).multiply(gh_next, slope, out=out)
+        xp = backend.get_array_module(h_next)
+        dpre = rnn_arithmetic.rnn_factors(xp, h_next, self.nonlinearity,
+                                          xp.empty_like(h_next) if out is None else out)
+        dpre *= gh_next
         return dpre, dpre, None, None
 
 
@@ -201,49 +187,28 @@ class LSTMCellFunction(CellStepFunction):
         if rnn_kernels.on_gpu(hw):             # on a GPU: one kernel for the update
             h_next, c_next, self.cache = rnn_kernels.lstm_forward(xw, hw, c, out)
             return h_next, c_next
-        gates = hw
-        gates += xw                                   # (B, 4H) pre-activations
-        g_columns = gate_columns(LSTM_GATES, "g", gates.shape[1] // 4)
-        xp = backend.get_array_module(gates)
-        a_g = gates[:, g_columns].copy()
-        _sigmoid_(gates)                              # i, f, o (one pass over all four)
-        xp.tanh(a_g, out=gates[:, g_columns])         # g
-        i, f, g, o = split_gates(gates, LSTM_GATES)
+        xp = backend.get_array_module(hw)
         h_out, c_out = (None, None) if out is None else out
-        c_next = xp.multiply(f, c, out=c_out)
-        c_next += i * g
-        tanh_c = xp.tanh(c_next)
-        h_next = xp.multiply(o, tanh_c, out=h_out)
-        self.cache = (gates, c, tanh_c)
+        constants = rnn_arithmetic.lstm_constants(xp, c.shape[1], hw.dtype)
+        h_next, c_next, tanh_c = rnn_arithmetic.lstm_forward(xp, hw, xw, c, constants,
+                                                             c_out, None, h_out)
+        self.cache = (hw, c, tanh_c)                  # hw now holds the gates i, f, g, o
         return h_next, c_next
 
     def cell_backward(self, h, gh_next, gc_next, out=None):
-        """(d xw, d hw, d h direct, d c_prev); d xw = d hw is written into ``out`` when given."""
+        """(d xw, d hw, d h direct, d c_prev); d xw = d hw is written into ``out`` (C-contiguous)
+        when given."""
         gates, c, tanh_c = self.cache
         if rnn_kernels.on_gpu(gates):          # on a GPU: one kernel for the update
             da, dc_prev = rnn_kernels.lstm_backward(gates, c, tanh_c, gh_next, gc_next, out)
             return da, da, None, dc_prev
         xp = backend.get_array_module(gates)
-        i, f, g, o = split_gates(gates, LSTM_GATES)
-        da = xp.empty_like(gates) if out is None else out   # d i, d f, d g, d o, then ⊙ σ' or tanh'
-        da_i, da_f, da_g, da_o = split_gates(da, LSTM_GATES)
-        if gh_next is not None:
-            xp.multiply(gh_next, tanh_c, out=da_o)                      # do
-            dc = gh_next * o
-            dc *= 1 - tanh_c * tanh_c
-            if gc_next is not None:
-                dc += gc_next
-        else:
-            da_o[...] = 0
-            dc = gc_next
-        xp.multiply(dc, g, out=da_i)                                   # di
-        xp.multiply(dc, c, out=da_f)                                   # df
-        xp.multiply(dc, i, out=da_g)                                   # dg
-        dc_prev = dc * f
-        slope = 1 - gates                             # σ' = s (1 − s) for i, f, o ...
-        slope *= gates
-        slope[:, gate_columns(LSTM_GATES, "g", g.shape[1])] = 1 - g * g   # ... tanh' = 1 − g² for g
-        da *= slope
+        B, H = c.shape
+        da = xp.empty_like(gates) if out is None else out
+        K_c = xp.empty_like(tanh_c)
+        rnn_arithmetic.lstm_factors(xp, gates, c, tanh_c, da, K_c)
+        dc_prev = rnn_arithmetic.lstm_backward(da.reshape(B, 4, H), K_c, gates[:, H:2 * H],
+                                               gh_next, gc_next)
         return da, da, None, dc_prev
 
 
@@ -270,46 +235,23 @@ class GRUCellFunction(CellStepFunction):
         if rnn_kernels.on_gpu(hw):             # on a GPU: one kernel for the update
             h_next, self.cache = rnn_kernels.gru_forward(xw, hw, h, out)
             return h_next
-        H = hw.shape[1] // 3
         xp = backend.get_array_module(hw)
-        n_columns = gate_columns(GRU_GATES, "n", H)   # r and z come first, n last
-        rz = xw[:, :n_columns.start] + hw[:, :n_columns.start]
-        _sigmoid_(rz)
-        r, z = rz[:, :H], rz[:, H:]
-        hw_n = hw[:, n_columns]
-        n = r * hw_n
-        n += xw[:, n_columns]
-        xp.tanh(n, out=n)
-        h_next = xp.subtract(h, n, out=out)           # (1 − z) n + z h  =  n + z (h − n)
-        h_next *= z
-        h_next += n
-        self.cache = (rz, n, hw_n)
+        h_next, n = rnn_arithmetic.gru_forward(xp, hw, xw, h, None, out)
+        self.cache = (hw, n)                          # hw now holds r, z and hw_n
         return h_next
 
     def cell_backward(self, h, gh_next, out=None):
-        """(d xw, d hw, d h direct, None); d hw is written into ``out`` when given."""
-        rz, n, hw_n = self.cache
-        if rnn_kernels.on_gpu(n):
+        """(d xw, d hw, d h direct, None); d hw is written into ``out`` (C-contiguous) when given."""
+        if rnn_kernels.on_gpu(gh_next):
+            rz, n, hw_n = self.cache
             dxw, dhw, dh = rnn_kernels.gru_backward(rz, n, hw_n, h, gh_next, out)
             return dxw, dhw, dh, None
-        H = n.shape[1]
+        rz_hw, n = self.cache
         xp = backend.get_array_module(n)
-        r, z = rz[:, :H], rz[:, H:]
-        dxw = xp.empty(n.shape[:1] + (3 * H,), dtype=n.dtype)
-        dr, dz, dn = dxw[:, :H], dxw[:, H:2 * H], dxw[:, 2 * H:]
-        xp.multiply(gh_next, 1 - z, out=dn)
-        dn *= 1 - n * n
-        xp.multiply(dn, hw_n, out=dr)
-        dr *= r * (1 - r)
-        xp.subtract(h, n, out=dz)
-        dz *= gh_next
-        dz *= z * (1 - z)
-        if out is None:
-            dhw = dxw.copy()
-        else:
-            dhw = out
-            dhw[...] = dxw
-        dhw[:, 2 * H:] *= r
-        return dxw, dhw, gh_next * z, None
-
-
+        B, H = n.shape
+        dxw = xp.empty_like(rz_hw)
+        dhw = xp.empty_like(rz_hw) if out is None else out
+        rnn_arithmetic.gru_factors(xp, rz_hw, n, h, dxw, dhw)
+        dh = rnn_arithmetic.gru_backward(dxw.reshape(B, 3, H), dhw.reshape(B, 3, H),
+                                         rz_hw[:, H:2 * H], gh_next)
+        return dxw, dhw, dh, None

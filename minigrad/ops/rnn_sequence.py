@@ -31,7 +31,7 @@ from __future__ import annotations
 from .. import backend
 from ..function import Function
 from ..grad_mode import STATE
-from . import rnn_kernels
+from . import rnn_kernels, rnn_loops
 from .rnn_cells import GRUCellFunction, LSTMCellFunction, RNNCellFunction, _wrap
 from .rnn_weight_grads import summed_weight_grads
 
@@ -46,6 +46,8 @@ class RecurrentSequence(Function):
     outputs ``hs (T, B, H)`` (and ``cs (T, B, H)`` for the LSTM) in time order, also when
     the layer runs backwards in time. ``mode``: "LSTM", "GRU", "RNN_TANH" or "RNN_RELU".
     """
+
+    whole = None      # the forward's whole-sequence buffers (rnn_loops.py), None on a GPU
 
     def __init__(self, mode, reverse=False):
         self.mode, self.reverse = mode, reverse
@@ -70,16 +72,31 @@ class RecurrentSequence(Function):
                             f"weights {w_hh.dtype}; convert one of them (e.g. module.double())")
 
     def forward_loop(self, xw, w_hh, b_hh, h, c=None):
-        """The time loop on arrays, one cell step at a time (the per-step GPU kernels on a
-        GPU): (hs, cs or None); keeps each step's cache in ``self.caches`` (time order)."""
+        """The time loop on arrays: (hs, cs or None); keeps each step's cache in
+        ``self.caches`` (time order, what a one-node cell keeps as ``cell.cache``) and the
+        whole-sequence buffers in ``self.whole`` for ``backward_loop``. On a GPU one cell step
+        at a time (its per-step kernels), on the CPU ``rnn_loops.py``."""
         xp = backend.get_array_module(xw)
+        order, self.h0 = self._steps(xw.shape[0]), h
+        if rnn_kernels.on_gpu(xw):
+            return self._forward_per_step(xp, xw, w_hh, b_hh, h, c, order)
+        cs = None
+        if self.mode == "LSTM":
+            hs, cs, self.caches, self.whole = rnn_loops.lstm_forward(xp, xw, w_hh, b_hh, h, c, order)
+        elif self.mode == "GRU":
+            hs, self.caches, self.whole = rnn_loops.gru_forward(xp, xw, w_hh, b_hh, h, order)
+        else:
+            hs, self.caches, self.whole = rnn_loops.rnn_forward(
+                xp, xw, w_hh, b_hh, h, self.cell.nonlinearity, order)
+        return hs, cs
+
+    def _forward_per_step(self, xp, xw, w_hh, b_hh, h, c, order):
         T = xw.shape[0]
         lstm = c is not None
-        h0 = h
         hs = xp.empty((T,) + h.shape, dtype=h.dtype)
         cs = xp.empty((T,) + h.shape, dtype=h.dtype) if lstm else None
         caches, cell, w_hh_t = [None] * T, self.cell, w_hh.T
-        for t in self._steps(T):
+        for t in order:
             hw = h @ w_hh_t
             if b_hh is not None:
                 hw += b_hh
@@ -88,7 +105,7 @@ class RecurrentSequence(Function):
             else:
                 h = cell.cell_forward(xw[t], hw, h, None, out=hs[t])
             caches[t] = cell.cache
-        self.caches, self.h0 = caches, h0
+        self.caches, self.whole = caches, None
         return hs, cs
 
     def _steps(self, T):
@@ -113,20 +130,34 @@ class RecurrentSequence(Function):
         the gradient arriving at h_t / c_t from outside the layer (None: none did; g_hs itself
         may be None). Returns (d xw (T, B, G), d hw (T, B, G), h_{t-1} (T, B, H), d h_0, d c_0)."""
         xp = backend.get_array_module(hs)
+        order = self._steps(hs.shape[0])
+        previous = rnn_loops.previous_states(xp, hs, self.h0, order)    # h_{t-1}, time order
+        if self.whole is None:                                          # on a GPU
+            return self._backward_per_step(xp, w_hh, hs, g_hs, g_cs, order, previous)
+        dc = None
+        if self.mode == "LSTM":
+            dxw, dh, dc = rnn_loops.lstm_backward(xp, self.whole, w_hh, g_hs, g_cs, order)
+            dhw = dxw
+        elif self.mode == "GRU":
+            dxw, dhw, dh = rnn_loops.gru_backward(xp, self.whole, hs, w_hh, g_hs, order)
+        else:
+            dxw, dh = rnn_loops.rnn_backward(xp, hs, w_hh, g_hs, self.cell.nonlinearity, order)
+            dhw = dxw
+        return dxw, dhw, previous, dh, dc
+
+    def _backward_per_step(self, xp, w_hh, hs, g_hs, g_cs, order, previous):
         T, B, _ = hs.shape
         lstm, gru = self.mode == "LSTM", self.mode == "GRU"
         dhw_all = xp.empty((T, B, w_hh.shape[0]), dtype=hs.dtype)
         dxw_all = xp.empty_like(dhw_all) if gru else dhw_all
         caches, cell = self.caches, self.cell
-        previous = self._previous_states(hs, self.h0, xp)     # h_{t-1} for every t, time order
         dh = dc = None
-        for t in reversed(self._steps(T)):
+        for t in reversed(order):
             gh = _plus(None if g_hs is None else g_hs[t], dh)
             gc = _plus(None if g_cs is None else g_cs[t], dc) if lstm else None
             if gh is None and gc is None:                     # nothing reached this step
                 dhw_all[t] = 0
                 dxw_all[t] = 0
-                dh = dc = None
                 continue
             cell.cache = caches[t]
             if lstm:
@@ -151,20 +182,9 @@ class RecurrentSequence(Function):
                                                   for g in states)
         return tuple(_wrap(g) if need else None for g, need in zip(grads, self.needs_input_grad))
 
-    def _previous_states(self, hs, h0, xp):
-        """(T, B, H): the state each step started from (h_0 first in the order run)."""
-        previous = xp.empty_like(hs)
-        if self.reverse:
-            previous[-1] = h0
-            previous[:-1] = hs[1:]
-        else:
-            previous[0] = h0
-            previous[1:] = hs[:-1]
-        return previous
-
     def release(self):
         super().release()
-        self.caches = self.h0 = None
+        self.caches = self.h0 = self.whole = None
         self.cell.cache = None
 
 

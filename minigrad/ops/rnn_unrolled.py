@@ -32,7 +32,7 @@ import weakref
 from ..function import _OTHER
 from ..grad_mode import STATE
 from ..tensor import Tensor
-from .join import Unbind
+from .join import Stack, Unbind
 from .rnn_cells import GRUCellFunction, LSTMCellFunction, RNNCellFunction, _weight_entry, _wrap
 from .rnn_sequence import RecurrentSequence
 from .rnn_weight_grads import SequenceWeightGrad, summed_weight_grads
@@ -53,8 +53,9 @@ def record_steps(mode, xw, w_hh, b_hh, h, c=None, reverse=False):
 
     ``xw`` (T, B, G): the input projection of every step (``x W_ihᵀ + b``); ``w_hh``,
     ``b_hh`` (GRU only; else None), ``h`` (and ``c`` for the LSTM) the initial state (B, H).
-    Returns the lists of the T h_t (and c_t) tensors in time order (c list None but for the
-    LSTM). The nodes are tagged with the scope active here and their time step.
+    Returns ``(output, hs, cs)``: the layer's output ``stack(hs, 0)`` (T, B, H) and the lists
+    of the T h_t (and c_t) tensors in time order (cs None but for the LSTM). The nodes are
+    tagged with the scope active here and their time step.
     """
     sequence = RecurrentSequence(mode, reverse=reverse)
     arrays = [None if a is None else a.array for a in (xw, w_hh, b_hh, h, c)]
@@ -63,10 +64,12 @@ def record_steps(mode, xw, w_hh, b_hh, h, c=None, reverse=False):
     parents = [_parent(a) for a in (xw, w_hh, b_hh, h, c)]
     T = hs.shape[0]
     if not STATE.grad_enabled or not any(p is not None for p in parents):
-        return ([Tensor._make(hs[t], None, 0, False) for t in range(T)],
+        return (Tensor._make(hs.copy(), None, 0, False),
+                [Tensor._make(hs[t], None, 0, False) for t in range(T)],
                 None if cs is None else [Tensor._make(cs[t], None, 0, False) for t in range(T)])
     segment = UnrolledSegment(sequence, hs, parents)
-    return segment.record(xw, w_hh, arrays, cs)
+    hs_out, cs_out = segment.record(xw, w_hh, arrays, cs)
+    return segment.record_output(hs_out), hs_out, cs_out
 
 
 class UnrolledSegment:
@@ -75,15 +78,18 @@ class UnrolledSegment:
     ``steps``: weak references to the cell-step nodes in the order forward ran them (the
     nodes hold the segment, not the other way round, so a graph nobody runs backward through
     is freed at once, with its caches); ``unbind``: the node that cut xw into steps (None
-    when xw needs no gradient); ``last``: the step backward meets first (weakly, too).
+    when xw needs no gradient); ``last``: the step backward meets first (weakly, too);
+    ``output``: the node stacking the h_t into the layer's output (weakly).
     """
 
-    __slots__ = ("sequence", "hs", "parents", "steps", "unbind", "last", "n_state")
+    __slots__ = ("sequence", "hs", "parents", "steps", "unbind", "last", "output", "n_state",
+                 "released")
 
     def __init__(self, sequence, hs, parents):
         self.sequence, self.hs, self.parents = sequence, hs, parents
         self.n_state = 2 if sequence.mode == "LSTM" else 1
-        self.steps, self.unbind, self.last = [], None, None
+        self.steps, self.unbind, self.last, self.output = [], None, None, None
+        self.released = 0
 
     # -- forward: the nodes an unrolled loop would have made -----------------------------
     def record(self, xw, w_hh, arrays, cs):
@@ -124,51 +130,70 @@ class UnrolledSegment:
         sequence.caches = None                       # the nodes hold them
         return hs_out, cs_out
 
+    def record_output(self, hs_out):
+        """The layer's output, ``stack(hs, 0)``, recorded as that node (one copy of hs)."""
+        node = Stack(0)
+        node.parents = tuple((h.grad_fn, 0) for h in hs_out)
+        node.scope, node.out_shapes, node._segment = STATE.scope, (self.hs.shape,), self
+        self.output = weakref.ref(node)
+        return Tensor._make(self.hs.copy(), node, 0, True)
+
     # -- backward: the whole chain in one loop, when nothing watches a single step -------
     def backward_whole(self, node, sums, dependencies, retain_graph):
-        """Run every step's backward at once, when ``node`` (the step backward reached) is the
-        last step and every other step waits only for its successor. Returns
-        ``(edges, gradients)`` for the engine to hand on, or None (then the steps run one by
-        one, as any node)."""
-        if node is not self.last():
+        """Run every step's backward at once. ``node``, the one the engine is about to run,
+        is the output's stack (then the gradient of the whole output (T, B, H) is all that
+        reaches the steps) or the last step (every outside gradient has reached its step).
+        Returns ``(edges, gradients)`` for the engine to hand on, or None: then each node
+        runs on its own."""
+        through_output = node is _alive(self.output)
+        if not through_output and node is not self.last():
             return None
         steps = [ref() for ref in self.steps]           # alive: each is its successor's parent
-        if not self._ready(steps, dependencies, sums.buffers):
+        if not self._ready(steps, dependencies, sums.buffers, through_output):
             return None
-        order = self.sequence._steps(len(steps))
         T = len(steps)
         g_hs, g_cs = [None] * T, ([None] * T if self.n_state == 2 else None)
         caches = [None] * T
-        for t, step in zip(order, steps):
+        for t, step in zip(self.sequence._steps(T), steps):
             slots = sums.take(step)
             caches[t] = step.cache
             if slots is not None:
                 g_hs[t] = None if slots[0] is None else slots[0].array
                 if g_cs is not None and slots[1] is not None:
                     g_cs[t] = slots[1].array
+        if through_output:
+            g_hs = sums.take(node)[0].array
         w_hh = steps[0].saved_arrays[1]                 # the version check of W_hh
         self.sequence.caches = caches
         loop = self.sequence.backward_loop(w_hh, self.hs, g_hs, g_cs)
         self.sequence.caches = None
         gradients = self._gradients(*loop)
         if not retain_graph:
-            self._release(steps)
+            self._release(steps + ([node] if through_output else []))
         return _Edges(self), gradients
 
-    def _ready(self, steps, dependencies, arrived):
-        """Every step but the last waits only for its successor (n_state edges), the unbind
-        node only for the steps (and has received nothing from elsewhere); no step keeps a
-        gradient (``retain_grad``) or was freed; a gradient reached at least one step."""
-        for step in steps:
+    def _ready(self, steps, dependencies, arrived, through_output):
+        """Can the steps run as one now? Every step waits only for its successor (n_state
+        edges; the last for none) and, when ``through_output``, for the output's stack, which
+        is then the only gradient they get (none is waiting in ``arrived``); the unbind node
+        waits only for the steps and has received nothing from elsewhere; no step keeps a
+        gradient (``retain_grad``) or was freed; some gradient reaches a step."""
+        if through_output:
+            output = self.output()
+            slots = arrived.get(output)
+            if output._retained or slots is None or slots[0] is None:
+                return False
+        extra = 1 if through_output else 0
+        for i, step in enumerate(steps):
             if step._retained or step._released:
                 return False
-        for step in steps[:-1]:
-            if dependencies.get(step) != self.n_state:
+            internal = self.n_state if i < len(steps) - 1 else 0
+            if dependencies.get(step, 0) != internal + extra or (through_output and step in arrived):
                 return False
         unbind = self.unbind        # waits only for the steps, and nothing else handed it a gradient
         if unbind is not None and (dependencies.get(unbind) != len(steps) or unbind in arrived):
             return False
-        return any(step in arrived for step in steps)
+        return through_output or any(step in arrived for step in steps)
 
     def _gradients(self, dxw_all, dhw_all, previous, dh, dc):
         """The gradients for the segment's edges out: xw, W_hh, b_hh, h_0 [, c_0]."""
@@ -180,12 +205,17 @@ class UnrolledSegment:
         return tuple(None if parent is None or g is None else _wrap(g)
                      for parent, g in zip(p, grads))
 
-    def _release(self, steps):
-        for step in steps:
-            step.release()
+    def _release(self, nodes):
+        for node in nodes:
+            node.release()
         if self.unbind is not None:
             self.unbind.release()
-        self.sequence.h0 = self.hs = None
+
+    def step_released(self):
+        """A step freed its arrays; once all have, the sequence's buffers go too."""
+        self.released += 1
+        if self.released >= len(self.steps):
+            self.sequence.h0 = self.sequence.whole = self.hs = None
 
 
 class _Edges:
@@ -200,6 +230,10 @@ class _Edges:
 
     def name(self):
         return f"{self.segment.sequence.cell.name()} × {len(self.segment.steps)} steps"
+
+
+def _alive(ref):
+    return None if ref is None else ref()
 
 
 def _unbind_node(parent, xw, scope):

@@ -30,6 +30,7 @@ import warnings
 from minigrad import backend
 from minigrad.grad_mode import NO_STEP, graph_scope
 from minigrad.ops.join import cat, stack, unbind
+from minigrad.ops.rnn_input_projection import InputProjection
 from minigrad.ops.rnn_unrolled import record_steps
 from minigrad.ops.rnn_sequence import RecurrentSequence
 from minigrad.tensor import Tensor
@@ -227,10 +228,9 @@ class RNNBase(Module):
                 index = layer * self.num_directions + direction
                 scope = f"{path}.l{layer}" + ("_reverse" if direction else "")
                 with graph_scope(module=scope, step=NO_STEP):
-                    hs, cs = self._run(x, layer, direction, h0[index],
-                                       None if c0 is None else c0[index])
-                    # hs, cs: lists of T tensors (B, H), or (T, B, H) tensors for graph="layer"
-                    outputs.append(hs if self.graph == "layer" else stack(hs, 0))
+                    output, hs, cs = self._run(x, layer, direction, h0[index],
+                                               None if c0 is None else c0[index])
+                    outputs.append(output)
                     h_n.append(hs[0] if direction else hs[-1])
                     if cs is not None:
                         c_n.append(cs[0] if direction else cs[-1])
@@ -243,27 +243,26 @@ class RNNBase(Module):
         return x, h_n, c_n
 
     def _run(self, x, layer, direction, h, c):
-        """One layer in one direction over all T steps: lists of h_t (and c_t) in time order.
-        Runs inside the direction's scope; each step is tagged with its time step t."""
+        """One layer in one direction over all T steps: (its output (T, B, H), the h_t, the
+        c_t or None), the states as lists in time order (as (T, B, H) tensors for
+        graph="layer"). Runs inside the direction's scope; each step is tagged with its t."""
         w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
         T, B, I = x.shape
         mode, graph = self.mode, self.graph
-        # The input projection for all T steps at once: (T·B, in) @ (in, G) -> T slices (B, G).
-        xw = x.reshape(T * B, I) @ w_ih.T
-        if b_ih is not None:
-            # The LSTM and RNN add b_hh to the same pre-activation, so it joins b_ih here;
-            # the GRU needs b_hn inside r ⊙ (W_hn h + b_hn), so its step keeps b_hh.
-            if mode != "GRU":
-                xw = xw + (b_ih + b_hh)
-                b_hh = None
-            else:
-                xw = xw + b_ih
+        # The input projection for all T steps at once, one node: (T, B, in) -> (T, B, G).
+        # The LSTM and RNN add b_hh to the same pre-activation, so it joins b_ih there;
+        # the GRU needs b_hn inside r ⊙ (W_hn h + b_hn), so its step keeps b_hh.
+        if mode != "GRU":
+            xw, b_hh = InputProjection()(x, w_ih, b_ih, b_hh), None
+        else:
+            xw = InputProjection()(x, w_ih, b_ih, None)
         if graph == "layer":                                     # one node: (T, B, H) out
             sequence_op = RecurrentSequence(mode, reverse=bool(direction))
             if mode == "LSTM":
-                return sequence_op(xw.reshape(T, B, w_ih.shape[0]), w_hh, b_hh, h, c)
-            return sequence_op(xw.reshape(T, B, w_ih.shape[0]), w_hh, b_hh, h), None
-        xw = xw.reshape(T, B, w_ih.shape[0])
+                hs, cs = sequence_op(xw, w_hh, b_hh, h, c)
+                return hs, hs, cs
+            hs = sequence_op(xw, w_hh, b_hh, h)
+            return hs, hs, None
         if graph == "steps":                  # one node per step, made and run as one loop
             return record_steps(mode, xw, w_hh, b_hh, h, c, reverse=bool(direction))
         xws = unbind(xw, 0)
@@ -280,7 +279,7 @@ class RNNBase(Module):
                 else:
                     h = rnn_step(xws[t], h, None, w_hh, None, b_hh, nonlinearity, graph)
             hs[t] = h
-        return hs, cs
+        return stack(hs, 0), hs, cs
 
 
 class RNN(RNNBase):

@@ -1,0 +1,145 @@
+"""The time loops of a recurrent layer on the CPU: forward step by step, backward with the
+factors of every step computed at once.
+
+Used by ``RecurrentSequence`` (``graph="layer"``) and by the segments of ``graph="steps"``
+(``rnn_unrolled.py``). Each step is the arithmetic of ``rnn_arithmetic.py``, the same
+functions a one-node cell step calls, on views of whole-sequence buffers, so a step run by
+itself and the step inside the loop give the same bits. What the loop adds is that the
+backward factors (``lstm_factors`` …) are computed for all T steps in one pass before the
+loop, into the buffer that becomes d xw / d hw, and no step allocates.
+
+Every function takes ``order``, the time steps in the order forward runs them
+(0 … T−1, or T−1 … 0 for a reversed direction), and returns the per-step caches in time
+order, the very tuples the one-node cells keep as ``cell.cache``.
+"""
+from __future__ import annotations
+
+from . import rnn_arithmetic as math_
+
+
+def previous_states(xp, states, first, order):
+    """(T, B, H): the state each step started from, ``first`` for the step run first."""
+    previous = xp.empty_like(states)
+    if order[0] == 0:
+        previous[0] = first
+        previous[1:] = states[:-1]
+    else:
+        previous[-1] = first
+        previous[:-1] = states[1:]
+    return previous
+
+
+# -- LSTM --------------------------------------------------------------------------------
+def lstm_forward(xp, xw, w_hh, b_hh, h, c, order):
+    """(hs, cs, caches, whole) for xw (T, B, 4H); whole = (gates, tanh_c, cs, c_0)."""
+    T, B, G = xw.shape
+    H = G // 4
+    gates, tanh_c = xp.empty((T, B, G), dtype=xw.dtype), xp.empty((T, B, H), dtype=xw.dtype)
+    hs, cs = xp.empty((T, B, H), dtype=xw.dtype), xp.empty((T, B, H), dtype=xw.dtype)
+    constants = math_.lstm_constants(xp, H, xw.dtype)
+    w_hh_t, matmul, caches, c0 = w_hh.T, xp.matmul, [None] * T, c
+    for t in order:
+        a = gates[t]
+        matmul(h, w_hh_t, out=a)
+        if b_hh is not None:
+            a += b_hh
+        caches[t] = (a, c, tanh_c[t])
+        h, c, _ = math_.lstm_forward(xp, a, xw[t], c, constants, cs[t], tanh_c[t], hs[t])
+    return hs, cs, caches, (gates, tanh_c, cs, c0)
+
+
+def lstm_backward(xp, whole, w_hh, g_hs, g_cs, order):
+    """(d a (T, B, 4H) = d xw = d hw, d h_0, d c_0) from the gradients arriving at each h_t
+    and c_t from outside (``g_hs[t]`` / ``g_cs[t]`` None where none did)."""
+    gates, tanh_c, cs, c0 = whole
+    T, B, G = gates.shape
+    H = G // 4
+    da, K_c = xp.empty_like(gates), xp.empty_like(tanh_c)
+    math_.lstm_factors(xp, gates, previous_states(xp, cs, c0, order), tanh_c, da, K_c)
+    K4, f = da.reshape(T, B, 4, H), gates[..., H:2 * H]
+    dh = dc = None
+    for t in reversed(order):
+        gh = _plus(None if g_hs is None else g_hs[t], dh)
+        gc = _plus(None if g_cs is None else g_cs[t], dc)
+        if gh is None and gc is None:                     # nothing reached this step
+            da[t] = 0
+            continue
+        dc = math_.lstm_backward(K4[t], K_c[t], f[t], gh, gc)
+        dh = da[t] @ w_hh
+    return da, dh, dc
+
+
+# -- GRU ---------------------------------------------------------------------------------
+def gru_forward(xp, xw, w_hh, b_hh, h, order):
+    """(hs, caches, whole) for xw (T, B, 3H); whole = (hw with r, z in place, n, h_0)."""
+    T, B, G = xw.shape
+    H = G // 3
+    hw, n = xp.empty((T, B, G), dtype=xw.dtype), xp.empty((T, B, H), dtype=xw.dtype)
+    hs = xp.empty((T, B, H), dtype=xw.dtype)
+    w_hh_t, matmul, caches, h0 = w_hh.T, xp.matmul, [None] * T, h
+    for t in order:
+        a = hw[t]
+        matmul(h, w_hh_t, out=a)
+        if b_hh is not None:
+            a += b_hh
+        h, _ = math_.gru_forward(xp, a, xw[t], h, n[t], hs[t])
+        caches[t] = (a, n[t])
+    return hs, caches, (hw, n, h0)
+
+
+def gru_backward(xp, whole, hs, w_hh, g_hs, order):
+    """(d xw (T, B, 3H), d hw (T, B, 3H), d h_0) from the gradients arriving at each h_t."""
+    hw, n, h0 = whole
+    T, B, G = hw.shape
+    H = G // 3
+    dxw, dhw = xp.empty_like(hw), xp.empty_like(hw)
+    math_.gru_factors(xp, hw, n, previous_states(xp, hs, h0, order), dxw, dhw)
+    Kx3, Kh3, z = dxw.reshape(T, B, 3, H), dhw.reshape(T, B, 3, H), hw[..., H:2 * H]
+    dh = None
+    for t in reversed(order):
+        gh = _plus(None if g_hs is None else g_hs[t], dh)
+        if gh is None:
+            dxw[t] = 0
+            dhw[t] = 0
+            continue
+        direct = math_.gru_backward(Kx3[t], Kh3[t], z[t], gh)
+        dh = dhw[t] @ w_hh
+        dh += direct
+    return dxw, dhw, dh
+
+
+# -- RNN ---------------------------------------------------------------------------------
+def rnn_forward(xp, xw, w_hh, b_hh, h, nonlinearity, order):
+    """(hs, caches, whole) for xw (T, B, H); whole = hs (φ' is read off the outputs)."""
+    T, B, H = xw.shape
+    hs, pre = xp.empty((T, B, H), dtype=xw.dtype), xp.empty((B, H), dtype=xw.dtype)
+    w_hh_t, matmul, caches = w_hh.T, xp.matmul, [None] * T
+    for t in order:
+        matmul(h, w_hh_t, out=pre)
+        if b_hh is not None:
+            pre += b_hh
+        h = caches[t] = math_.rnn_forward(xp, pre, xw[t], nonlinearity, hs[t])
+    return hs, caches, hs
+
+
+def rnn_backward(xp, hs, w_hh, g_hs, nonlinearity, order):
+    """(d pre (T, B, H) = d xw = d hw, d h_0) from the gradients arriving at each h_t."""
+    dpre = math_.rnn_factors(xp, hs, nonlinearity, xp.empty_like(hs))
+    dh = None
+    for t in reversed(order):
+        gh = _plus(None if g_hs is None else g_hs[t], dh)
+        if gh is None:
+            dpre[t] = 0
+            continue
+        d = dpre[t]
+        d *= gh
+        dh = d @ w_hh
+    return dpre, dh
+
+
+def _plus(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
