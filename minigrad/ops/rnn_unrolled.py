@@ -103,29 +103,32 @@ class UnrolledSegment:
             x_parents = [(self.unbind, t) for t in range(T)]
         cell_class, lstm = _CELL_CLASSES[sequence.mode], cs is not None
         order = sequence._steps(T)
-        weight_grad = SequenceWeightGrad(T, order[0])
-        entries = [(_OTHER, None), _weight_entry(w_hh)]
+        common = _common_attributes(sequence, w_hh, w_hh_a, self)
+        weight_grad, caches = SequenceWeightGrad(T, order[0]), sequence.caches
         state_parents = tuple(self.parents[3:5] if lstm else self.parents[3:4])
+        fixed_parents = (None, None, self.parents[1], self.parents[2])
+        xs, h_views = list(xw_a), list(hs)
+        c_views = list(cs) if lstm else None
+        out_shapes = ((B, hs.shape[2]),) * (2 if lstm else 1)
         h_prev, c_prev = h_a, c_a
         hs_out, cs_out = [None] * T, ([None] * T if lstm else None)
+        new, make, steps = object.__new__, Tensor._make, self.steps
         for t in order:
-            node = _cell_node(cell_class, sequence, (weight_grad, t))
-            node.parents = (x_parents[t], None, None, self.parents[1], self.parents[2]) + state_parents
-            node.scope, node.cache = (module, t), sequence.caches[t]
-            node._saved, node._saved_entries = (None, w_hh_a), entries
-            node.x_h = (xw_a[t], h_prev)
-            node.step_inputs = (xw_a[t], None, None, w_hh_a, b_hh_a, h_prev, c_prev)
-            node._segment = self
-            hs_out[t] = Tensor._make(hs[t], node, 0, True)
+            node = new(cell_class)
+            for name, value in common:
+                setattr(node, name, value)
+            node.parents = (x_parents[t],) + fixed_parents + state_parents
+            node.scope, node.cache, node.weight_grad = (module, t), caches[t], (weight_grad, t)
+            node.x_h, node.out_shapes = (xs[t], h_prev), out_shapes
+            node.step_inputs = (xs[t], None, None, w_hh_a, b_hh_a, h_prev, c_prev)
+            hs_out[t] = make(h_views[t], node, 0, True)
             if lstm:
-                node.n_outputs, node.out_shapes = 2, ((B, hs.shape[2]),) * 2
-                cs_out[t] = Tensor._make(cs[t], node, 1, True)
-                state_parents, c_prev = ((node, 0), (node, 1)), cs[t]
+                cs_out[t] = make(c_views[t], node, 1, True)
+                state_parents, c_prev = ((node, 0), (node, 1)), c_views[t]
             else:
-                node.out_shapes = ((B, hs.shape[2]),)
                 state_parents = ((node, 0),)
-            h_prev = hs[t]
-            self.steps.append(weakref.ref(node))
+            h_prev = h_views[t]
+            steps.append(weakref.ref(node))
         self.last = self.steps[-1]
         sequence.caches = None                       # the nodes hold them
         return hs_out, cs_out
@@ -169,7 +172,7 @@ class UnrolledSegment:
         self.sequence.caches = None
         gradients = self._gradients(*loop)
         if not retain_graph:
-            self._release(steps + ([node] if through_output else []))
+            self._release(steps, node if through_output else None)
         return _Edges(self), gradients
 
     def _ready(self, steps, dependencies, arrived, through_output):
@@ -205,17 +208,26 @@ class UnrolledSegment:
         return tuple(None if parent is None or g is None else _wrap(g)
                      for parent, g in zip(p, grads))
 
-    def _release(self, nodes):
-        for node in nodes:
-            node.release()
-        if self.unbind is not None:
-            self.unbind.release()
+    def _release(self, steps, output):
+        """What each node's ``release()`` does, for all the steps at once."""
+        for step in steps:
+            for name, value in _RELEASED_STEP:
+                setattr(step, name, value)
+        for node in (output, self.unbind):
+            if node is not None:
+                node.release()
+        self.released = len(steps)
+        self.sequence.h0 = self.sequence.whole = self.hs = None
 
     def step_released(self):
         """A step freed its arrays; once all have, the sequence's buffers go too."""
         self.released += 1
         if self.released >= len(self.steps):
             self.sequence.h0 = self.sequence.whole = self.hs = None
+
+
+_RELEASED_STEP = (("_saved", ()), ("_saved_entries", None), ("_released", True),
+                  ("cache", None), ("x_h", None), ("step_inputs", None))
 
 
 class _Edges:
@@ -246,7 +258,14 @@ def _unbind_node(parent, xw, scope):
     return node
 
 
-def _cell_node(cell_class, sequence, weight_grad):
-    if cell_class is RNNCellFunction:
-        return RNNCellFunction(sequence.cell.nonlinearity, weight_grad)
-    return cell_class(weight_grad)
+def _common_attributes(sequence, w_hh, w_hh_array, segment):
+    """What every step node of a segment holds alike (the rest of what ``Function.__call__``
+    and the cell's ``forward`` would have set is made per step in ``record``)."""
+    common = {"_saved": (None, w_hh_array), "_saved_entries": [(_OTHER, None), _weight_entry(w_hh)],
+              "_segment": segment}
+    if sequence.mode == "LSTM":
+        common["n_outputs"] = 2
+    if isinstance(sequence.cell, RNNCellFunction):
+        common["nonlinearity"] = sequence.cell.nonlinearity
+        common["label"] = sequence.cell.label
+    return tuple(common.items())
