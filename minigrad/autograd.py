@@ -13,6 +13,13 @@ where a gradient is summed (``_add_gradient``), the check of what a node's backw
 back (``_checked_gradient``), the delivery to ``inputs=`` (``_Delivery``) and to tensors
 that called ``retain_grad()`` (``_set_retained``), and the write into a leaf's ``.grad``
 (``write_leaf_grad``), the one place a backward touches ``.grad``.
+
+One shortcut: the step nodes of a recurrent layer (``graph="steps"``) belong to an
+``UnrolledSegment`` (``ops/rnn_unrolled.py``). When the walk reaches the segment and no
+option asks to see single edges (``edge_hook``, ``create_graph``, ``split_shared``,
+``inputs=`` of non-leaf tensors), the segment runs all its steps' backward as one loop and
+hands on what the chain as a whole owes its inputs: the same numbers the steps would hand
+on one by one.
 """
 from __future__ import annotations
 

@@ -1,11 +1,10 @@
 """A whole recurrent layer (one direction, all T steps) as one graph node.
 
 ``nn.LSTM(..., graph="layer")`` (and ``nn.GRU``, ``nn.RNN``) runs each layer's time
-loop inside one Function. The arithmetic of a step is the one-node cell step's own
-(``LSTMCellFunction.cell_forward`` / ``cell_backward`` in ``rnn_cells.py``, GPU kernels
-included); what goes away is the bookkeeping around it: no graph node, output tensors
-or engine visit per step. That bookkeeping is about 20 µs a step, which is nothing
-beside a large matmul but half the step at min-char-rnn's size (B=1, H=100).
+loop inside one Function. The loops themselves (``rnn_loops.py`` on the CPU, the cells'
+GPU kernels on a GPU) are also what the default ``graph="steps"`` runs
+(``rnn_unrolled.py``), which then records a node per step around them; here no step is
+recorded at all: one node, one pair of output tensors, one engine visit per layer.
 
 The price is the picture: the graph holds one box per layer, not one per step, so the
 unrolled drawings and per-step gradient arrows need the default ``graph="steps"`` (one

@@ -9,8 +9,8 @@ node cuts the input projection xw (T, B, G) into steps and one cell-step node pe
 Those are the nodes pictures draw, ``retain_grad`` and ``grad(loss, layer.hidden_states)``
 reach, and a per-edge gradient picture (``edge_hook``) watches. Making them one at a time
 with ``Function.__call__`` and walking them one at a time in backward is what a Python
-framework pays per step (about 20 µs: nothing beside a large matmul, half the step at
-min-char-rnn's size, B=1, H=100). So here:
+framework pays per step (about 20 µs here before this file: nothing beside a large
+matmul, half the step at min-char-rnn's size, B=1, H=100). So here:
 
 - **forward** runs the whole time loop at once on arrays (``RecurrentSequence.forward_loop``,
   the very loop of ``graph="layer"``) and then records the nodes the unrolled loop would

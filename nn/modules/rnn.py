@@ -10,15 +10,17 @@ path, layer, time step) for pictures and per-step gradients. Two things make it 
 without changing what it computes:
 
 - the input projection x_t W_ihᵀ + b does not depend on h, so it is computed for all
-  T steps with one matmul before the loop and cut into steps with one ``unbind`` node;
-  each step then only multiplies h_{t-1} by W_hh;
-- each step is one graph node (``graph="steps"``, the default); ``graph="gates"`` records
-  every gate (see ``recording.py`` for the three modes).
+  T steps with one matmul before the loop (one node, ``ops/rnn_input_projection.py``) and
+  cut into steps with one ``unbind`` node; each step then only multiplies h_{t-1} by W_hh;
+- each step is one graph node (``graph="steps"``, the default), and the steps are made
+  and run as one array loop (``ops/rnn_unrolled.py``): backward runs the whole chain at
+  once unless something watches a single step. ``graph="gates"`` records every gate (see
+  ``recording.py`` for the three modes).
 
-``graph="layer"`` goes one further for speed: each layer's whole time loop is one node
-(``minigrad/ops/rnn_sequence.py``), the same arithmetic without per-step bookkeeping, at
-the price of the per-step picture and of per-step gradients (``hidden_states`` are then
-slices of the output: graph tensors a loss may use, but the recurrence is inside the node).
+``graph="layer"`` records each layer's whole time loop as one node
+(``minigrad/ops/rnn_sequence.py``): the same loops, no node per step, at the price of the
+per-step picture and of per-step gradients (``hidden_states`` are then slices of the
+output: graph tensors a loss may use, but the recurrence is inside the node).
 
 Parameter names, shapes, initialisation and return values are PyTorch's, so a PyTorch
 state dict (as NumPy arrays) loads unchanged.
