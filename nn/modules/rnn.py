@@ -236,8 +236,8 @@ class RNNBase(Module):
                     h_n.append(hs[0] if direction else hs[-1])
                     if cs is not None:
                         c_n.append(cs[0] if direction else cs[-1])
-                if layer == self.num_layers - 1 and direction == 0:
-                    self._top_states = (hs, cs)
+                if layer == self.num_layers - 1 and direction == 0:   # not a submodule or parameter:
+                    object.__setattr__(self, "_top_states", (hs, cs))  # skip Module.__setattr__
             with graph_scope(module=f"{path}.l{layer}", step=NO_STEP):
                 x = outputs[0] if len(outputs) == 1 else cat(outputs, 2)
                 if self.dropout and self.training and layer < self.num_layers - 1:
