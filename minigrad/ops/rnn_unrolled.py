@@ -103,7 +103,8 @@ class UnrolledSegment:
             x_parents = [(self.unbind, t) for t in range(T)]
         cell_class, lstm = _CELL_CLASSES[sequence.mode], cs is not None
         order = sequence._steps(T)
-        common = _common_attributes(sequence, w_hh, w_hh_a, self)
+        saved, entries = (None, w_hh_a), [(_OTHER, None), _weight_entry(w_hh)]
+        extra = _cell_attributes(sequence)
         weight_grad, caches = SequenceWeightGrad(T, order[0]), sequence.caches
         state_parents = tuple(self.parents[3:5] if lstm else self.parents[3:4])
         fixed_parents = (None, None, self.parents[1], self.parents[2])
@@ -115,8 +116,10 @@ class UnrolledSegment:
         new, make, steps = object.__new__, Tensor._make, self.steps
         for t in order:
             node = new(cell_class)
-            for name, value in common:
-                setattr(node, name, value)
+            node._saved, node._saved_entries, node._segment = saved, entries, self
+            if extra:
+                for name, value in extra:
+                    setattr(node, name, value)
             node.parents = (x_parents[t],) + fixed_parents + state_parents
             node.scope, node.cache, node.weight_grad = (module, t), caches[t], (weight_grad, t)
             node.x_h, node.out_shapes = (xs[t], h_prev), out_shapes
@@ -211,8 +214,8 @@ class UnrolledSegment:
     def _release(self, steps, output):
         """What each node's ``release()`` does, for all the steps at once."""
         for step in steps:
-            for name, value in _RELEASED_STEP:
-                setattr(step, name, value)
+            step._saved, step._saved_entries, step._released = (), None, True
+            step.cache = step.x_h = step.step_inputs = None
         for node in (output, self.unbind):
             if node is not None:
                 node.release()
@@ -224,10 +227,6 @@ class UnrolledSegment:
         self.released += 1
         if self.released >= len(self.steps):
             self.sequence.h0 = self.sequence.whole = self.hs = None
-
-
-_RELEASED_STEP = (("_saved", ()), ("_saved_entries", None), ("_released", True),
-                  ("cache", None), ("x_h", None), ("step_inputs", None))
 
 
 class _Edges:
@@ -258,14 +257,11 @@ def _unbind_node(parent, xw, scope):
     return node
 
 
-def _common_attributes(sequence, w_hh, w_hh_array, segment):
-    """What every step node of a segment holds alike (the rest of what ``Function.__call__``
-    and the cell's ``forward`` would have set is made per step in ``record``)."""
-    common = {"_saved": (None, w_hh_array), "_saved_entries": [(_OTHER, None), _weight_entry(w_hh)],
-              "_segment": segment}
+def _cell_attributes(sequence):
+    """What the cell's constructor sets besides ``weight_grad`` (the RNN's nonlinearity
+    and label) and ``Function.__call__`` for two outputs (the LSTM's ``n_outputs``)."""
     if sequence.mode == "LSTM":
-        common["n_outputs"] = 2
+        return (("n_outputs", 2),)
     if isinstance(sequence.cell, RNNCellFunction):
-        common["nonlinearity"] = sequence.cell.nonlinearity
-        common["label"] = sequence.cell.label
-    return tuple(common.items())
+        return (("nonlinearity", sequence.cell.nonlinearity), ("label", sequence.cell.label))
+    return ()
