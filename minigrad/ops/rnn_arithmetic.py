@@ -57,13 +57,16 @@ def lstm_forward(xp, gates, xw, c, constants, c_out, tanh_c_out, h_out):
 
 def lstm_factors(xp, gates, c_prev, tanh_c, K, K_c):
     """The backward factors of the docstring for any number of leading axes: ``K`` (…, 4H)
-    and ``K_c`` (…, H), written in place."""
+    and ``K_c`` (…, H), written in place. ``c_prev`` None: the caller multiplies the forget
+    gate's factor ``K[..., H:2H]`` by c_{t−1} itself (a layer does, without a shifted copy
+    of its cell states)."""
     H = tanh_c.shape[-1]
     i, g, o = gates[..., :H], gates[..., 2 * H:3 * H], gates[..., 3 * H:]
     xp.subtract(1, gates, out=K)
     K *= gates                                             # σ'(s) = s (1 − s) in every column
     K[..., :H] *= g
-    K[..., H:2 * H] *= c_prev
+    if c_prev is not None:
+        K[..., H:2 * H] *= c_prev
     K_g = K[..., 2 * H:3 * H]
     xp.multiply(g, g, out=K_g)
     xp.subtract(1, K_g, out=K_g)

@@ -55,7 +55,14 @@ def lstm_backward(xp, whole, w_hh, g_hs, g_cs, order):
     T, B, G = gates.shape
     H = G // 4
     da, K_c = xp.empty_like(gates), xp.empty_like(tanh_c)
-    math_.lstm_factors(xp, gates, previous_states(xp, cs, c0, order), tanh_c, da, K_c)
+    math_.lstm_factors(xp, gates, None, tanh_c, da, K_c)
+    K_f = da[..., H:2 * H]                            # ⊙ c_{t−1}: the states one step back
+    if order[0] == 0:
+        K_f[1:] *= cs[:-1]
+        K_f[0] *= c0
+    else:
+        K_f[:-1] *= cs[1:]
+        K_f[-1] *= c0
     K4, f = da.reshape(T, B, 4, H), gates[..., H:2 * H]
     dh = dc = None
     for t in reversed(order):

@@ -130,8 +130,8 @@ class RecurrentSequence(Function):
         may be None). Returns (d xw (T, B, G), d hw (T, B, G), h_{t-1} (T, B, H), d h_0, d c_0)."""
         xp = backend.get_array_module(hs)
         order = self._steps(hs.shape[0])
-        previous = rnn_loops.previous_states(xp, hs, self.h0, order)    # h_{t-1}, time order
         if self.whole is None:                                          # on a GPU
+            previous = rnn_loops.previous_states(xp, hs, self.h0, order)
             return self._backward_per_step(xp, w_hh, hs, g_hs, g_cs, order, previous)
         dc = None
         if self.mode == "LSTM":
@@ -142,6 +142,7 @@ class RecurrentSequence(Function):
         else:
             dxw, dh = rnn_loops.rnn_backward(xp, hs, w_hh, g_hs, self.cell.nonlinearity, order)
             dhw = dxw
+        previous = rnn_loops.previous_states(xp, hs, self.h0, order)    # h_{t-1}, time order
         return dxw, dhw, previous, dh, dc
 
     def _backward_per_step(self, xp, w_hh, hs, g_hs, g_cs, order, previous):

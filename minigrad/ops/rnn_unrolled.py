@@ -170,12 +170,15 @@ class UnrolledSegment:
         if through_output:
             g_hs = sums.take(node)[0].array
         w_hh = steps[0].saved_arrays[1]                 # the version check of W_hh
-        self.sequence.caches = caches
-        loop = self.sequence.backward_loop(w_hh, self.hs, g_hs, g_cs)
-        self.sequence.caches = None
-        gradients = self._gradients(*loop)
-        if not retain_graph:
+        sequence, hs = self.sequence, self.hs
+        sequence.caches = caches
+        if not retain_graph:      # before the loop: the steps' inputs (all of xw) go now
             self._release(steps, node if through_output else None)
+        loop = sequence.backward_loop(w_hh, hs, g_hs, g_cs)
+        sequence.caches = None
+        if not retain_graph:
+            sequence.h0 = sequence.whole = self.hs = None
+        gradients = self._gradients(*loop)
         return _Edges(self), gradients
 
     def _ready(self, steps, dependencies, arrived, through_output):
@@ -212,7 +215,8 @@ class UnrolledSegment:
                      for parent, g in zip(p, grads))
 
     def _release(self, steps, output):
-        """What each node's ``release()`` does, for all the steps at once."""
+        """What each node's ``release()`` does, for all the steps at once (the sequence's
+        own buffers, which backward_loop still reads, go after it)."""
         for step in steps:
             step._saved, step._saved_entries, step._released = (), None, True
             step.cache = step.x_h = step.step_inputs = None
@@ -220,7 +224,6 @@ class UnrolledSegment:
             if node is not None:
                 node.release()
         self.released = len(steps)
-        self.sequence.h0 = self.sequence.whole = self.hs = None
 
     def step_released(self):
         """A step freed its arrays; once all have, the sequence's buffers go too."""
