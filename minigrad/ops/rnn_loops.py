@@ -94,13 +94,14 @@ def gru_forward(xp, xw, w_hh, b_hh, h, order):
     return hs, caches, (hw, n, h0)
 
 
-def gru_backward(xp, whole, hs, w_hh, g_hs, order):
-    """(d xw (T, B, 3H), d hw (T, B, 3H), d h_0) from the gradients arriving at each h_t."""
-    hw, n, h0 = whole
+def gru_backward(xp, whole, previous, w_hh, g_hs, order):
+    """(d xw (T, B, 3H), d hw (T, B, 3H), d h_0) from the gradients arriving at each h_t;
+    ``previous``: h_{t−1} of every step (``previous_states``)."""
+    hw, n, _ = whole
     T, B, G = hw.shape
     H = G // 3
     dxw, dhw = xp.empty_like(hw), xp.empty_like(hw)
-    math_.gru_factors(xp, hw, n, previous_states(xp, hs, h0, order), dxw, dhw)
+    math_.gru_factors(xp, hw, n, previous, dxw, dhw)
     Kx3, Kh3, z = dxw.reshape(T, B, 3, H), dhw.reshape(T, B, 3, H), hw[..., H:2 * H]
     dh = None
     for t in reversed(order):

@@ -137,8 +137,10 @@ class RecurrentSequence(Function):
         if self.mode == "LSTM":
             dxw, dh, dc = rnn_loops.lstm_backward(xp, self.whole, w_hh, g_hs, g_cs, order)
             dhw = dxw
-        elif self.mode == "GRU":
-            dxw, dhw, dh = rnn_loops.gru_backward(xp, self.whole, hs, w_hh, g_hs, order)
+        elif self.mode == "GRU":                                        # h_{t-1}, time order
+            previous = rnn_loops.previous_states(xp, hs, self.h0, order)
+            dxw, dhw, dh = rnn_loops.gru_backward(xp, self.whole, previous, w_hh, g_hs, order)
+            return dxw, dhw, previous, dh, dc
         else:
             dxw, dh = rnn_loops.rnn_backward(xp, hs, w_hh, g_hs, self.cell.nonlinearity, order)
             dhw = dxw
