@@ -73,23 +73,40 @@ class Optimizer:
 
     def zero_grad(self, set_to_none=True):
         """Forget the gradients of the last backward (they accumulate otherwise)."""
-        for _, p in self._params():
-            if set_to_none:
-                p.grad = None
-            elif p.grad is not None:
-                p.grad.array[...] = 0
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad.array[...] = 0
 
     def step(self):
         """Change every parameter that has a gradient by one update. Every gradient is checked
         against its parameter (shape, dtype, device) before any parameter changes."""
-        pending = [(group, p) for group, p in self._params() if p.grad is not None]
-        for _, p in pending:
-            _check_grad(p)
+        pending = self._checked_pending()
         with no_grad():
-            for group, p in pending:
-                state = self.state.setdefault(id(p), {})
-                self._update(p, p.grad.array, state, group)
-                p._bump_version()
+            self._apply(pending)
+
+    def _checked_pending(self):
+        """``[(group, p, gradient array)]`` for the parameters that have a gradient, after
+        checking every gradient against its parameter (nothing has changed yet)."""
+        pending = []
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                if not _fits_on_host(p.array, g):
+                    _check_grad(p)              # raises, or passes a gradient on a GPU
+                pending.append((group, p, g.array))
+        return pending
+
+    def _apply(self, pending):
+        """One update per parameter, in order; each bumps its parameter's version."""
+        state = self.state
+        for group, p, g in pending:
+            self._update(p, g, state.setdefault(id(p), {}), group)
+            p._bump_version()
 
     def _update(self, p, g, state, group):
         raise NotImplementedError
@@ -164,6 +181,19 @@ def _check_hyperparameters(name, group):
         if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in items):
             raise TypeError(f"{name}: {key} must be a number{' pair' if len(items) == 2 else ''}, "
                             f"got {key}={value!r}")
+
+
+_HOST_ARRAY = backend.NUMPY.array_type     # numpy.ndarray: the "cpu" device's arrays
+
+
+def _fits_on_host(array, g):
+    """The usual case of ``_check_grad`` in four comparisons: ``g`` is a Tensor holding a
+    host array of the parameter's shape and dtype (anything else takes the full check)."""
+    if g.__class__ is not Tensor:
+        return False
+    ga = g.array
+    return (type(ga) is _HOST_ARRAY and type(array) is _HOST_ARRAY and ga.shape == array.shape
+            and ga.dtype == array.dtype)
 
 
 def _check_grad(p):
@@ -323,6 +353,100 @@ class Adam(Optimizer):
         scratch *= group["lr"] / (1 - b1 ** t)         # lr · m̂ / (√v̂ + ε)
         p.array -= scratch
 
+    # -- many small parameters at once ----------------------------------------------------
+    def _apply(self, pending):
+        """Host parameters of one group at the same step count are updated together: their
+        moments live side by side in one flat array each (``state["exp_avg"]`` is a view of
+        it), so each line of ``_update`` is one NumPy call for all of them, not one per
+        parameter. Element by element the arithmetic is ``_update``'s, the same bits."""
+        batches, flats = {}, {}
+        for group, p, g in pending:
+            state = self.state.setdefault(id(p), {})
+            if type(p.array) is not _HOST_ARRAY:       # a GPU array: one parameter at a time
+                self._update(p, g, state, group)
+                p._bump_version()
+                continue
+            key = (id(group), state.get("step", 0), p.array.dtype)
+            batches.setdefault(key, (group, []))[1].append((p, g, state))
+        for (_, t, _), (group, items) in batches.items():
+            flat = self._flat_moments(items, flats)
+            grads = [self._decayed_gradient(p, g, group) for p, g, _ in items]
+            _adam_flat(flat, [p.array for p, _, _ in items], grads, group, t + 1)
+            for p, _, state in items:
+                state["step"] = t + 1
+                p._bump_version()
+        self._flats = flats                            # only the layouts in use are kept
+
+    def _decayed_gradient(self, p, g, group):
+        """The gradient Adam's moments see (with L2 weight decay: g + λ p)."""
+        return self._apply_weight_decay(p, g, group)
+
+    def _flat_moments(self, items, flats):
+        """The flat moment arrays of these parameters, made (from their current state, or
+        zeros) unless the ones of the last step are still what their state holds."""
+        layout = tuple((id(p), p.array.shape, p.array.dtype) for p, _, _ in items)
+        flat = getattr(self, "_flats", {}).get(layout)
+        if flat is None or not flat.held_by([state for _, _, state in items]):
+            flat = _FlatMoments([p.array for p, _, _ in items], [state for _, _, state in items])
+        flats[layout] = flat
+        return flat
+
+
+class _FlatMoments:
+    """Adam's m and v (and a scratch array) for several parameters, each one flat array;
+    ``*_views[i]`` is parameter i's part, shaped like it, and is what its state holds."""
+
+    def __init__(self, arrays, states):
+        xp = backend.get_array_module(arrays[0])
+        total = sum(a.size for a in arrays)
+        dtype = arrays[0].dtype
+        self.m, self.v, self.s = (xp.zeros(total, dtype) for _ in range(3))
+        self.m_views, self.v_views, self.s_views = [], [], []
+        start = 0
+        for a, state in zip(arrays, states):
+            end = start + a.size
+            m, v, s = (flat[start:end].reshape(a.shape) for flat in (self.m, self.v, self.s))
+            for name, view in (("exp_avg", m), ("exp_avg_sq", v)):
+                if state.get(name) is not None:
+                    view[...] = state[name]            # a loaded (or replaced) state carries on
+                state[name] = view
+            state.setdefault("step", 0)
+            self.m_views.append(m)
+            self.v_views.append(v)
+            self.s_views.append(s)
+            start = end
+
+    def held_by(self, states):
+        """Do these states still hold this object's views (not replaced by a load, a user, or
+        a copy that cut the views from their flat arrays)?"""
+        return all(state.get("exp_avg") is m and state.get("exp_avg_sq") is v and
+                   m.base is self.m and v.base is self.v and s.base is self.s
+                   for state, m, v, s in zip(states, self.m_views, self.v_views, self.s_views))
+
+
+def _adam_flat(flat, params, grads, group, t):
+    """``Adam._update`` for all the parameters of ``flat`` at once (the same operations in
+    the same order on each element; only the per-parameter ones loop)."""
+    xp = backend.get_array_module(flat.m)
+    b1, b2 = group["betas"]
+    m, v, scratch = flat.m, flat.v, flat.s
+    for g, part in zip(grads, flat.s_views):
+        xp.multiply(g, g, out=part)
+    scratch *= 1 - b2
+    v *= b2
+    v += scratch                                       # v ← β₂ v + (1 − β₂) g²
+    for g, part in zip(grads, flat.s_views):
+        xp.multiply(g, 1 - b1, out=part)
+    m *= b1
+    m += scratch                                       # m ← β₁ m + (1 − β₁) g
+    xp.sqrt(v, out=scratch)
+    scratch /= math.sqrt(1 - b2 ** t)
+    scratch += group["eps"]                            # √v̂ + ε
+    xp.divide(m, scratch, out=scratch)
+    scratch *= group["lr"] / (1 - b1 ** t)             # lr · m̂ / (√v̂ + ε)
+    for p, part in zip(params, flat.s_views):
+        p -= part
+
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter 2019), PyTorch's default λ = 0.01::
@@ -340,6 +464,12 @@ class AdamW(Adam):
         if group["weight_decay"]:
             p.array *= 1 - group["lr"] * group["weight_decay"]
         super()._update(p, g, state, dict(group, weight_decay=0.0))
+
+    def _decayed_gradient(self, p, g, group):
+        """Decay the weight itself (before Adam's step), not the gradient."""
+        if group["weight_decay"]:
+            p.array *= 1 - group["lr"] * group["weight_decay"]
+        return g
 
 
 class Adagrad(Optimizer):
