@@ -59,8 +59,14 @@ def reshape(x, *shape):
     shape = _shape_args(shape)
     if tuple(x.shape) == shape:
         return x
-    bad = [s for s in shape if not isinstance(s, int) or isinstance(s, bool) or s < -1]
-    if bad or list(shape).count(-1) > 1:
+    unknown = 0
+    for s in shape:                      # plain ints >= -1 (the usual case), at most one -1
+        if s.__class__ is not int or s < 0:
+            if s.__class__ is int and s == -1:
+                unknown += 1
+            elif not isinstance(s, int) or isinstance(s, bool) or s < -1:
+                unknown = 2
+    if unknown > 1:
         raise ValueError(f"reshape: shape must be integers >= 0 with at most one -1, got shape "
                          f"{shape}")
     return Reshape(shape)(x)._as_view_of(x)
@@ -97,13 +103,15 @@ class Permute(Function):
 
 def permute(x, *dims):
     dims = _shape_args(dims)
-    if len(dims) != x.ndim or sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} dimensions "
+    ndim = x.ndim
+    identity = tuple(range(ndim))
+    normalized = tuple([d % max(ndim, 1) for d in dims])
+    if len(dims) != ndim or tuple(sorted(normalized)) != identity:
+        raise ValueError(f"permute: dims {dims} are not a permutation of the {ndim} dimensions "
                          f"of a tensor of shape {tuple(x.shape)}")
-    dims = tuple(d % x.ndim for d in dims)
-    if dims == tuple(range(x.ndim)):
+    if normalized == identity:
         return x
-    return Permute(dims)(x)._as_view_of(x)
+    return Permute(normalized)(x)._as_view_of(x)
 
 
 def transpose(x, dim0, dim1):
