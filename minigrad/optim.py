@@ -339,7 +339,8 @@ class Adam(Optimizer):
         state["step"] += 1
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        scratch = xp.multiply(g, g)                    # the one temporary, reused below
+        scratch = xp.multiply(g, g, out=xp.empty_like(p.array))   # the one temporary (an
+        # array even for a 0-d parameter, where NumPy would give a scalar), reused below
         scratch *= 1 - b2
         v *= b2
         v += scratch                                   # v ← β₂ v + (1 − β₂) g²
@@ -352,100 +353,6 @@ class Adam(Optimizer):
         xp.divide(m, scratch, out=scratch)
         scratch *= group["lr"] / (1 - b1 ** t)         # lr · m̂ / (√v̂ + ε)
         p.array -= scratch
-
-    # -- many small parameters at once ----------------------------------------------------
-    def _apply(self, pending):
-        """Host parameters of one group at the same step count are updated together: their
-        moments live side by side in one flat array each (``state["exp_avg"]`` is a view of
-        it), so each line of ``_update`` is one NumPy call for all of them, not one per
-        parameter. Element by element the arithmetic is ``_update``'s, the same bits."""
-        batches, flats = {}, {}
-        for group, p, g in pending:
-            state = self.state.setdefault(id(p), {})
-            if type(p.array) is not _HOST_ARRAY:       # a GPU array: one parameter at a time
-                self._update(p, g, state, group)
-                p._bump_version()
-                continue
-            key = (id(group), state.get("step", 0), p.array.dtype)
-            batches.setdefault(key, (group, []))[1].append((p, g, state))
-        for (_, t, _), (group, items) in batches.items():
-            flat = self._flat_moments(items, flats)
-            grads = [self._decayed_gradient(p, g, group) for p, g, _ in items]
-            _adam_flat(flat, [p.array for p, _, _ in items], grads, group, t + 1)
-            for p, _, state in items:
-                state["step"] = t + 1
-                p._bump_version()
-        self._flats = flats                            # only the layouts in use are kept
-
-    def _decayed_gradient(self, p, g, group):
-        """The gradient Adam's moments see (with L2 weight decay: g + λ p)."""
-        return self._apply_weight_decay(p, g, group)
-
-    def _flat_moments(self, items, flats):
-        """The flat moment arrays of these parameters, made (from their current state, or
-        zeros) unless the ones of the last step are still what their state holds."""
-        layout = tuple((id(p), p.array.shape, p.array.dtype) for p, _, _ in items)
-        flat = getattr(self, "_flats", {}).get(layout)
-        if flat is None or not flat.held_by([state for _, _, state in items]):
-            flat = _FlatMoments([p.array for p, _, _ in items], [state for _, _, state in items])
-        flats[layout] = flat
-        return flat
-
-
-class _FlatMoments:
-    """Adam's m and v (and a scratch array) for several parameters, each one flat array;
-    ``*_views[i]`` is parameter i's part, shaped like it, and is what its state holds."""
-
-    def __init__(self, arrays, states):
-        xp = backend.get_array_module(arrays[0])
-        total = sum(a.size for a in arrays)
-        dtype = arrays[0].dtype
-        self.m, self.v, self.s = (xp.zeros(total, dtype) for _ in range(3))
-        self.m_views, self.v_views, self.s_views = [], [], []
-        start = 0
-        for a, state in zip(arrays, states):
-            end = start + a.size
-            m, v, s = (flat[start:end].reshape(a.shape) for flat in (self.m, self.v, self.s))
-            for name, view in (("exp_avg", m), ("exp_avg_sq", v)):
-                if state.get(name) is not None:
-                    view[...] = state[name]            # a loaded (or replaced) state carries on
-                state[name] = view
-            state.setdefault("step", 0)
-            self.m_views.append(m)
-            self.v_views.append(v)
-            self.s_views.append(s)
-            start = end
-
-    def held_by(self, states):
-        """Do these states still hold this object's views (not replaced by a load, a user, or
-        a copy that cut the views from their flat arrays)?"""
-        return all(state.get("exp_avg") is m and state.get("exp_avg_sq") is v and
-                   m.base is self.m and v.base is self.v and s.base is self.s
-                   for state, m, v, s in zip(states, self.m_views, self.v_views, self.s_views))
-
-
-def _adam_flat(flat, params, grads, group, t):
-    """``Adam._update`` for all the parameters of ``flat`` at once (the same operations in
-    the same order on each element; only the per-parameter ones loop)."""
-    xp = backend.get_array_module(flat.m)
-    b1, b2 = group["betas"]
-    m, v, scratch = flat.m, flat.v, flat.s
-    for g, part in zip(grads, flat.s_views):
-        xp.multiply(g, g, out=part)
-    scratch *= 1 - b2
-    v *= b2
-    v += scratch                                       # v ← β₂ v + (1 − β₂) g²
-    for g, part in zip(grads, flat.s_views):
-        xp.multiply(g, 1 - b1, out=part)
-    m *= b1
-    m += scratch                                       # m ← β₁ m + (1 − β₁) g
-    xp.sqrt(v, out=scratch)
-    scratch /= math.sqrt(1 - b2 ** t)
-    scratch += group["eps"]                            # √v̂ + ε
-    xp.divide(m, scratch, out=scratch)
-    scratch *= group["lr"] / (1 - b1 ** t)             # lr · m̂ / (√v̂ + ε)
-    for p, part in zip(params, flat.s_views):
-        p -= part
 
 
 class AdamW(Adam):
@@ -465,11 +372,6 @@ class AdamW(Adam):
             p.array *= 1 - group["lr"] * group["weight_decay"]
         super()._update(p, g, state, dict(group, weight_decay=0.0))
 
-    def _decayed_gradient(self, p, g, group):
-        """Decay the weight itself (before Adam's step), not the gradient."""
-        if group["weight_decay"]:
-            p.array *= 1 - group["lr"] * group["weight_decay"]
-        return g
 
 
 class Adagrad(Optimizer):
