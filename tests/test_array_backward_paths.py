@@ -145,3 +145,21 @@ def test_cross_entropy_without_ignored_targets_gives_the_bits_of_the_masked_path
         g, = minigrad.grad(loss, [logits], gy, create_graph=create_graph)
         results.append((loss.array, g.array))
     _assert_bitwise(results[0], results[1])
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_stack_and_unbind_plain_backward_is_bitwise_the_graph_backward(dim):
+    # unbind's pieces are used unevenly (one twice, one not at all: a zero gradient), then
+    # stacked back, as a recurrent layer's time loop does
+    rng = np.random.default_rng(7)
+    x = minigrad.tensor(rng.standard_normal((4, 3, 2)), requires_grad=True)
+
+    def make():
+        pieces = minigrad.unbind(x, dim)
+        used = [p * 2.0 for p in pieces[:-1]] + [pieces[0]]
+        return minigrad.stack(used, dim)
+
+    out_shape = make().shape
+    gy = rng.standard_normal(out_shape)
+    _assert_bitwise(_gradients(make, [x], gy, create_graph=False),
+                    _gradients(make, [x], gy, create_graph=True))
