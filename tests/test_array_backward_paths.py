@@ -130,13 +130,17 @@ def test_embedding_plain_backward_gives_a_fresh_table_gradient_and_differentiate
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("spatial", [False, True])
 def test_cross_entropy_without_ignored_targets_gives_the_bits_of_the_masked_path(reduction,
-                                                                                 create_graph):
+                                                                                 create_graph,
+                                                                                 spatial):
     # ignore_index=-100 lies outside the targets' range: no mask is made. ignore_index=3 lies
     # inside it (but no target is 3): the masked path runs. Both must give the same bits.
     rng = np.random.default_rng(6)
-    logits = minigrad.tensor(rng.standard_normal((7, 5)).astype("float32"), requires_grad=True)
-    target = minigrad.tensor(np.array([0, 4, 2, 4, 1, 0, 2]))
+    shape = (7, 5, 2) if spatial else (7, 5)                  # (N, C, d1) or (N, C)
+    logits = minigrad.tensor(rng.standard_normal(shape).astype("float32"), requires_grad=True)
+    target = np.array([0, 4, 2, 4, 1, 0, 2])
+    target = minigrad.tensor(np.stack([target, target[::-1]], 1) if spatial else target)
     results = []
     for ignore_index in (-100, 3):
         loss = F.cross_entropy(logits, target, ignore_index=ignore_index, reduction=reduction)

@@ -147,6 +147,10 @@ class CrossEntropy(Function):
         if not STATE.grad_enabled:  # plain arrays: the fast path when no graph is needed
             g = xp.exp(logp.array)
             _subtract_one_at_targets(g, self.safe_target)
+            if self.keep is None and self.reduction != "none":   # one weight for every element
+                g *= gy.array if self.reduction == "sum" else \
+                    gy.array * (dtype.type(1) / dtype.type(self.count))
+                return Tensor._make(g, None, 0, False)
             weight = self._weight(gy.array, dtype)
             g *= weight.reshape(weight.shape[:1] + (1,) + weight.shape[1:])    # expand_dims(·, 1)
             return Tensor._make(g, None, 0, False)
