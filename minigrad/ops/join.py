@@ -12,6 +12,9 @@ from ..tensor import Tensor
 from .shape import _normalize_dim
 
 
+_HOST_ARRAY = backend.NUMPY.array_type     # numpy.ndarray: the "cpu" device's arrays
+
+
 def _xp(x):
     return backend.get_array_module(x)
 
@@ -67,7 +70,11 @@ class Stack(Function):
             if x.shape != xs[0].shape:
                 raise ValueError(f"stack: tensor {i} has shape {tuple(x.shape)} but tensor 0 has "
                                  f"shape {tuple(xs[0].shape)}; all must be equal")
-        return _xp(xs[0]).stack(xs, axis=self.dim)
+        first = xs[0]
+        if self.dim == 0 and type(first) is _HOST_ARRAY and \
+                all(type(x) is _HOST_ARRAY and x.dtype == first.dtype for x in xs):
+            return _xp(first).array(xs)   # the same copy as numpy.stack, 3x cheaper (T = 25)
+        return _xp(first).stack(xs, axis=self.dim)
 
     def backward(self, gy):
         if not STATE.grad_enabled and gy.__class__ is Tensor:   # a plain backward: on arrays
