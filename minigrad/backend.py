@@ -147,10 +147,14 @@ class NumpyBackend(ArrayBackend):
             numpy.add.at(target, rows, values)
             return
         rows = rows.reshape(-1)
-        rows = numpy.where(rows < 0, rows + target.shape[0], rows)
+        if rows.min() < 0:                       # (one reduction: indices are rarely negative)
+            rows = numpy.where(rows < 0, rows + target.shape[0], rows)
         order = numpy.argsort(rows, kind="stable")
         ordered = rows[order]
-        starts = numpy.flatnonzero(numpy.concatenate(([True], ordered[1:] != ordered[:-1])))
+        first = numpy.empty(rows.size, dtype=bool)    # does a new run of equal rows start here?
+        first[0] = True
+        numpy.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+        starts = first.nonzero()[0]
         if starts.size == rows.size:
             target[rows] += values
             return

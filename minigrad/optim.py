@@ -73,23 +73,40 @@ class Optimizer:
 
     def zero_grad(self, set_to_none=True):
         """Forget the gradients of the last backward (they accumulate otherwise)."""
-        for _, p in self._params():
-            if set_to_none:
-                p.grad = None
-            elif p.grad is not None:
-                p.grad.array[...] = 0
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad.array[...] = 0
 
     def step(self):
         """Change every parameter that has a gradient by one update. Every gradient is checked
         against its parameter (shape, dtype, device) before any parameter changes."""
-        pending = [(group, p) for group, p in self._params() if p.grad is not None]
-        for _, p in pending:
-            _check_grad(p)
+        pending = self._checked_pending()
         with no_grad():
-            for group, p in pending:
-                state = self.state.setdefault(id(p), {})
-                self._update(p, p.grad.array, state, group)
-                p._bump_version()
+            self._apply(pending)
+
+    def _checked_pending(self):
+        """``[(group, p, gradient array)]`` for the parameters that have a gradient, after
+        checking every gradient against its parameter (nothing has changed yet)."""
+        pending = []
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                if not _fits_on_host(p.array, g):
+                    _check_grad(p)              # raises, or passes a gradient on a GPU
+                pending.append((group, p, g.array))
+        return pending
+
+    def _apply(self, pending):
+        """One update per parameter, in order; each bumps its parameter's version."""
+        state = self.state
+        for group, p, g in pending:
+            self._update(p, g, state.setdefault(id(p), {}), group)
+            p._bump_version()
 
     def _update(self, p, g, state, group):
         raise NotImplementedError
@@ -164,6 +181,19 @@ def _check_hyperparameters(name, group):
         if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in items):
             raise TypeError(f"{name}: {key} must be a number{' pair' if len(items) == 2 else ''}, "
                             f"got {key}={value!r}")
+
+
+_HOST_ARRAY = backend.NUMPY.array_type     # numpy.ndarray: the "cpu" device's arrays
+
+
+def _fits_on_host(array, g):
+    """The usual case of ``_check_grad`` in four comparisons: ``g`` is a Tensor holding a
+    host array of the parameter's shape and dtype (anything else takes the full check)."""
+    if g.__class__ is not Tensor:
+        return False
+    ga = g.array
+    return (type(ga) is _HOST_ARRAY and type(array) is _HOST_ARRAY and ga.shape == array.shape
+            and ga.dtype == array.dtype)
 
 
 def _check_grad(p):
@@ -309,7 +339,8 @@ class Adam(Optimizer):
         state["step"] += 1
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        scratch = xp.multiply(g, g)                    # the one temporary, reused below
+        scratch = xp.multiply(g, g, out=xp.empty_like(p.array))   # the one temporary (an
+        # array even for a 0-d parameter, where NumPy would give a scalar), reused below
         scratch *= 1 - b2
         v *= b2
         v += scratch                                   # v ← β₂ v + (1 − β₂) g²
@@ -340,6 +371,7 @@ class AdamW(Adam):
         if group["weight_decay"]:
             p.array *= 1 - group["lr"] * group["weight_decay"]
         super()._update(p, g, state, dict(group, weight_decay=0.0))
+
 
 
 class Adagrad(Optimizer):

@@ -11,6 +11,8 @@ import math
 from minigrad import backend
 from minigrad.tensor import Tensor
 
+_HOST_ARRAY = backend.NUMPY.array_type     # numpy.ndarray: the "cpu" device's arrays
+
 
 def _with_grads(parameters):
     if isinstance(parameters, Tensor):
@@ -27,28 +29,36 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
     The direction of the update is kept; only its length is capped. Returns the norm
     before clipping, as a Python float.
     """
-    params = _with_grads(parameters)
-    if not params:
+    grads = [p.grad.array for p in _with_grads(parameters)]
+    if not grads:
         return 0.0
     norm_type = float(norm_type)
     if norm_type == math.inf:
-        total = max(float(backend.to_host(abs(p.grad.array).max())) for p in params)
+        total = max(float(backend.to_host(abs(g).max())) for g in grads)
     elif norm_type == 2.0:   # the usual case: one dot product per gradient, no temporaries
-        total = 0.0
-        for p in params:
-            g = p.grad.array
-            xp = backend.get_array_module(g)
-            total += float(backend.to_host(xp.vdot(g, g)))
-        total = math.sqrt(total)
+        total = math.sqrt(_sum_of_squares(grads))
     else:
         total = 0.0
-        for p in params:
-            total += float(backend.to_host((abs(p.grad.array) ** norm_type).sum()))
+        for g in grads:
+            total += float(backend.to_host((abs(g) ** norm_type).sum()))
         total = total ** (1.0 / norm_type)
     coef = max_norm / (total + 1e-6)
     if coef < 1.0:
-        for p in params:
-            p.grad.array *= p.grad.dtype.type(coef)
+        for g in grads:
+            g *= g.dtype.type(coef)
+    return total
+
+
+def _sum_of_squares(grads):
+    """Σ_p g_p · g_p as a Python float, added up in the parameters' order."""
+    total = 0.0
+    if all(type(g) is _HOST_ARRAY for g in grads):        # host arrays: no device round trip
+        vdot = backend.get_array_module(grads[0]).vdot
+        for g in grads:
+            total += float(vdot(g, g))
+        return total
+    for g in grads:
+        total += float(backend.to_host(backend.get_array_module(g).vdot(g, g)))
     return total
 
 

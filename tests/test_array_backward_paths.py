@@ -56,3 +56,114 @@ def test_cross_entropy_plain_backward_matches_the_graph_backward(reduction):
     graph, = _gradients(make, [logits], gy, create_graph=True)
     assert np.allclose(plain, graph, rtol=1e-12, atol=1e-15)
     assert not plain[0].any()
+
+
+def _assert_bitwise(plain, graph):
+    for p, g in zip(plain, graph):
+        assert p.dtype == g.dtype and p.shape == g.shape
+        assert p.tobytes() == g.tobytes()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_char_lm_input_projection_plain_backward_is_bitwise_the_graph_backward(dtype):
+    # embedding -> reshape -> @ W_ihᵀ (a permute) -> + (b_ih + b_hh) (a sum_to) -> reshape,
+    # with repeated token indices (the scatter-add accumulates)
+    rng = np.random.default_rng(3)
+    table = minigrad.tensor(rng.standard_normal((9, 6)).astype(dtype), requires_grad=True)
+    w_ih = minigrad.tensor(rng.standard_normal((8, 6)).astype(dtype), requires_grad=True)
+    b_ih = minigrad.tensor(rng.standard_normal(8).astype(dtype), requires_grad=True)
+    b_hh = minigrad.tensor(rng.standard_normal(8).astype(dtype), requires_grad=True)
+    idx = minigrad.tensor(np.array([[1, 4], [4, 0], [8, 1], [1, 1], [2, 3]]))
+
+    def make():
+        x = F.embedding(idx, table)                                  # (5, 2, 6)
+        xw = x.reshape(10, 6) @ w_ih.T
+        return (xw + (b_ih + b_hh)).reshape(5, 2, 8)
+
+    gy = rng.standard_normal((5, 2, 8)).astype(dtype)
+    inputs = [table, w_ih, b_ih, b_hh]
+    _assert_bitwise(_gradients(make, inputs, gy, create_graph=False),
+                    _gradients(make, inputs, gy, create_graph=True))
+
+
+@pytest.mark.parametrize("make_output, shape", [
+    (lambda x: x.permute(2, 0, 1) * 1.0, (2, 3, 4)),
+    (lambda x: x.transpose(0, 2) * 1.0, (2, 3, 4)),
+    (lambda x: x.reshape(6, 4) * 1.0, (2, 3, 4)),
+    (lambda x: x.unsqueeze(1).squeeze(1) * 1.0, (2, 3, 4)),
+    (lambda x: x.expand(5, 2, 3, 4) * 1.0, (2, 3, 4)),
+    (lambda x: x.expand(2, 3, 4) + minigrad.zeros(7, 2, 3, 4), (2, 1, 4)),
+    (lambda x: x + minigrad.zeros(2, 3, 4), (3, 1)),
+])
+def test_shape_ops_plain_backward_is_bitwise_the_graph_backward(make_output, shape):
+    rng = np.random.default_rng(4)
+    x = minigrad.tensor(rng.standard_normal(shape), requires_grad=True)
+    out_shape = make_output(x).shape
+    gy = rng.standard_normal(out_shape)
+    _assert_bitwise(_gradients(lambda: make_output(x), [x], gy, create_graph=False),
+                    _gradients(lambda: make_output(x), [x], gy, create_graph=True))
+
+
+def test_embedding_plain_backward_gives_a_fresh_table_gradient_and_differentiates_twice():
+    rng = np.random.default_rng(5)
+    table = minigrad.tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    idx = np.array([3, 3, 0, 3])
+    gy = rng.standard_normal((4, 3))
+    plain, = _gradients(lambda: F.embedding(idx, table), [table], gy, create_graph=False)
+    expected = np.zeros((4, 3))
+    for n, i in enumerate(idx):
+        expected[i] += gy[n]
+    assert np.allclose(plain, expected, rtol=1e-15, atol=0)
+    graph, = _gradients(lambda: F.embedding(idx, table), [table], gy, create_graph=True)
+    assert plain.tobytes() == graph.tobytes()
+
+    c = minigrad.tensor(rng.standard_normal((4, 3)))
+
+    def weighted_gradient(t):                          # d/dt of Σ c ⊙ dL/dtable, L = Σ e(t)²
+        loss = (F.embedding(idx, t) ** 2).sum()
+        g, = minigrad.grad(loss, [t], create_graph=True)
+        return (g * c).sum()
+
+    assert minigrad.gradcheck(weighted_gradient, [table])
+
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("spatial", [False, True])
+def test_cross_entropy_without_ignored_targets_gives_the_bits_of_the_masked_path(reduction,
+                                                                                 create_graph,
+                                                                                 spatial):
+    # ignore_index=-100 lies outside the targets' range: no mask is made. ignore_index=3 lies
+    # inside it (but no target is 3): the masked path runs. Both must give the same bits.
+    rng = np.random.default_rng(6)
+    shape = (7, 5, 2) if spatial else (7, 5)                  # (N, C, d1) or (N, C)
+    logits = minigrad.tensor(rng.standard_normal(shape).astype("float32"), requires_grad=True)
+    target = np.array([0, 4, 2, 4, 1, 0, 2])
+    target = minigrad.tensor(np.stack([target, target[::-1]], 1) if spatial else target)
+    results = []
+    for ignore_index in (-100, 3):
+        loss = F.cross_entropy(logits, target, ignore_index=ignore_index, reduction=reduction)
+        gy = minigrad.tensor(np.linspace(0.5, 1.5, loss.array.size).astype("float32")
+                             .reshape(loss.shape))
+        g, = minigrad.grad(loss, [logits], gy, create_graph=create_graph)
+        results.append((loss.array, g.array))
+    _assert_bitwise(results[0], results[1])
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_stack_and_unbind_plain_backward_is_bitwise_the_graph_backward(dim):
+    # unbind's pieces are used unevenly (one twice, one not at all: a zero gradient), then
+    # stacked back, as a recurrent layer's time loop does
+    rng = np.random.default_rng(7)
+    x = minigrad.tensor(rng.standard_normal((4, 3, 2)), requires_grad=True)
+
+    def make():
+        pieces = minigrad.unbind(x, dim)
+        used = [p * 2.0 for p in pieces[:-1]] + [pieces[0]]
+        return minigrad.stack(used, dim)
+
+    out_shape = make().shape
+    gy = rng.standard_normal(out_shape)
+    _assert_bitwise(_gradients(make, [x], gy, create_graph=False),
+                    _gradients(make, [x], gy, create_graph=True))

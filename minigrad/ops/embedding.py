@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .. import backend
 from ..function import Function, _raise_modified
+from ..grad_mode import STATE
+from ..tensor import Tensor
 
 
 def _xp(x):
@@ -32,7 +34,17 @@ class Embedding(Function):
     def backward(self, gy):
         if self.index_tensor is not None and self.index_tensor._version != self.index_version:
             _raise_modified(self, self.index_tensor, self.index_version)
+        if not STATE.grad_enabled:  # no graph of the gradient wanted: the scatter on arrays
+            return Tensor._make(_rows_added(gy.array, self.indices, self.num), None, 0, False)
         return EmbeddingGrad(self.indices, self.num)(gy)
+
+
+def _rows_added(gy, indices, num):
+    """zeros(num, dim) with row n of gy (flattened to (N, dim)) added at row indices[n]."""
+    dim = gy.shape[-1]
+    gw = _xp(gy).zeros((num, dim), dtype=gy.dtype)
+    backend.add_rows(gw, indices.reshape(-1), gy.reshape(-1, dim))
+    return gw
 
 
 class EmbeddingGrad(Function):
@@ -45,11 +57,7 @@ class EmbeddingGrad(Function):
         self.indices, self.num = indices, num
 
     def forward(self, gy):
-        xp = _xp(gy)
-        dim = gy.shape[-1]
-        gw = xp.zeros((self.num, dim), dtype=gy.dtype)
-        backend.add_rows(gw, self.indices.reshape(-1), gy.reshape(-1, dim))
-        return gw
+        return _rows_added(gy, self.indices, self.num)
 
     def backward(self, ggw):
         return Embedding(self.indices)(ggw)

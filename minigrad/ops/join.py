@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from .. import backend
 from ..function import Function
+from ..grad_mode import STATE
 from ..tensor import Tensor
 from .shape import _normalize_dim
+
+
+_HOST_ARRAY = backend.NUMPY.array_type     # numpy.ndarray: the "cpu" device's arrays
 
 
 def _xp(x):
@@ -66,10 +70,23 @@ class Stack(Function):
             if x.shape != xs[0].shape:
                 raise ValueError(f"stack: tensor {i} has shape {tuple(x.shape)} but tensor 0 has "
                                  f"shape {tuple(xs[0].shape)}; all must be equal")
-        return _xp(xs[0]).stack(xs, axis=self.dim)
+        first = xs[0]
+        if self.dim == 0 and type(first) is _HOST_ARRAY and \
+                all(type(x) is _HOST_ARRAY and x.dtype == first.dtype for x in xs):
+            return _xp(first).array(xs)   # the same copy as numpy.stack, 3x cheaper (T = 25)
+        return _xp(first).stack(xs, axis=self.dim)
 
     def backward(self, gy):
+        if not STATE.grad_enabled and gy.__class__ is Tensor:   # a plain backward: on arrays
+            return tuple([Tensor._make(a, None, 0, False)._as_view_of(gy)
+                          for a in _slices(gy.array, self.dim)])
         return unbind(gy, self.dim)
+
+
+def _slices(x, dim):
+    """x[..., 0, ...], x[..., 1, ...], ... along ``dim`` (views)."""
+    prefix = (slice(None),) * dim
+    return tuple(x[prefix + (i,)] for i in range(x.shape[dim]))
 
 
 def stack(tensors, dim=0):
@@ -157,8 +174,7 @@ class Unbind(Function):
 
     def forward(self, x):
         self.in_shape, self.dtype = x.shape, x.dtype
-        prefix = (slice(None),) * self.dim
-        return tuple(x[prefix + (i,)] for i in range(x.shape[self.dim]))
+        return _slices(x, self.dim)
 
     def backward(self, *gys):
         present = next((g for g in gys if g is not None), None)
@@ -166,6 +182,14 @@ class Unbind(Function):
             return None
         xp = _xp(present.array)
         shape = tuple(s for i, s in enumerate(self.in_shape) if i != self.dim)
+        if not STATE.grad_enabled:          # a plain backward: Stack's forward on the arrays
+            zeros = None
+            arrays = []
+            for g in gys:
+                if g is None and zeros is None:
+                    zeros = xp.zeros(shape, dtype=present.dtype)
+                arrays.append(zeros if g is None else g.array)
+            return Tensor._make(Stack(self.dim).forward(*arrays), None, 0, False)
         parts = [g if g is not None else Tensor._make(xp.zeros(shape, dtype=present.dtype),
                                                       None, 0, False)
                  for g in gys]

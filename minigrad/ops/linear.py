@@ -23,7 +23,10 @@ class Linear(Function):
         self.save_for_backward(x, weight)
         y = x @ weight.T
         if bias is not None:
-            y = y + bias
+            if bias.dtype == y.dtype and bias.shape == y.shape[-1:]:
+                y += bias              # y is the matmul's own new array: no second one
+            else:
+                y = y + bias
         return y
 
     def backward(self, gy):

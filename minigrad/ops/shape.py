@@ -1,8 +1,15 @@
-"""Shape operations: the data is rearranged, never changed, so each backward undoes its forward."""
+"""Shape operations: the data is rearranged, never changed, so each backward undoes its forward.
+
+Inside a plain ``backward()`` (no graph of the gradient wanted, ``STATE.grad_enabled`` is
+False) the backward of a reshape, a permute and a broadcast works on the arrays directly:
+the same NumPy call the Tensor op would make, without a graph node per gradient.
+"""
 from __future__ import annotations
 
 from .. import backend
 from ..function import Function
+from ..grad_mode import STATE
+from ..tensor import Tensor
 
 
 def _normalize_dim(dim, ndim, op):
@@ -34,7 +41,17 @@ class Reshape(Function):
                              f"({x.size} elements) into shape {self.shape}") from None
 
     def backward(self, gy):
+        if not STATE.grad_enabled and gy.__class__ is Tensor:
+            if gy.array.shape == self.in_shape:
+                return gy
+            return _array_view(gy.array.reshape(self.in_shape), gy)
         return reshape(gy, self.in_shape)
+
+
+def _array_view(array, base):
+    """What a shape op gives when nothing is recorded: a Tensor of ``array`` (a view of
+    ``base``'s array) sharing ``base``'s version counter."""
+    return Tensor._make(array, None, 0, False)._as_view_of(base)
 
 
 def reshape(x, *shape):
@@ -42,8 +59,14 @@ def reshape(x, *shape):
     shape = _shape_args(shape)
     if tuple(x.shape) == shape:
         return x
-    bad = [s for s in shape if not isinstance(s, int) or isinstance(s, bool) or s < -1]
-    if bad or list(shape).count(-1) > 1:
+    unknown = 0
+    for s in shape:                      # plain ints >= -1 (the usual case), at most one -1
+        if s.__class__ is not int or s < 0:
+            if s.__class__ is int and s == -1:
+                unknown += 1
+            elif not isinstance(s, int) or isinstance(s, bool) or s < -1:
+                unknown = 2
+    if unknown > 1:
         raise ValueError(f"reshape: shape must be integers >= 0 with at most one -1, got shape "
                          f"{shape}")
     return Reshape(shape)(x)._as_view_of(x)
@@ -73,18 +96,22 @@ class Permute(Function):
         inverse = [0] * len(self.dims)
         for i, d in enumerate(self.dims):
             inverse[d] = i
+        if not STATE.grad_enabled and gy.__class__ is Tensor:
+            return _array_view(gy.array.transpose(inverse), gy)
         return permute(gy, tuple(inverse))
 
 
 def permute(x, *dims):
     dims = _shape_args(dims)
-    if len(dims) != x.ndim or sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} dimensions "
+    ndim = x.ndim
+    identity = tuple(range(ndim))
+    normalized = tuple([d % max(ndim, 1) for d in dims])
+    if len(dims) != ndim or tuple(sorted(normalized)) != identity:
+        raise ValueError(f"permute: dims {dims} are not a permutation of the {ndim} dimensions "
                          f"of a tensor of shape {tuple(x.shape)}")
-    dims = tuple(d % x.ndim for d in dims)
-    if dims == tuple(range(x.ndim)):
+    if normalized == identity:
         return x
-    return Permute(dims)(x)._as_view_of(x)
+    return Permute(normalized)(x)._as_view_of(x)
 
 
 def transpose(x, dim0, dim1):
@@ -169,16 +196,21 @@ class SumTo(Function):
 
     def forward(self, x):
         self.in_shape = x.shape
-        lead = x.ndim - len(self.shape)
-        axes = tuple(range(lead)) + tuple(
-            i + lead for i, s in enumerate(self.shape) if s == 1 and x.shape[i + lead] != 1)
-        y = x.sum(axis=axes, keepdims=True) if axes else x
-        if lead:
-            y = y.reshape(self.shape)
-        return y
+        return _summed_to(x, self.shape)
 
     def backward(self, gy):
         return broadcast_to(gy, self.in_shape)
+
+
+def _summed_to(x, shape):
+    """The array ``x`` summed over its broadcast dimensions down to ``shape``."""
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and x.shape[i + lead] != 1)
+    y = x.sum(axis=axes, keepdims=True) if axes else x
+    if lead:
+        y = y.reshape(shape)
+    return y
 
 
 def sum_to(x, shape):
@@ -186,4 +218,9 @@ def sum_to(x, shape):
     shape = tuple(shape)
     if tuple(x.shape) == shape:
         return x
+    if not STATE.grad_enabled and x.__class__ is Tensor:   # nothing to record: on the array
+        try:
+            return Tensor._make(_summed_to(x.array, shape), None, 0, False)
+        except (ValueError, IndexError):
+            pass                                           # the op's call names the error
     return SumTo(shape)(x)

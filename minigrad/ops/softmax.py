@@ -22,7 +22,8 @@ def _xp(x):
 def _log_softmax_array(x, axis):
     xp = _xp(x)
     shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted
 
 
 def _at_targets(x, target):
@@ -103,17 +104,21 @@ class CrossEntropy(Function):
 
     label = "cross_entropy"
 
-    def __init__(self, target, ignore_index, reduction):
+    def __init__(self, target, ignore_index, reduction, none_ignored=False):
         self.target, self.ignore_index, self.reduction = target, ignore_index, reduction
+        self.none_ignored = none_ignored   # known: no target equals ignore_index
 
     def forward(self, logits):
         xp = _xp(logits)
         target = self.target
         logp = _log_softmax_array(logits, 1)
-        keep = target != self.ignore_index
-        safe_target = xp.where(keep, target, 0)
-        picked = _at_targets(logp, safe_target)
-        losses = -picked * keep
+        if self.none_ignored:               # every element kept: the mask would be all ones
+            keep, safe_target = None, target
+            losses = -_at_targets(logp, target)
+        else:
+            keep = target != self.ignore_index
+            safe_target = xp.where(keep, target, 0)
+            losses = -_at_targets(logp, safe_target) * keep
         self.keep, self.safe_target = keep, safe_target
         self.save_for_backward(logits, logp)
         if self.reduction == "none":
@@ -121,13 +126,14 @@ class CrossEntropy(Function):
         total = losses.sum()
         if self.reduction == "sum":
             return backend.wrap_scalar(total, logits)
-        self.count = int(keep.sum())
+        self.count = target.size if keep is None else int(xp.count_nonzero(keep))
         return backend.wrap_scalar(total / logits.dtype.type(self.count) if self.count
                                    else total * logits.dtype.type(float("nan")), logits)
 
     def _weight(self, gy, dtype):
         """gy spread over the kept elements, shaped like the target."""
-        keep = self.keep.astype(dtype)
+        keep = (_xp(self.target).ones(self.target.shape, dtype) if self.keep is None
+                else self.keep.astype(dtype))
         if self.reduction == "none":
             return gy * keep
         if self.reduction == "mean" and self.count:
@@ -141,8 +147,12 @@ class CrossEntropy(Function):
         if not STATE.grad_enabled:  # plain arrays: the fast path when no graph is needed
             g = xp.exp(logp.array)
             _subtract_one_at_targets(g, self.safe_target)
+            if self.keep is None and self.reduction != "none":   # one weight for every element
+                g *= gy.array if self.reduction == "sum" else \
+                    gy.array * (dtype.type(1) / dtype.type(self.count))
+                return Tensor._make(g, None, 0, False)
             weight = self._weight(gy.array, dtype)
-            g *= xp.expand_dims(weight, 1)
+            g *= weight.reshape(weight.shape[:1] + (1,) + weight.shape[1:])    # expand_dims(·, 1)
             return Tensor._make(g, None, 0, False)
         onehot = xp.zeros(logp.shape, dtype=dtype)
         xp.put_along_axis(onehot, xp.expand_dims(self.safe_target, 1), 1, axis=1)
@@ -174,10 +184,21 @@ def cross_entropy(logits, target, ignore_index=-100, reduction="mean"):
                          f"{expected}, got {tuple(target_data.shape)}")
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-    classes = logits.shape[1]
-    kept = target_data[target_data != ignore_index]
+    none_ignored = _targets_in_range(target_data, logits.shape[1], ignore_index)
+    return CrossEntropy(target_data, ignore_index, reduction, none_ignored)(logits)
+
+
+def _targets_in_range(target, classes, ignore_index):
+    """Raise unless every target is a class index or ``ignore_index``; returns True when
+    no target is ``ignore_index`` (known from the range alone: the usual case, two
+    reductions and no mask)."""
+    if target.size:
+        low, high = int(target.min()), int(target.max())
+        if 0 <= low and high < classes:
+            return not low <= ignore_index <= high
+    kept = target[target != ignore_index]
     if kept.size and (int(kept.min()) < 0 or int(kept.max()) >= classes):
         bad = int(kept.max()) if int(kept.max()) >= classes else int(kept.min())
         raise IndexError(f"cross_entropy: target value {bad} is out of range for {classes} classes "
                          f"(valid: 0..{classes - 1}, or ignore_index={ignore_index})")
-    return CrossEntropy(target_data, ignore_index, reduction)(logits)
+    return False

@@ -1,0 +1,26 @@
+"""``backend.add_rows`` (the embedding backward's scatter): repeated rows accumulate, negative
+rows count from the end as NumPy indexing does, and the target's own values are kept."""
+import numpy as np
+import pytest
+
+from minigrad import backend
+
+
+@pytest.mark.parametrize("rows", [[2, 0, 2, 2, 4], [-1, 0, 4, -5, 3], [1, 3], [-2, 3, 3]])
+def test_add_rows_matches_numpy_add_at(rows):
+    rng = np.random.default_rng(len(rows))
+    rows = np.array(rows)
+    values = rng.standard_normal((rows.size, 3))
+    target = rng.standard_normal((5, 3))
+    expected = target.copy()
+    np.add.at(expected, rows, values)
+    backend.add_rows(target, rows, values)
+    np.testing.assert_allclose(target, expected, rtol=1e-14, atol=1e-15)
+
+
+def test_add_rows_sums_a_repeated_row_before_adding_it():
+    # t + (a + b), not (t + a) + b: in float32 the two differ for these numbers
+    target = np.array([[1.0]], np.float32)
+    values = np.array([[2.0 ** -24], [2.0 ** -24]], np.float32)
+    backend.add_rows(target, np.array([0, -1]), values)
+    assert target[0, 0] == np.float32(1.0) + np.float32(2.0 ** -23)
