@@ -57,6 +57,10 @@ class Function:
     _retained = None      # {output_index: weakref to a tensor that called retain_grad()}
     _names = None         # {output_index: name of that output tensor}
     n_outputs = 1
+    # True on a built-in op whose backward, when no graph of the gradient is recorded, hands
+    # back only arrays it has just made, each to one input, kept nowhere else: the engine
+    # may then make such a gradient a leaf's ``.grad`` without copying it
+    new_grads = False
 
     @classmethod
     def apply(cls, *inputs, **kwargs):
@@ -91,7 +95,84 @@ class Function:
             outputs = self.forward(*arrays)
         except (ValueError, IndexError, TypeError) as error:
             _reraise_named(self, error)
+        return self._outputs(inputs, arrays, outputs, tuple(parents), requires_grad)
 
+    def _call1(self, x):
+        """``self(x)`` for one Tensor ``x`` (the unary ops' path): the same, unrolled."""
+        a = x.array
+        record = x.requires_grad and STATE.grad_enabled
+        try:
+            y = self.forward(a)
+        except (ValueError, IndexError, TypeError) as error:
+            _reraise_named(self, error)
+        parents = None
+        if record:
+            fn = x.grad_fn
+            parents = ((x, -1) if fn is None else (fn, x._out_idx),)
+        if y.__class__ is not a.__class__:  # a tuple, or a scalar for a 0-d result
+            return self._outputs((x,), [a], y, parents or (None,), record)
+        t = _new_tensor(Tensor)              # Tensor._make, inlined: this runs once per op
+        t.array = y
+        t.grad = None
+        t._out_idx = 0
+        t._vc = None
+        t._name = None
+        if not record:
+            t.grad_fn = None
+            t.requires_grad = False
+            return t
+        t.grad_fn = self
+        t.requires_grad = True
+        self.parents = parents
+        self.scope = STATE.scope
+        self.out_shapes = (y.shape,)
+        if self._saved:
+            self._link_saved((x,), (y,), (t,))
+        return t
+
+    def _call2(self, x0, x1):
+        """``self(x0, x1)`` for two Tensors (the binary operators' path): the same, unrolled."""
+        a0, a1 = x0.array, x1.array
+        if a0.__class__ is not a1.__class__:  # arrays on two devices: the general path says so
+            return self(x0, x1)
+        record = (x0.requires_grad or x1.requires_grad) and STATE.grad_enabled
+        try:
+            y = self.forward(a0, a1)
+        except (ValueError, IndexError, TypeError) as error:
+            _reraise_named(self, error)
+        parents = None
+        if record:
+            p0 = p1 = None
+            if x0.requires_grad:
+                fn = x0.grad_fn
+                p0 = (x0, -1) if fn is None else (fn, x0._out_idx)
+            if x1.requires_grad:
+                fn = x1.grad_fn
+                p1 = (x1, -1) if fn is None else (fn, x1._out_idx)
+            parents = (p0, p1)
+        if y.__class__ is not a0.__class__:  # a tuple, or a scalar for a 0-d result
+            return self._outputs((x0, x1), [a0, a1], y, parents or (None, None), record)
+        t = _new_tensor(Tensor)
+        t.array = y
+        t.grad = None
+        t._out_idx = 0
+        t._vc = None
+        t._name = None
+        if not record:
+            t.grad_fn = None
+            t.requires_grad = False
+            return t
+        t.grad_fn = self
+        t.requires_grad = True
+        self.parents = parents
+        self.scope = STATE.scope
+        self.out_shapes = (y.shape,)
+        if self._saved:
+            self._link_saved((x0, x1), (y,), (t,))
+        return t
+
+    def _outputs(self, inputs, arrays, outputs, parents, requires_grad):
+        """The output Tensor(s) of a forward, and the node recorded on them when needed."""
         if type(outputs) is tuple:
             return self._record_outputs(inputs, arrays, outputs, parents, requires_grad)
         if type(outputs) not in _ARRAY_CLASSES and not backend.is_array(outputs):
@@ -102,7 +183,7 @@ class Function:
             y.grad_fn, y._out_idx, y.requires_grad = None, 0, False
             return y
         y.grad_fn, y._out_idx, y.requires_grad = self, 0, True
-        self.parents = tuple(parents)
+        self.parents = parents
         self.scope = STATE.scope
         self.out_shapes = (outputs.shape,)
         if self._saved:
@@ -117,7 +198,7 @@ class Function:
                 break
         if not requires_grad:
             return tuple([Tensor._make(y, None, 0, False) for y in outputs])
-        self.parents = tuple(parents)
+        self.parents = parents
         self.scope = STATE.scope
         self.n_outputs = len(outputs)
         self.out_shapes = tuple([y.shape for y in outputs])

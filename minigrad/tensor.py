@@ -329,8 +329,7 @@ class Tensor:
         ``gradient`` is required unless self holds a single element. The graph's saved
         arrays are freed afterwards unless ``retain_graph`` (or ``create_graph``) is True.
         """
-        run_backward((self,), (gradient,), retain_graph=retain_graph or create_graph,
-                     create_graph=create_graph)
+        run_backward((self,), (gradient,), retain_graph or create_graph, create_graph)
 
     # -- in place (bump the version so backward can tell) -----------------------
     def _check_inplace(self, what):

@@ -19,6 +19,13 @@ def _shape(x):
     return getattr(x, "shape", ())
 
 
+def _promoted(x0, x1):
+    """``promote(x0, x1)``, skipped for the usual two arrays of one dtype (nothing to cast)."""
+    if getattr(x0, "dtype", None) is getattr(x1, "dtype", False):
+        return x0, x1
+    return promote(x0, x1)
+
+
 def _same_array_kind(g, x0, x1):
     """Both operands arrays of g's class, shape and dtype, not 0-d (backward may run on arrays)."""
     cls = type(g)
@@ -30,17 +37,20 @@ class Add(Function):
     label = "+"
 
     def forward(self, x0, x1):
-        x0, x1 = promote(x0, x1)
+        x0, x1 = _promoted(x0, x1)
         self.s0, self.s1 = _shape(x0), _shape(x1)
         return x0 + x1
 
     def backward(self, gy):
         p0, p1 = self.parents
-        return (sum_to(gy, self.s0) if p0 else None,
-                sum_to(gy, self.s1) if p1 else None)
+        shape = gy.array.shape   # the same shape as an input: its gradient is gy itself
+        return ((gy if shape == self.s0 else sum_to(gy, self.s0)) if p0 else None,
+                (gy if shape == self.s1 else sum_to(gy, self.s1)) if p1 else None)
 
 
 def add(a, b):
+    if a.__class__ is Tensor and b.__class__ is Tensor:
+        return Add()._call2(a, b)
     return Add()(as_operand(a), as_operand(b))
 
 
@@ -59,22 +69,26 @@ class Sub(Function):
 
 
 def sub(a, b):
+    if a.__class__ is Tensor and b.__class__ is Tensor:
+        return Sub()._call2(a, b)
     return Sub()(as_operand(a), as_operand(b))
 
 
 class Mul(Function):
     label = "×"
+    new_grads = True
 
     def forward(self, x0, x1):
-        x0, x1 = promote(x0, x1)
+        x0, x1 = _promoted(x0, x1)
         self.save_for_backward(x0, x1)
         return x0 * x1
 
     def backward(self, gy):
         if not STATE.grad_enabled:
             x0, x1 = self.saved_arrays
-            if _same_array_kind(gy.array, x0, x1):   # no broadcast, no promotion: on arrays
-                g, (p0, p1) = gy.array, self.parents
+            g = gy.array
+            if _same_array_kind(g, x0, x1):   # no broadcast, no promotion: on arrays
+                p0, p1 = self.parents
                 return (Tensor._make(g * x1, None, 0, False) if p0 else None,
                         Tensor._make(g * x0, None, 0, False) if p1 else None)
         x0, x1 = self.saved_tensors
@@ -84,6 +98,8 @@ class Mul(Function):
 
 
 def mul(a, b):
+    if a.__class__ is Tensor and b.__class__ is Tensor:
+        return Mul()._call2(a, b)
     return Mul()(as_operand(a), as_operand(b))
 
 
@@ -107,6 +123,8 @@ class Div(Function):
 
 
 def div(a, b):
+    if a.__class__ is Tensor and b.__class__ is Tensor:
+        return Div()._call2(a, b)
     return Div()(as_operand(a), as_operand(b))
 
 
@@ -161,6 +179,7 @@ class MatMul(Function):
     """
 
     label = "matmul"
+    new_grads = True
 
     def forward(self, x0, x1):
         s0, s1 = _shape(x0), _shape(x1)
