@@ -60,8 +60,10 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
                 elif node._retained:
                     _set_retained(node, gys)
                 gxs = node.backward(*gys)  # _call_backward, inlined
-                if gxs.__class__ is not tuple or len(gxs) != len(node.parents):
-                    gxs = _checked_gradients(node, gxs)
+                if gxs.__class__ is not tuple:
+                    gxs = (gxs,)
+                if len(gxs) != len(node.parents):
+                    _raise_gradient_count(node, gxs)
             if not retain_graph:
                 node.release()
             _hand_on(node, gxs, sums, dependencies, ready, edge_hook)
@@ -79,19 +81,16 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
 def _call_backward(node, gys):
     """The node's input gradients as a tuple, one per input (what the loop above does)."""
     gxs = node.backward(*gys)
-    if gxs.__class__ is not tuple or len(gxs) != len(node.parents):
-        gxs = _checked_gradients(node, gxs)
-    return gxs
-
-
-def _checked_gradients(node, gxs):
-    """What a backward returned, as a tuple of one gradient per input (or a clear error)."""
-    if type(gxs) is not tuple:
+    if gxs.__class__ is not tuple:
         gxs = (gxs,)
     if len(gxs) != len(node.parents):
-        raise RuntimeError(f"{node.name()}.backward returned {len(gxs)} gradients, but "
-                           f"the op has {len(node.parents)} inputs")
+        _raise_gradient_count(node, gxs)
     return gxs
+
+
+def _raise_gradient_count(node, gxs):
+    raise RuntimeError(f"{node.name()}.backward returned {len(gxs)} gradients, but "
+                       f"the op has {len(node.parents)} inputs")
 
 
 def _hand_on(node, gxs, sums, dependencies, ready, edge_hook):

@@ -95,7 +95,20 @@ class Function:
             outputs = self.forward(*arrays)
         except (ValueError, IndexError, TypeError) as error:
             _reraise_named(self, error)
-        return self._outputs(inputs, arrays, outputs, tuple(parents), requires_grad)
+        if type(outputs) not in _ARRAY_CLASSES:  # a tuple, or a scalar for a 0-d result
+            return self._outputs(inputs, arrays, outputs, tuple(parents), requires_grad)
+        y = _new_tensor(Tensor)              # Tensor._make, inlined: this runs once per op
+        y.array, y.grad, y._vc, y._name = outputs, None, None, None
+        if not requires_grad:
+            y.grad_fn, y._out_idx, y.requires_grad = None, 0, False
+            return y
+        y.grad_fn, y._out_idx, y.requires_grad = self, 0, True
+        self.parents = tuple(parents)
+        self.scope = STATE.scope
+        self.out_shapes = (outputs.shape,)
+        if self._saved:
+            self._link_saved(inputs, (outputs,), (y,))
+        return y
 
     def _call1(self, x):
         """``self(x)`` for one Tensor ``x`` (the unary ops' path): the same, unrolled."""
@@ -126,8 +139,12 @@ class Function:
         self.parents = parents
         self.scope = STATE.scope
         self.out_shapes = (y.shape,)
-        if self._saved:
-            self._link_saved((x,), (y,), (t,))
+        saved = self._saved
+        if saved:
+            if len(saved) == 1 and saved[0] is y and y is not a:  # exp, tanh, sigmoid: the output
+                self._saved_entries = ((_OUTPUT, 0, weakref.ref(t), y),)
+            else:
+                self._link_saved((x,), (y,), (t,))
         return t
 
     def _call2(self, x0, x1):
@@ -167,31 +184,25 @@ class Function:
         self.parents = parents
         self.scope = STATE.scope
         self.out_shapes = (y.shape,)
-        if self._saved:
-            self._link_saved((x0, x1), (y,), (t,))
+        saved = self._saved
+        if saved:
+            if len(saved) == 2 and saved[0] is a0 and saved[1] is a1 and a0 is not a1:  # both inputs
+                v0, v1 = x0._vc, x1._vc
+                self._saved_entries = ((_INPUT, x0, 0 if v0 is None else v0[0]),
+                                       (_INPUT, x1, 0 if v1 is None else v1[0]))
+            else:
+                self._link_saved((x0, x1), (y,), (t,))
         return t
 
     def _outputs(self, inputs, arrays, outputs, parents, requires_grad):
-        """The output Tensor(s) of a forward, and the node recorded on them when needed."""
+        """Outputs that are not one array: a tuple (several outputs), or what NumPy gives for
+        a 0-d result (a scalar, made a 0-d array by ``_record_outputs``)."""
         if type(outputs) is tuple:
             return self._record_outputs(inputs, arrays, outputs, parents, requires_grad)
-        if type(outputs) not in _ARRAY_CLASSES and not backend.is_array(outputs):
-            outputs = self._wrap_scalars((outputs,), arrays)[0]
-        y = _new_tensor(Tensor)              # Tensor._make, inlined: this runs once per op
-        y.array, y.grad, y._vc, y._name = outputs, None, None, None
-        if not requires_grad:
-            y.grad_fn, y._out_idx, y.requires_grad = None, 0, False
-            return y
-        y.grad_fn, y._out_idx, y.requires_grad = self, 0, True
-        self.parents = parents
-        self.scope = STATE.scope
-        self.out_shapes = (outputs.shape,)
-        if self._saved:
-            self._link_saved(inputs, (outputs,), (y,))
-        return y
+        return self._record_outputs(inputs, arrays, (outputs,), parents, requires_grad)[0]
 
     def _record_outputs(self, inputs, arrays, outputs, parents, requires_grad):
-        """__call__ for an op with several outputs: a tuple of Tensors."""
+        """The tuple of output Tensors, and the node recorded on them when needed."""
         for y in outputs:
             if type(y) not in _ARRAY_CLASSES and not backend.is_array(y):
                 outputs = self._wrap_scalars(outputs, arrays)

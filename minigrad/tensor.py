@@ -469,24 +469,32 @@ class Tensor:
 
     # -- operators ---------------------------------------------------------------
     def __add__(self, other):
+        if other.__class__ is Tensor:  # the usual case, straight to the op's two-Tensor call
+            return Add()._call2(self, other)
         return add(self, other)
 
     def __radd__(self, other):
         return add(other, self)
 
     def __sub__(self, other):
+        if other.__class__ is Tensor:  # the usual case, straight to the op's two-Tensor call
+            return Sub()._call2(self, other)
         return sub(self, other)
 
     def __rsub__(self, other):
         return sub(other, self)
 
     def __mul__(self, other):
+        if other.__class__ is Tensor:  # the usual case, straight to the op's two-Tensor call
+            return Mul()._call2(self, other)
         return mul(self, other)
 
     def __rmul__(self, other):
         return mul(other, self)
 
     def __truediv__(self, other):
+        if other.__class__ is Tensor:  # the usual case, straight to the op's two-Tensor call
+            return Div()._call2(self, other)
         return div(self, other)
 
     def __rtruediv__(self, other):
@@ -537,21 +545,31 @@ class Tensor:
 
     # -- methods (the same ops as minigrad.<name>) ----------------------------------
     def exp(self):
+        if self.array.dtype.kind == "f":  # a float tensor: straight to the op's one-Tensor call
+            return Exp()._call1(self)
         return exp(self)
 
     def log(self):
+        if self.array.dtype.kind == "f":  # a float tensor: straight to the op's one-Tensor call
+            return Log()._call1(self)
         return log(self)
 
     def sqrt(self):
+        if self.array.dtype.kind == "f":  # a float tensor: straight to the op's one-Tensor call
+            return Sqrt()._call1(self)
         return sqrt(self)
 
     def abs(self):
         return abs_(self)
 
     def tanh(self):
+        if self.array.dtype.kind == "f":  # a float tensor: straight to the op's one-Tensor call
+            return Tanh()._call1(self)
         return tanh(self)
 
     def sigmoid(self):
+        if self.array.dtype.kind == "f":  # a float tensor: straight to the op's one-Tensor call
+            return Sigmoid()._call1(self)
         return sigmoid(self)
 
     def relu(self):
@@ -688,7 +706,9 @@ def _compare(a, b, name):
 
 # The ops live in minigrad/ops; imported last because they subclass Function, which uses Tensor.
 from .ops.arithmetic import add, sub, mul, div, neg, pow, matmul  # noqa: E402
+from .ops.arithmetic import Add, Sub, Mul, Div  # noqa: E402
 from .ops.elementwise import exp, log, sqrt, abs_, tanh, sigmoid, relu, clamp, where, astype  # noqa: E402
+from .ops.elementwise import Exp, Log, Sqrt, Tanh, Sigmoid  # noqa: E402
 from .ops.reductions import sum, mean, var, max, min, argmax  # noqa: E402,A004
 from .ops.shape import (reshape, flatten, transpose, permute, squeeze, unsqueeze,  # noqa: E402
                         expand)
