@@ -41,7 +41,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
     delivery = None if inputs is None else _Delivery(inputs)
     # a gradient a built-in op made afresh may become a .grad as it is, unless someone
     # else may hold it too (edge_hook sees it, grad(inputs=) hands it back)
-    sums = _Sums(create_graph, trust_new=edge_hook is None and delivery is None)
+    sums = _Sums(create_graph, edge_hook is None and delivery is None)
     ready, dependencies = sums.seed(roots, root_grads)
     state = STATE
     previous_mode, previous_split = state.grad_enabled, state.split_shared
@@ -173,7 +173,10 @@ class _Sums:
                 return [], {}
             slots = self.buffers[node] = [None] * node.n_outputs
             slots[root._out_idx] = g
-            return [node], _discover((node,))
+            for parent in node.parents:
+                if parent is not None and parent[1] >= 0:  # a node before it: walk the graph
+                    return [node], _discover((node,))
+            return [node], {}  # one node, on leaves only (x * w): nothing to walk
         start_nodes = []
         for root, g in zip(roots, root_grads):
             node = root.grad_fn

@@ -228,6 +228,10 @@ class Tensor:
         if not flag and self.grad_fn is not None:
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use detach()")
         self.requires_grad = flag
+        if flag and getattr(self, "_post_accumulate_grad_hooks", None) is None:
+            # a leaf a backward writes to: its hook slot is set (to None), so that reading it
+            # there is one lookup, not an AttributeError caught (about 0.5 µs per leaf)
+            self._post_accumulate_grad_hooks = None
         return self
 
     def retain_grad(self):
@@ -246,8 +250,8 @@ class Tensor:
         As PyTorch's: the hook sees the finished gradient (``self.grad``) and returns
         nothing. ``DistributedDataParallel`` uses it to start averaging a bucket of
         gradients across processes as soon as that bucket is complete. Returns a handle
-        whose ``remove()`` unregisters the hook. (The slot stays unset until the first
-        hook, so ordinary tensors pay nothing.)
+        whose ``remove()`` unregisters the hook. (The slot is None on a leaf made to require
+        grad, unset on other tensors: op outputs pay nothing.)
         """
         if self.grad_fn is not None:
             raise RuntimeError("register_post_accumulate_grad_hook: only leaf tensors have "

@@ -19,13 +19,6 @@ def _shape(x):
     return getattr(x, "shape", ())
 
 
-def _promoted(x0, x1):
-    """``promote(x0, x1)``, skipped for the usual two arrays of one dtype (nothing to cast)."""
-    if getattr(x0, "dtype", None) is getattr(x1, "dtype", False):
-        return x0, x1
-    return promote(x0, x1)
-
-
 def _same_array_kind(g, x0, x1):
     """Both operands arrays of g's class, shape and dtype, not 0-d (backward may run on arrays)."""
     cls = type(g)
@@ -37,7 +30,8 @@ class Add(Function):
     label = "+"
 
     def forward(self, x0, x1):
-        x0, x1 = _promoted(x0, x1)
+        if getattr(x0, "dtype", None) is not getattr(x1, "dtype", False):  # else nothing to cast
+            x0, x1 = promote(x0, x1)
         self.s0, self.s1 = _shape(x0), _shape(x1)
         return x0 + x1
 
@@ -58,7 +52,8 @@ class Sub(Function):
     label = "-"
 
     def forward(self, x0, x1):
-        x0, x1 = promote(x0, x1)
+        if getattr(x0, "dtype", None) is not getattr(x1, "dtype", False):  # else nothing to cast
+            x0, x1 = promote(x0, x1)
         self.s0, self.s1 = _shape(x0), _shape(x1)
         return x0 - x1
 
@@ -79,7 +74,8 @@ class Mul(Function):
     new_grads = True
 
     def forward(self, x0, x1):
-        x0, x1 = _promoted(x0, x1)
+        if getattr(x0, "dtype", None) is not getattr(x1, "dtype", False):  # else nothing to cast
+            x0, x1 = promote(x0, x1)
         self.save_for_backward(x0, x1)
         return x0 * x1
 
@@ -107,7 +103,8 @@ class Div(Function):
     label = "÷"
 
     def forward(self, x0, x1):
-        x0, x1 = promote(x0, x1)
+        if getattr(x0, "dtype", None) is not getattr(x1, "dtype", False):  # else nothing to cast
+            x0, x1 = promote(x0, x1)
         if kind(x0) != "f" and kind(x1) != "f":   # int / int is a float32 (as PyTorch)
             x0 = x0.astype(backend.default_float) if backend.is_array(x0) else float(x0)
             x1 = x1.astype(backend.default_float) if backend.is_array(x1) else x1
