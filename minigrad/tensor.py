@@ -473,7 +473,7 @@ class Tensor:
 
     # -- operators ---------------------------------------------------------------
     def __add__(self, other):
-        if other.__class__ is Tensor:  # the usual case, straight to the op's two-Tensor call
+        if isinstance(other, Tensor):  # the usual case, straight to the op's two-Tensor call
             return Add()._call2(self, other)
         return add(self, other)
 
@@ -481,7 +481,7 @@ class Tensor:
         return add(other, self)
 
     def __sub__(self, other):
-        if other.__class__ is Tensor:  # the usual case, straight to the op's two-Tensor call
+        if isinstance(other, Tensor):  # the usual case, straight to the op's two-Tensor call
             return Sub()._call2(self, other)
         return sub(self, other)
 
@@ -489,7 +489,7 @@ class Tensor:
         return sub(other, self)
 
     def __mul__(self, other):
-        if other.__class__ is Tensor:  # the usual case, straight to the op's two-Tensor call
+        if isinstance(other, Tensor):  # the usual case, straight to the op's two-Tensor call
             return Mul()._call2(self, other)
         return mul(self, other)
 
@@ -497,7 +497,7 @@ class Tensor:
         return mul(other, self)
 
     def __truediv__(self, other):
-        if other.__class__ is Tensor:  # the usual case, straight to the op's two-Tensor call
+        if isinstance(other, Tensor):  # the usual case, straight to the op's two-Tensor call
             return Div()._call2(self, other)
         return div(self, other)
 
@@ -511,6 +511,8 @@ class Tensor:
         return pow(other, self)
 
     def __matmul__(self, other):
+        if isinstance(other, Tensor):
+            return MatMul()._call2(self, other)
         return matmul(self, other)
 
     def __rmatmul__(self, other):
@@ -710,7 +712,7 @@ def _compare(a, b, name):
 
 # The ops live in minigrad/ops; imported last because they subclass Function, which uses Tensor.
 from .ops.arithmetic import add, sub, mul, div, neg, pow, matmul  # noqa: E402
-from .ops.arithmetic import Add, Sub, Mul, Div  # noqa: E402
+from .ops.arithmetic import Add, Sub, Mul, Div, MatMul  # noqa: E402
 from .ops.elementwise import exp, log, sqrt, abs_, tanh, sigmoid, relu, clamp, where, astype  # noqa: E402
 from .ops.elementwise import Exp, Log, Sqrt, Tanh, Sigmoid  # noqa: E402
 from .ops.reductions import sum, mean, var, max, min, argmax  # noqa: E402,A004

@@ -43,7 +43,7 @@ class Add(Function):
 
 
 def add(a, b):
-    if a.__class__ is Tensor and b.__class__ is Tensor:
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
         return Add()._call2(a, b)
     return Add()(as_operand(a), as_operand(b))
 
@@ -64,7 +64,7 @@ class Sub(Function):
 
 
 def sub(a, b):
-    if a.__class__ is Tensor and b.__class__ is Tensor:
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
         return Sub()._call2(a, b)
     return Sub()(as_operand(a), as_operand(b))
 
@@ -94,7 +94,7 @@ class Mul(Function):
 
 
 def mul(a, b):
-    if a.__class__ is Tensor and b.__class__ is Tensor:
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
         return Mul()._call2(a, b)
     return Mul()(as_operand(a), as_operand(b))
 
@@ -120,7 +120,7 @@ class Div(Function):
 
 
 def div(a, b):
-    if a.__class__ is Tensor and b.__class__ is Tensor:
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
         return Div()._call2(a, b)
     return Div()(as_operand(a), as_operand(b))
 
@@ -236,4 +236,6 @@ def _matmul_backward_2d(gy, a, b, parents):
 
 
 def matmul(a, b):
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return MatMul()._call2(a, b)
     return MatMul()(as_operand(a), as_operand(b))

@@ -72,7 +72,7 @@ class Exp(Function):
 
 
 def exp(x):
-    if x.__class__ is Tensor and x.array.dtype.kind == "f":
+    if isinstance(x, Tensor) and x.array.dtype.kind == "f":
         return Exp()._call1(x)
     return Exp()(as_float(x))
 
@@ -92,7 +92,7 @@ class Log(Function):
 
 
 def log(x):
-    if x.__class__ is Tensor and x.array.dtype.kind == "f":
+    if isinstance(x, Tensor) and x.array.dtype.kind == "f":
         return Log()._call1(x)
     return Log()(as_float(x))
 
@@ -113,7 +113,7 @@ class Sqrt(Function):
 
 
 def sqrt(x):
-    if x.__class__ is Tensor and x.array.dtype.kind == "f":
+    if isinstance(x, Tensor) and x.array.dtype.kind == "f":
         return Sqrt()._call1(x)
     return Sqrt()(as_float(x))
 
@@ -157,7 +157,7 @@ class Tanh(Function):
 
 
 def tanh(x):
-    if x.__class__ is Tensor and x.array.dtype.kind == "f":
+    if isinstance(x, Tensor) and x.array.dtype.kind == "f":
         return Tanh()._call1(x)
     return Tanh()(as_float(x))
 
@@ -189,7 +189,7 @@ class Sigmoid(Function):
 
 
 def sigmoid(x):
-    if x.__class__ is Tensor and x.array.dtype.kind == "f":
+    if isinstance(x, Tensor) and x.array.dtype.kind == "f":
         return Sigmoid()._call1(x)
     return Sigmoid()(as_float(x))
 
