@@ -202,7 +202,11 @@ class _Sums:
         elif id(total) in self.owned:
             total.array += g.array
         else:
-            total = slots[index] = Tensor._make(_sum(total.array, g.array), None, 0, False)
+            a = total.array
+            summed = a + g.array
+            if summed.__class__ is not a.__class__:  # a NumPy scalar (0-d): _sum's work, inlined
+                summed = backend.wrap_scalar(summed, a)
+            total = slots[index] = Tensor._make(summed, None, 0, False)
             self.owned.add(id(total))
 
     def add_to_leaf(self, leaf, g, new=False):
