@@ -165,7 +165,7 @@ class _Sums:
 
     def seed(self, roots, root_grads):
         """Put the root gradients in place; returns (ready nodes, dependency counts)."""
-        if len(roots) == 1:  # one root (Tensor.backward): it is ready, nothing depends on it
+        if len(roots) == 1 == len(root_grads):  # one root (Tensor.backward): ready at once
             root, g = roots[0], root_grads[0]
             node = root.grad_fn
             if node is None:
