@@ -256,6 +256,10 @@ def _sum(a, b):
 
 def _checked_roots(roots, root_grads):
     """The gradient to start from at each root: the one given, or 1 for a scalar output."""
+    if len(roots) == 1 == len(root_grads):  # Tensor.backward: one root, often a gradient given
+        root, grad = roots[0], root_grads[0]
+        if grad.__class__ is Tensor and root.requires_grad and grad.array.shape == root.array.shape:
+            return (grad,)
     checked = []
     for root, grad in zip(roots, root_grads):
         if grad.__class__ is Tensor and root.requires_grad and grad.array.shape == root.array.shape:
