@@ -108,9 +108,10 @@ def _hand_on(node, gxs, sums, dependencies, ready, edge_hook):
                     gx = _checked_gradient(node, gx, source.array.shape)
                 if edge_hook is not None:
                     edge_hook(parent, node, gx)
-                entry = sums.leaves.get(id(source))
+                leaves, key = sums.leaves, id(source)
+                entry = leaves.get(key)
                 if entry is None:
-                    sums.leaves[id(source)] = [source, gx, new]
+                    leaves[key] = [source, gx, new]
                 else:
                     sums.add(entry, 1, gx)
             continue

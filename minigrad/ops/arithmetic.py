@@ -59,8 +59,9 @@ class Sub(Function):
 
     def backward(self, gy):
         p0, p1 = self.parents
-        return (sum_to(gy, self.s0) if p0 else None,
-                sum_to(-gy, self.s1) if p1 else None)
+        shape = gy.array.shape   # the same shape as an input: no sum needed
+        return ((gy if shape == self.s0 else sum_to(gy, self.s0)) if p0 else None,
+                (-gy if shape == self.s1 else sum_to(-gy, self.s1)) if p1 else None)
 
 
 def sub(a, b):
