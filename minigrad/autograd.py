@@ -46,10 +46,15 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
     """
     root_grads = _checked_roots(roots, root_grads)
     delivery = None if inputs is None else _Delivery(inputs)
-    sums = _Sums(create_graph)
+    # a gradient a built-in op made afresh may become a .grad as it is, unless someone
+    # else may hold it too (edge_hook sees it, grad(inputs=) hands it back)
+    sums = _Sums(create_graph, edge_hook is None and delivery is None)
     ready, dependencies = sums.seed(roots, root_grads)
-    previous_mode, previous_split = STATE.grad_enabled, STATE.split_shared
-    STATE.grad_enabled, STATE.split_shared = create_graph, split_shared
+    state = STATE
+    previous_mode, previous_split = state.grad_enabled, state.split_shared
+    state.grad_enabled = create_graph
+    if split_shared is not previous_split:
+        state.split_shared = split_shared
     whole_segments = (edge_hook is None and not create_graph and not split_shared
                       and (delivery is None or not delivery.outputs))
     try:
@@ -68,57 +73,75 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
                     delivery.outputs_of(node, gys)
                 elif node._retained:
                     _set_retained(node, gys)
-                gxs = _call_backward(node, gys)
+                gxs = node.backward(*gys)  # _call_backward, inlined
+                if gxs.__class__ is not tuple:
+                    gxs = (gxs,)
+                if len(gxs) != len(node.parents):
+                    _raise_gradient_count(node, gxs)
             if not retain_graph:
                 node.release()
             _hand_on(node, gxs, sums, dependencies, ready, edge_hook)
     finally:
-        STATE.grad_enabled, STATE.split_shared = previous_mode, previous_split
+        state.grad_enabled = previous_mode
+        if split_shared is not previous_split:
+            state.split_shared = previous_split
     if delivery is not None:
         return delivery.results(sums.leaves, create_graph)
-    for leaf, slot in sums.leaves.values():
-        write_leaf_grad(leaf, _as_dtype_of(leaf, slot[0]), sums.owns(slot[0]), create_graph)
-    _after_grads_written(sums.leaves)
+    if _write_leaf_grads(sums, create_graph):
+        _after_grads_written(sums.leaves)
     return None
 
 
 def _call_backward(node, gys):
-    """The node's input gradients as a tuple, one per input."""
+    """The node's input gradients as a tuple, one per input (what the loop above does)."""
     gxs = node.backward(*gys)
-    if type(gxs) is not tuple:
+    if gxs.__class__ is not tuple:
         gxs = (gxs,)
     if len(gxs) != len(node.parents):
-        raise RuntimeError(f"{node.name()}.backward returned {len(gxs)} gradients, but "
-                           f"the op has {len(node.parents)} inputs")
+        _raise_gradient_count(node, gxs)
     return gxs
+
+
+def _raise_gradient_count(node, gxs):
+    raise RuntimeError(f"{node.name()}.backward returned {len(gxs)} gradients, but "
+                       f"the op has {len(node.parents)} inputs")
 
 
 def _hand_on(node, gxs, sums, dependencies, ready, edge_hook):
     """Add each input gradient to what its source has received; a source node whose last
     consumer has now run is ready."""
-    buffers, add = sums.buffers, sums.add
+    buffers = sums.buffers
+    new = node.new_grads and sums.trust_new
     for parent, gx in zip(node.parents, gxs):
         if parent is None:
             continue
         source, index = parent
+        if index < 0:  # a leaf tensor
+            if gx is not None:
+                if gx.__class__ is not Tensor or gx.array.shape != source.array.shape:
+                    gx = _checked_gradient(node, gx, source.array.shape)
+                if edge_hook is not None:
+                    edge_hook(parent, node, gx)
+                leaves, key = sums.leaves, id(source)
+                entry = leaves.get(key)
+                if entry is None:
+                    leaves[key] = [source, gx, new]
+                else:
+                    sums.add(entry, 1, gx)
+            continue
         if gx is not None:
-            expected = source.array.shape if index < 0 else source.out_shapes[index]
+            expected = source.out_shapes[index]
             if gx.__class__ is not Tensor or gx.array.shape != expected:
                 gx = _checked_gradient(node, gx, expected)
             if edge_hook is not None:
                 edge_hook(parent, node, gx)
-            if index < 0:
-                sums.add_to_leaf(source, gx)
-                continue
             slots = buffers.get(source)
             if slots is None:
                 slots = buffers[source] = [None] * source.n_outputs
             if slots[index] is None:
                 slots[index] = gx
             else:
-                add(slots, index, gx)
-        elif index < 0:
-            continue
+                sums.add(slots, index, gx)
         remaining = dependencies[source] - 1
         dependencies[source] = remaining
         if remaining == 0:
@@ -141,18 +164,34 @@ class _Sums:
     A slot holds the first gradient as it came (often an array shared with another slot:
     ``x + y`` hands the same gy to both); the second one makes a new array the engine
     owns (``owned``), and later ones are added into it in place.
+    A leaf's entry is ``[leaf, gradient, new]``: ``new`` when the gradient is the first one,
+    as made afresh by a built-in op's backward (``Function.new_grads``) that nobody else
+    holds, so it may become the leaf's ``.grad`` without a copy.
     """
 
-    __slots__ = ("create_graph", "buffers", "leaves", "owned")
+    __slots__ = ("create_graph", "trust_new", "buffers", "leaves", "owned")
 
-    def __init__(self, create_graph):
+    def __init__(self, create_graph, trust_new=False):
         self.create_graph = create_graph
+        self.trust_new = trust_new and not create_graph
         self.buffers = {}   # node -> [gradient or None per output]; made when one arrives
-        self.leaves = {}    # id(leaf) -> (leaf, [gradient])
+        self.leaves = {}    # id(leaf) -> [leaf, gradient, new]
         self.owned = set()  # ids of the sums made here (their arrays may be written in place)
 
     def seed(self, roots, root_grads):
         """Put the root gradients in place; returns (ready nodes, dependency counts)."""
+        if len(roots) == 1 == len(root_grads):  # one root (Tensor.backward): ready at once
+            root, g = roots[0], root_grads[0]
+            node = root.grad_fn
+            if node is None:
+                self.add_to_leaf(root, g)
+                return [], {}
+            slots = self.buffers[node] = [None] * node.n_outputs
+            slots[root._out_idx] = g
+            for parent in node.parents:
+                if parent is not None and parent[1] >= 0:  # a node before it: walk the graph
+                    return [node], _discover((node,))
+            return [node], {}  # one node, on leaves only (x * w): nothing to walk
         start_nodes = []
         for root, g in zip(roots, root_grads):
             node = root.grad_fn
@@ -178,15 +217,19 @@ class _Sums:
         elif id(total) in self.owned:
             total.array += g.array
         else:
-            total = slots[index] = Tensor._make(_sum(total.array, g.array), None, 0, False)
+            a = total.array
+            summed = a + g.array
+            if summed.__class__ is not a.__class__:  # a NumPy scalar (0-d): _sum's work, inlined
+                summed = backend.wrap_scalar(summed, a)
+            total = slots[index] = Tensor._make(summed, None, 0, False)
             self.owned.add(id(total))
 
-    def add_to_leaf(self, leaf, g):
+    def add_to_leaf(self, leaf, g, new=False):
         entry = self.leaves.get(id(leaf))
         if entry is None:
-            self.leaves[id(leaf)] = (leaf, [g])
+            self.leaves[id(leaf)] = [leaf, g, new and self.trust_new]
         else:
-            self.add(entry[1], 0, g)
+            self.add(entry, 1, g)
 
     def take(self, node):
         """The gradients of the node's outputs (None where none arrived), or None if none
@@ -205,17 +248,19 @@ def _discover(root_nodes):
     """Count, for each node reachable from the roots, how many edges lead into it."""
     dependencies = {}
     stack = list(root_nodes)
-    seen = set(stack)
+    roots = set(stack) if len(stack) > 1 else ()  # a root reached from another is not pushed again
     while stack:
-        node = stack.pop()
-        for parent in node.parents:
+        for parent in stack.pop().parents:
             if parent is None or parent[1] < 0:  # no gradient needed, or a leaf tensor
                 continue
             source = parent[0]
-            dependencies[source] = dependencies.get(source, 0) + 1
-            if source not in seen:
-                seen.add(source)
-                stack.append(source)
+            count = dependencies.get(source)
+            if count is None:  # first edge into source: walk on from it (once)
+                dependencies[source] = 1
+                if source not in roots:
+                    stack.append(source)
+            else:
+                dependencies[source] = count + 1
     return dependencies
 
 
@@ -226,26 +271,37 @@ def _sum(a, b):
 
 def _checked_roots(roots, root_grads):
     """The gradient to start from at each root: the one given, or 1 for a scalar output."""
+    if len(roots) == 1 == len(root_grads):  # Tensor.backward: one root, often a gradient given
+        root, grad = roots[0], root_grads[0]
+        if grad.__class__ is Tensor and root.requires_grad and grad.array.shape == root.array.shape:
+            return (grad,)
     checked = []
     for root, grad in zip(roots, root_grads):
-        if not root.requires_grad:
-            raise RuntimeError("backward(): the tensor does not require grad and has no grad_fn "
-                               "(was it computed under no_grad, or from tensors without "
-                               "requires_grad=True?)")
-        if grad is None:
-            if root.array.size != 1:
-                raise RuntimeError(f"backward(): grad can be created implicitly only for a scalar "
-                                   f"output, but the output has shape {tuple(root.shape)}; pass "
-                                   f"gradient= (a tensor of that shape)")
-            xp = backend.get_array_module(root.array)
-            grad = Tensor._make(xp.ones(root.shape, dtype=root.dtype), None, 0, False)
-        elif not isinstance(grad, Tensor):
-            grad = Tensor(grad, dtype=root.dtype)
-        if grad.array.shape != root.array.shape:
-            raise ValueError(f"backward(): gradient has shape {tuple(grad.shape)} but the output "
-                             f"has shape {tuple(root.shape)}")
-        checked.append(grad)
+        if grad.__class__ is Tensor and root.requires_grad and grad.array.shape == root.array.shape:
+            checked.append(grad)  # the usual case: a Tensor of the root's shape
+        else:
+            checked.append(_checked_root(root, grad))
     return checked
+
+
+def _checked_root(root, grad):
+    if not root.requires_grad:
+        raise RuntimeError("backward(): the tensor does not require grad and has no grad_fn "
+                           "(was it computed under no_grad, or from tensors without "
+                           "requires_grad=True?)")
+    if grad is None:
+        if root.array.size != 1:
+            raise RuntimeError(f"backward(): grad can be created implicitly only for a scalar "
+                               f"output, but the output has shape {tuple(root.shape)}; pass "
+                               f"gradient= (a tensor of that shape)")
+        xp = backend.get_array_module(root.array)
+        grad = Tensor._make(xp.ones(root.shape, dtype=root.dtype), None, 0, False)
+    elif not isinstance(grad, Tensor):
+        grad = Tensor(grad, dtype=root.dtype)
+    if grad.array.shape != root.array.shape:
+        raise ValueError(f"backward(): gradient has shape {tuple(grad.shape)} but the output "
+                         f"has shape {tuple(root.shape)}")
+    return grad
 
 
 def _as_dtype_of(leaf, g):
@@ -257,11 +313,29 @@ def _as_dtype_of(leaf, g):
     return Tensor._make(g.array.astype(leaf.array.dtype), None, 0, False)
 
 
+def _write_leaf_grads(sums, create_graph):
+    """Every reached leaf's write-back; True when one of them has post-accumulate-grad hooks."""
+    hooked = False
+    owned = sums.owned
+    for leaf, g, new in sums.leaves.values():
+        if g.array.dtype != leaf.array.dtype:
+            g = _as_dtype_of(leaf, g)
+            new = True  # a converted copy, made here
+        if (leaf.grad is None and not create_graph and (new or id(g) in owned)
+                and g.grad_fn is None and g._vc is None and not g.requires_grad):
+            leaf.grad = g  # a plain Tensor around an array nobody else holds: it is the .grad
+        else:
+            write_leaf_grad(leaf, g, new or id(g) in owned, create_graph)
+        if not hooked and getattr(leaf, "_post_accumulate_grad_hooks", None):
+            hooked = True
+    return hooked
+
+
 def write_leaf_grad(leaf, g, owned, create_graph):
     """The leaf write-back: ``leaf.grad += g`` once per backward, after the whole graph ran.
 
-    ``owned``: g's array was made by the engine for this leaf alone (else it may be shared,
-    ``x + y`` hands gy to both, so the first ``.grad`` is a private copy).
+    ``owned``: g's array was made by the engine or an op's backward for this leaf alone (else
+    it may be shared, ``x + y`` hands gy to both, so the first ``.grad`` is a private copy).
     """
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
@@ -277,7 +351,7 @@ def _after_grads_written(leaf_sums):
     leaves (about the reverse of the forward order), then the callbacks they queued."""
     outer, STATE.backward_callbacks = STATE.backward_callbacks, []
     try:
-        for leaf, _ in leaf_sums.values():
+        for leaf, _, _ in leaf_sums.values():
             hooks = getattr(leaf, "_post_accumulate_grad_hooks", None)
             if hooks:
                 for hook in tuple(hooks.values()):
@@ -326,9 +400,9 @@ class _Delivery:
 
     def results(self, leaf_sums, create_graph):
         results = self.found
-        for leaf_id, (leaf, slot) in leaf_sums.items():
+        for leaf_id, (leaf, total, _) in leaf_sums.items():
             for i in self.leaves.get(leaf_id, ()):
-                g = slot[0] if create_graph else slot[0].detach()
+                g = total if create_graph else total.detach()
                 results[i] = _as_dtype_of(leaf, g)
         return tuple(results)
 

@@ -58,6 +58,10 @@ class Function:
     _names = None         # {output_index: name of that output tensor}
     n_outputs = 1
     _segment = None       # an UnrolledSegment (ops/rnn_unrolled.py): the step may run as part of it
+    # True on a built-in op whose backward, when no graph of the gradient is recorded, hands
+    # back only arrays it has just made, each to one input, kept nowhere else: the engine
+    # may then make such a gradient a leaf's ``.grad`` without copying it
+    new_grads = False
 
     @classmethod
     def apply(cls, *inputs, **kwargs):
@@ -92,11 +96,8 @@ class Function:
             outputs = self.forward(*arrays)
         except (ValueError, IndexError, TypeError) as error:
             _reraise_named(self, error)
-
-        if type(outputs) is tuple:
-            return self._record_outputs(inputs, arrays, outputs, parents, requires_grad)
-        if type(outputs) not in _ARRAY_CLASSES and not backend.is_array(outputs):
-            outputs = self._wrap_scalars((outputs,), arrays)[0]
+        if type(outputs) not in _ARRAY_CLASSES:  # a tuple, or a scalar for a 0-d result
+            return self._outputs(inputs, arrays, outputs, tuple(parents), requires_grad)
         y = _new_tensor(Tensor)              # Tensor._make, inlined: this runs once per op
         y.array, y.grad, y._vc, y._name = outputs, None, None, None
         if not requires_grad:
@@ -110,15 +111,106 @@ class Function:
             self._link_saved(inputs, (outputs,), (y,))
         return y
 
+    def _call1(self, x):
+        """``self(x)`` for one Tensor ``x`` (the unary ops' path): the same, unrolled."""
+        a = x.array
+        record = x.requires_grad and STATE.grad_enabled
+        try:
+            y = self.forward(a)
+        except (ValueError, IndexError, TypeError) as error:
+            _reraise_named(self, error)
+        parents = None
+        if record:
+            fn = x.grad_fn
+            parents = ((x, -1) if fn is None else (fn, x._out_idx),)
+        if y.__class__ is not a.__class__:  # a tuple, or a scalar for a 0-d result
+            return self._outputs((x,), [a], y, parents or (None,), record)
+        t = _new_tensor(Tensor)              # Tensor._make, inlined: this runs once per op
+        t.array = y
+        t.grad = None
+        t._out_idx = 0
+        t._vc = None
+        t._name = None
+        if not record:
+            t.grad_fn = None
+            t.requires_grad = False
+            return t
+        t.grad_fn = self
+        t.requires_grad = True
+        self.parents = parents
+        self.scope = STATE.scope
+        self.out_shapes = (y.shape,)
+        saved = self._saved
+        if saved:
+            if len(saved) == 1 and saved[0] is y and y is not a:  # exp, tanh, sigmoid: the output
+                self._saved_entries = ((_OUTPUT, 0, weakref.ref(t), y),)
+            else:
+                self._link_saved((x,), (y,), (t,))
+        return t
+
+    def _call2(self, x0, x1):
+        """``self(x0, x1)`` for two Tensors (the binary operators' path): the same, unrolled."""
+        a0, a1 = x0.array, x1.array
+        if a0.__class__ is not a1.__class__:  # arrays on two devices: the general path says so
+            return self(x0, x1)
+        record = (x0.requires_grad or x1.requires_grad) and STATE.grad_enabled
+        try:
+            y = self.forward(a0, a1)
+        except (ValueError, IndexError, TypeError) as error:
+            _reraise_named(self, error)
+        parents = None
+        if record:
+            p0 = p1 = None
+            if x0.requires_grad:
+                fn = x0.grad_fn
+                p0 = (x0, -1) if fn is None else (fn, x0._out_idx)
+            if x1.requires_grad:
+                fn = x1.grad_fn
+                p1 = (x1, -1) if fn is None else (fn, x1._out_idx)
+            parents = (p0, p1)
+        if y.__class__ is not a0.__class__:  # a tuple, or a scalar for a 0-d result
+            return self._outputs((x0, x1), [a0, a1], y, parents or (None, None), record)
+        t = _new_tensor(Tensor)
+        t.array = y
+        t.grad = None
+        t._out_idx = 0
+        t._vc = None
+        t._name = None
+        if not record:
+            t.grad_fn = None
+            t.requires_grad = False
+            return t
+        t.grad_fn = self
+        t.requires_grad = True
+        self.parents = parents
+        self.scope = STATE.scope
+        self.out_shapes = (y.shape,)
+        saved = self._saved
+        if saved:
+            if len(saved) == 2 and saved[0] is a0 and saved[1] is a1 and a0 is not a1:  # both inputs
+                v0, v1 = x0._vc, x1._vc
+                self._saved_entries = ((_INPUT, x0, 0 if v0 is None else v0[0]),
+                                       (_INPUT, x1, 0 if v1 is None else v1[0]))
+            else:
+                self._link_saved((x0, x1), (y,), (t,))
+        return t
+
+    def _outputs(self, inputs, arrays, outputs, parents, requires_grad):
+        """Outputs that are not one array: a tuple (several outputs), or what NumPy gives for
+        a 0-d result (a scalar, made a 0-d array by ``_record_outputs``)."""
+        if type(outputs) is tuple:
+            return self._record_outputs(inputs, arrays, outputs, parents, requires_grad)
+        return self._record_outputs(inputs, arrays, (outputs,), parents, requires_grad)[0]
+
     def _record_outputs(self, inputs, arrays, outputs, parents, requires_grad):
-        """__call__ for an op with several outputs: a tuple of Tensors."""
+        """The tuple of output Tensors, and the node recorded on them when needed."""
         for y in outputs:
             if type(y) not in _ARRAY_CLASSES and not backend.is_array(y):
                 outputs = self._wrap_scalars(outputs, arrays)
                 break
         if not requires_grad:
             return tuple([Tensor._make(y, None, 0, False) for y in outputs])
-        self.parents = tuple(parents)
+        self.parents = parents
         self.scope = STATE.scope
         self.n_outputs = len(outputs)
         self.out_shapes = tuple([y.shape for y in outputs])

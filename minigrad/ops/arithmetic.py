@@ -30,17 +30,21 @@ class Add(Function):
     label = "+"
 
     def forward(self, x0, x1):
-        x0, x1 = promote(x0, x1)
+        if getattr(x0, "dtype", None) is not getattr(x1, "dtype", False):  # else nothing to cast
+            x0, x1 = promote(x0, x1)
         self.s0, self.s1 = _shape(x0), _shape(x1)
         return x0 + x1
 
     def backward(self, gy):
         p0, p1 = self.parents
-        return (sum_to(gy, self.s0) if p0 else None,
-                sum_to(gy, self.s1) if p1 else None)
+        shape = gy.array.shape   # the same shape as an input: its gradient is gy itself
+        return ((gy if shape == self.s0 else sum_to(gy, self.s0)) if p0 else None,
+                (gy if shape == self.s1 else sum_to(gy, self.s1)) if p1 else None)
 
 
 def add(a, b):
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return Add()._call2(a, b)
     return Add()(as_operand(a), as_operand(b))
 
 
@@ -48,33 +52,40 @@ class Sub(Function):
     label = "-"
 
     def forward(self, x0, x1):
-        x0, x1 = promote(x0, x1)
+        if getattr(x0, "dtype", None) is not getattr(x1, "dtype", False):  # else nothing to cast
+            x0, x1 = promote(x0, x1)
         self.s0, self.s1 = _shape(x0), _shape(x1)
         return x0 - x1
 
     def backward(self, gy):
         p0, p1 = self.parents
-        return (sum_to(gy, self.s0) if p0 else None,
-                sum_to(-gy, self.s1) if p1 else None)
+        shape = gy.array.shape   # the same shape as an input: no sum needed
+        return ((gy if shape == self.s0 else sum_to(gy, self.s0)) if p0 else None,
+                (-gy if shape == self.s1 else sum_to(-gy, self.s1)) if p1 else None)
 
 
 def sub(a, b):
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return Sub()._call2(a, b)
     return Sub()(as_operand(a), as_operand(b))
 
 
 class Mul(Function):
     label = "×"
+    new_grads = True
 
     def forward(self, x0, x1):
-        x0, x1 = promote(x0, x1)
+        if getattr(x0, "dtype", None) is not getattr(x1, "dtype", False):  # else nothing to cast
+            x0, x1 = promote(x0, x1)
         self.save_for_backward(x0, x1)
         return x0 * x1
 
     def backward(self, gy):
         if not STATE.grad_enabled:
             x0, x1 = self.saved_arrays
-            if _same_array_kind(gy.array, x0, x1):   # no broadcast, no promotion: on arrays
-                g, (p0, p1) = gy.array, self.parents
+            g = gy.array
+            if _same_array_kind(g, x0, x1):   # no broadcast, no promotion: on arrays
+                p0, p1 = self.parents
                 return (Tensor._make(g * x1, None, 0, False) if p0 else None,
                         Tensor._make(g * x0, None, 0, False) if p1 else None)
         x0, x1 = self.saved_tensors
@@ -84,6 +95,8 @@ class Mul(Function):
 
 
 def mul(a, b):
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return Mul()._call2(a, b)
     return Mul()(as_operand(a), as_operand(b))
 
 
@@ -91,7 +104,8 @@ class Div(Function):
     label = "÷"
 
     def forward(self, x0, x1):
-        x0, x1 = promote(x0, x1)
+        if getattr(x0, "dtype", None) is not getattr(x1, "dtype", False):  # else nothing to cast
+            x0, x1 = promote(x0, x1)
         if kind(x0) != "f" and kind(x1) != "f":   # int / int is a float32 (as PyTorch)
             x0 = x0.astype(backend.default_float) if backend.is_array(x0) else float(x0)
             x1 = x1.astype(backend.default_float) if backend.is_array(x1) else x1
@@ -107,6 +121,8 @@ class Div(Function):
 
 
 def div(a, b):
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return Div()._call2(a, b)
     return Div()(as_operand(a), as_operand(b))
 
 
@@ -161,6 +177,7 @@ class MatMul(Function):
     """
 
     label = "matmul"
+    new_grads = True
 
     def forward(self, x0, x1):
         s0, s1 = _shape(x0), _shape(x1)
@@ -220,4 +237,6 @@ def _matmul_backward_2d(gy, a, b, parents):
 
 
 def matmul(a, b):
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return MatMul()._call2(a, b)
     return MatMul()(as_operand(a), as_operand(b))

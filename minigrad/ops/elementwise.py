@@ -9,8 +9,7 @@ from .promotion import promote
 from .shape import sum_to
 
 
-def _xp(x):
-    return backend.get_array_module(x)
+_xp = backend.get_array_module   # the module (numpy or cupy) of an array
 
 
 def as_float(x):
@@ -23,7 +22,33 @@ def as_float(x):
 
 def _array_grad(g, like):
     """A gradient computed on arrays (no graph), as a Tensor (NumPy makes 0-d results scalars)."""
-    return Tensor._make(backend.wrap_scalar(g, like), None, 0, False)
+    if g.__class__ is not like.__class__:
+        g = backend.wrap_scalar(g, like)
+    return Tensor._make(g, None, 0, False)
+
+
+def _host_constants(value):
+    """``value`` as a read-only 0-d host array per float dtype. NumPy converts a Python number
+    operand afresh on every call (most of the time of an op on a few elements); a 0-d array
+    of the other operand's own dtype gives the very same bits without that."""
+    constants = {}
+    for dtype in (backend.float32, backend.float64):
+        constant = backend.as_array(value, dtype=dtype)
+        constant.setflags(write=False)
+        constants[dtype] = constant
+    return constants
+
+
+_HOST_ARRAY = type(backend.as_array(0.0))
+_HALF, _ONE = _host_constants(0.5), _host_constants(1.0)
+
+
+def _constant(constants, value, like):
+    """The constant ``value`` to combine with array ``like``: from ``constants`` for a host
+    float32/float64 array, else the Python number (a device array, another dtype)."""
+    if like.__class__ is _HOST_ARRAY:
+        return constants.get(like.dtype, value)
+    return value
 
 
 class Exp(Function):
@@ -36,6 +61,8 @@ class Exp(Function):
         self.save_for_backward(y)
         return y
 
+    new_grads = True
+
     def backward(self, gy):
         if not STATE.grad_enabled:  # no graph of the gradient wanted: on arrays
             y, = self.saved_arrays
@@ -45,6 +72,8 @@ class Exp(Function):
 
 
 def exp(x):
+    if isinstance(x, Tensor) and x.array.dtype.kind == "f":
+        return Exp()._call1(x)
     return Exp()(as_float(x))
 
 
@@ -63,6 +92,8 @@ class Log(Function):
 
 
 def log(x):
+    if isinstance(x, Tensor) and x.array.dtype.kind == "f":
+        return Log()._call1(x)
     return Log()(as_float(x))
 
 
@@ -82,6 +113,8 @@ class Sqrt(Function):
 
 
 def sqrt(x):
+    if isinstance(x, Tensor) and x.array.dtype.kind == "f":
+        return Sqrt()._call1(x)
     return Sqrt()(as_float(x))
 
 
@@ -113,15 +146,19 @@ class Tanh(Function):
         self.save_for_backward(y)
         return y
 
+    new_grads = True
+
     def backward(self, gy):
         if not STATE.grad_enabled:
             y, = self.saved_arrays
-            return _array_grad(gy.array * (1 - y * y), y)
+            return _array_grad(gy.array * (_constant(_ONE, 1, y) - y * y), y)
         y, = self.saved_tensors
         return gy * (1 - y * y)
 
 
 def tanh(x):
+    if isinstance(x, Tensor) and x.array.dtype.kind == "f":
+        return Tanh()._call1(x)
     return Tanh()(as_float(x))
 
 
@@ -130,24 +167,30 @@ class Sigmoid(Function):
 
     label = "σ"
 
+    new_grads = True
+
     def forward(self, x):
-        xp = _xp(x)
-        # tanh form: stable for large |x|, no overflow warning
-        y = xp.tanh(x * 0.5)
-        y *= 0.5
-        y += 0.5
+        half = _constant(_HALF, 0.5, x)
+        y = _xp(x).tanh(x * half)  # tanh form: stable for large |x|, no overflow warning
+        if y.size > 1024:          # in place: no new arrays (few elements: out of place is faster)
+            y *= half
+            y += half
+        else:
+            y = y * half + half
         self.save_for_backward(y)
         return y
 
     def backward(self, gy):
         if not STATE.grad_enabled:
             y, = self.saved_arrays
-            return _array_grad(gy.array * y * (1 - y), y)
+            return _array_grad(gy.array * y * (_constant(_ONE, 1, y) - y), y)
         y, = self.saved_tensors
         return gy * y * (1 - y)
 
 
 def sigmoid(x):
+    if isinstance(x, Tensor) and x.array.dtype.kind == "f":
+        return Sigmoid()._call1(x)
     return Sigmoid()(as_float(x))
 
 

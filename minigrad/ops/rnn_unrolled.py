@@ -237,6 +237,7 @@ class _Edges:
     of the whole chain (xw, W_hh, b_hh, h_0 [, c_0]), in that order."""
 
     __slots__ = ("parents", "segment")
+    new_grads = True      # every gradient it hands on was made by the loop, for one input
 
     def __init__(self, segment):
         self.segment = segment
