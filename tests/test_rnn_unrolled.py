@@ -184,3 +184,19 @@ def test_long_sequences_run_as_one_chain(whole_runs):
     out, _ = model(minigrad.randn(3000, 1, 2, requires_grad=True))
     out.sum().backward()
     assert whole_runs[0] == 1 and model.weight_hh_l0.grad is not None
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
+def test_every_gradient_written_without_a_copy_is_its_own_array(kind):
+    """The segment, the input projection, Linear and Embedding hand fresh gradients that
+    become .grad as they are; no two .grad (b_ih's and b_hh's, which are equal) share memory."""
+    embedding, head = nn.Embedding(7, 3), nn.Linear(4, 7)
+    model = KINDS[kind](3, 4)
+    out, _ = model(embedding(minigrad.tensor(np.arange(10).reshape(5, 2) % 7)))
+    nn.functional.cross_entropy(head(out.reshape(10, 4)), minigrad.tensor(np.arange(10) % 7)).backward()
+    grads = [p.grad.array for m in (embedding, model, head) for p in m.parameters()]
+    for i, a in enumerate(grads):
+        for b in grads[i + 1:]:
+            assert not np.shares_memory(a, b)
+    if kind != "gru":     # b_ih and b_hh enter the same sum: the same gradient, twice
+        np.testing.assert_array_equal(model.bias_ih_l0.grad.numpy(), model.bias_hh_l0.grad.numpy())

@@ -20,6 +20,7 @@ class Embedding(Function):
     """
 
     label = "embedding"
+    new_grads = True      # a plain backward makes the table's gradient afresh
 
     def __init__(self, indices, index_tensor=None):
         self.indices = indices

@@ -18,6 +18,7 @@ class Linear(Function):
     """
 
     label = "linear"
+    new_grads = True      # a plain backward makes each gradient afresh, one per input
 
     def forward(self, x, weight, bias=None):
         self.save_for_backward(x, weight)

@@ -28,6 +28,7 @@ class InputProjection(Function):
     or None; xw (T, B, G)."""
 
     label = "x W_ihᵀ + b"
+    new_grads = True      # a plain backward makes each gradient afresh, one per input
 
     def forward(self, x, w_ih, b_ih, b_hh):
         T, B, I = x.shape
@@ -52,7 +53,10 @@ class InputProjection(Function):
             g = gy.array.reshape(-1, gy.shape[-1])
             gx = _wrap((g @ w_ih).reshape(x.shape)) if need[0] else None
             gw = _wrap(weight_grad(g, x.reshape(-1, x.shape[-1]))) if need[1] else None
-            gb = _wrap(g.sum(axis=0)) if need[2] or need[3] else None
+            gb = g.sum(axis=0) if need[2] or need[3] else None
+            gb_ih = _wrap(gb) if need[2] else None
+            gb_hh = (_wrap(gb.copy() if need[2] else gb)) if need[3] else None  # not shared
+            return gx, gw, gb_ih, gb_hh
         return gx, gw, gb if need[2] else None, gb if need[3] else None
 
 
