@@ -258,7 +258,9 @@ def _discover(root_nodes):
             if count is None:  # first edge into source: walk on from it (once)
                 dependencies[source] = 1
                 if source not in roots:
-                    stack.append(source)
+                    segment = source._segment   # a layer's output: count its steps at once
+                    if segment is None or not segment.count_edges(source, dependencies, stack, roots):
+                        stack.append(source)
             else:
                 dependencies[source] = count + 1
     return dependencies

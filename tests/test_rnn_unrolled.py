@@ -200,3 +200,34 @@ def test_every_gradient_written_without_a_copy_is_its_own_array(kind):
             assert not np.shares_memory(a, b)
     if kind != "gru":     # b_ih and b_hh enter the same sum: the same gradient, twice
         np.testing.assert_array_equal(model.bias_ih_l0.grad.numpy(), model.bias_hh_l0.grad.numpy())
+
+
+def _edges_into(root):
+    """The textbook count: for every node reachable from ``root``, the edges leading into it."""
+    counts, stack, seen = {}, [root], {root}
+    while stack:
+        for parent in stack.pop().inputs:
+            if parent is None or parent[1] < 0:
+                continue
+            counts[parent[0]] = counts.get(parent[0], 0) + 1
+            if parent[0] not in seen:
+                seen.add(parent[0])
+                stack.append(parent[0])
+    return counts
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("use", [("output",), ("output", "state"), ("state",), ("output", "hidden")])
+def test_the_engine_counts_a_layers_edges_without_walking_its_steps(kind, use):
+    from minigrad.autograd import _discover
+    model = layer(kind, num_layers=2, bidirectional=True)
+    h0 = randn64(4, 2, 4)                        # initial states that need a gradient too
+    start = (h0, randn64(4, 2, 4)) if kind == "lstm" else h0
+    out, state = model(randn64(5, 2, 3), start)
+    states = state if kind == "lstm" else (state,)
+    loss = out.sum() if "output" in use else 0
+    if "state" in use:
+        loss = loss + sum((s ** 2).sum() for s in states)
+    if "hidden" in use:
+        loss = loss + (model.hidden_states[1] ** 3).sum()
+    assert _discover([loss.grad_fn]) == _edges_into(loss.grad_fn)

@@ -144,7 +144,42 @@ class UnrolledSegment:
         self.output = weakref.ref(node)
         return Tensor._make(self.hs.copy(), node, 0, True)
 
-    # -- backward: the whole chain in one loop, when nothing watches a single step -------
+    # -- backward: the engine's walk, and the whole chain in one loop ---------------------
+    def count_edges(self, node, dependencies, stack, roots):
+        """The engine's dependency count (``autograd._discover``) from the layer's output
+        stack ``node`` on, for the whole segment at once: each step has one edge from the
+        stack and ``n_state`` from its successor, the unbind node one from every step, and
+        the edges out of the chain (W_hh, b_hh from every step, h_0 [, c_0] from the first)
+        are counted as the walk would, their sources pushed to be walked on. Returns False
+        (walk as usual) unless ``node`` is the output and no step was reached before."""
+        if node is not _alive(self.output):
+            return False
+        steps = [ref() for ref in self.steps]
+        unbind = self.unbind
+        if unbind is not None and unbind in dependencies:
+            return False
+        for step in steps:
+            if step in dependencies or step in roots:
+                return False
+        T, internal = len(steps), 1 + self.n_state
+        for step in steps:
+            dependencies[step] = internal
+        dependencies[steps[-1]] = 1
+        edges = [(p, T) for p in self.parents[1:3] if p is not None and p[1] >= 0]
+        edges += [(p, 1) for p in steps[0].parents[5:] if p is not None and p[1] >= 0]
+        if unbind is not None:
+            edges.append(((unbind, 0), T))
+        for (source, _), k in edges:
+            count = dependencies.get(source)
+            if count is None:
+                dependencies[source] = k
+                if source not in roots:
+                    stack.append(source)
+            else:
+                dependencies[source] = count + k
+        return True
+
+
     def backward_whole(self, node, sums, dependencies, retain_graph):
         """Run every step's backward at once. ``node``, the one the engine is about to run,
         is the output's stack (then the gradient of the whole output (T, B, H) is all that
