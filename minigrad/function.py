@@ -98,18 +98,22 @@ class Function:
             _reraise_named(self, error)
         if type(outputs) not in _ARRAY_CLASSES:  # a tuple, or a scalar for a 0-d result
             return self._outputs(inputs, arrays, outputs, tuple(parents), requires_grad)
-        y = _new_tensor(Tensor)              # Tensor._make, inlined: this runs once per op
-        y.array, y.grad, y._vc, y._name = outputs, None, None, None
-        if not requires_grad:
-            y.grad_fn, y._out_idx, y.requires_grad = None, 0, False
-            return y
-        y.grad_fn, y._out_idx, y.requires_grad = self, 0, True
-        self.parents = tuple(parents)
-        self.scope = STATE.scope
-        self.out_shapes = (outputs.shape,)
-        if self._saved:
+        y = self._single_output(outputs, requires_grad, tuple(parents))
+        if requires_grad and self._saved:
             self._link_saved(inputs, (outputs,), (y,))
         return y
+
+    def _single_output(self, y, record, parents):
+        """The Tensor of a one-output op's array ``y`` (``Tensor._make`` inlined: this runs once
+        per op); when ``record``, the node is recorded on it with these ``parents``."""
+        t = _new_tensor(Tensor)
+        t.array, t.grad, t._out_idx, t._vc, t._name = y, None, 0, None, None
+        if not record:
+            t.grad_fn, t.requires_grad = None, False
+            return t
+        t.grad_fn, t.requires_grad = self, True
+        self.parents, self.scope, self.out_shapes = parents, STATE.scope, (y.shape,)
+        return t
 
     def _call1(self, x):
         """``self(x)`` for one Tensor ``x`` (the unary ops' path): the same, unrolled."""
@@ -125,23 +129,9 @@ class Function:
             parents = ((x, -1) if fn is None else (fn, x._out_idx),)
         if y.__class__ is not a.__class__:  # a tuple, or a scalar for a 0-d result
             return self._outputs((x,), [a], y, parents or (None,), record)
-        t = _new_tensor(Tensor)              # Tensor._make, inlined: this runs once per op
-        t.array = y
-        t.grad = None
-        t._out_idx = 0
-        t._vc = None
-        t._name = None
-        if not record:
-            t.grad_fn = None
-            t.requires_grad = False
-            return t
-        t.grad_fn = self
-        t.requires_grad = True
-        self.parents = parents
-        self.scope = STATE.scope
-        self.out_shapes = (y.shape,)
+        t = self._single_output(y, record, parents)
         saved = self._saved
-        if saved:
+        if record and saved:
             if len(saved) == 1 and saved[0] is y and y is not a:  # exp, tanh, sigmoid: the output
                 self._saved_entries = ((_OUTPUT, 0, weakref.ref(t), y),)
             else:
@@ -170,23 +160,9 @@ class Function:
             parents = (p0, p1)
         if y.__class__ is not a0.__class__:  # a tuple, or a scalar for a 0-d result
             return self._outputs((x0, x1), [a0, a1], y, parents or (None, None), record)
-        t = _new_tensor(Tensor)
-        t.array = y
-        t.grad = None
-        t._out_idx = 0
-        t._vc = None
-        t._name = None
-        if not record:
-            t.grad_fn = None
-            t.requires_grad = False
-            return t
-        t.grad_fn = self
-        t.requires_grad = True
-        self.parents = parents
-        self.scope = STATE.scope
-        self.out_shapes = (y.shape,)
+        t = self._single_output(y, record, parents)
         saved = self._saved
-        if saved:
+        if record and saved:
             if len(saved) == 2 and saved[0] is a0 and saved[1] is a1 and a0 is not a1:  # both inputs
                 v0, v1 = x0._vc, x1._vc
                 self._saved_entries = ((_INPUT, x0, 0 if v0 is None else v0[0]),

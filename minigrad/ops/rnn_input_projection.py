@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from ..function import Function
 from ..grad_mode import STATE
-from ..tensor import Tensor
+from .rnn_cells import _wrap
 from .rnn_weight_grads import weight_grad
 
 
@@ -59,6 +59,3 @@ class InputProjection(Function):
             return gx, gw, gb_ih, gb_hh
         return gx, gw, gb if need[2] else None, gb if need[3] else None
 
-
-def _wrap(array):
-    return Tensor._make(array, None, 0, False)

@@ -66,8 +66,8 @@ def lstm_backward(xp, whole, w_hh, g_hs, g_cs, order):
     K4, f = da.reshape(T, B, 4, H), gates[..., H:2 * H]
     dh = dc = None
     for t in reversed(order):
-        gh = _plus(None if g_hs is None else g_hs[t], dh)
-        gc = _plus(None if g_cs is None else g_cs[t], dc)
+        gh = plus(None if g_hs is None else g_hs[t], dh)
+        gc = plus(None if g_cs is None else g_cs[t], dc)
         if gh is None and gc is None:                     # nothing reached this step
             da[t] = 0
             continue
@@ -105,7 +105,7 @@ def gru_backward(xp, whole, previous, w_hh, g_hs, order):
     Kx3, Kh3, z = dxw.reshape(T, B, 3, H), dhw.reshape(T, B, 3, H), hw[..., H:2 * H]
     dh = None
     for t in reversed(order):
-        gh = _plus(None if g_hs is None else g_hs[t], dh)
+        gh = plus(None if g_hs is None else g_hs[t], dh)
         if gh is None:
             dxw[t] = 0
             dhw[t] = 0
@@ -135,7 +135,7 @@ def rnn_backward(xp, hs, w_hh, g_hs, nonlinearity, order):
     dpre = math_.rnn_factors(xp, hs, nonlinearity, xp.empty_like(hs))
     dh = None
     for t in reversed(order):
-        gh = _plus(None if g_hs is None else g_hs[t], dh)
+        gh = plus(None if g_hs is None else g_hs[t], dh)
         if gh is None:
             dpre[t] = 0
             continue
@@ -145,7 +145,8 @@ def rnn_backward(xp, hs, w_hh, g_hs, nonlinearity, order):
     return dpre, dh
 
 
-def _plus(a, b):
+def plus(a, b):
+    """a + b where either may be None (no gradient arrived)."""
     if a is None:
         return b
     if b is None:

@@ -155,8 +155,8 @@ class RecurrentSequence(Function):
         caches, cell = self.caches, self.cell
         dh = dc = None
         for t in reversed(order):
-            gh = _plus(None if g_hs is None else g_hs[t], dh)
-            gc = _plus(None if g_cs is None else g_cs[t], dc) if lstm else None
+            gh = rnn_loops.plus(None if g_hs is None else g_hs[t], dh)
+            gc = rnn_loops.plus(None if g_cs is None else g_cs[t], dc) if lstm else None
             if gh is None and gc is None:                     # nothing reached this step
                 dhw_all[t] = 0
                 dxw_all[t] = 0
@@ -188,11 +188,3 @@ class RecurrentSequence(Function):
         super().release()
         self.caches = self.h0 = self.whole = None
         self.cell.cache = None
-
-
-def _plus(a, b):
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a + b

@@ -192,21 +192,17 @@ class UnrolledSegment:
         steps = [ref() for ref in self.steps]           # alive: each is its successor's parent
         if not self._ready(steps, dependencies, sums.buffers, through_output):
             return None
-        T = len(steps)
-        g_hs, g_cs = [None] * T, ([None] * T if self.n_state == 2 else None)
-        caches = [None] * T
-        for t, step in zip(self.sequence._steps(T), steps):
-            slots = sums.take(step)
-            caches[t] = step.cache
-            if slots is not None:
-                g_hs[t] = None if slots[0] is None else slots[0].array
-                if g_cs is not None and slots[1] is not None:
-                    g_cs[t] = slots[1].array
-        if through_output:
-            g_hs = sums.take(node)[0].array
-        w_hh = steps[0].saved_arrays[1]                 # the version check of W_hh
         sequence, hs = self.sequence, self.hs
-        sequence.caches = caches
+        order = sequence._steps(len(steps))
+        if through_output:        # _ready saw that no step holds a gradient of its own
+            g_hs, g_cs = sums.take(node)[0].array, None
+        else:
+            g_hs, g_cs = self._arrived(steps, order, sums)
+        if sequence.whole is None:                      # on a GPU: the steps' own caches
+            sequence.caches = [None] * len(steps)
+            for t, step in zip(order, steps):
+                sequence.caches[t] = step.cache
+        w_hh = steps[0].saved_arrays[1]                 # the version check of W_hh
         if not retain_graph:      # before the loop: the steps' inputs (all of xw) go now
             self._release(steps, node if through_output else None)
         loop = sequence.backward_loop(w_hh, hs, g_hs, g_cs)
@@ -215,6 +211,18 @@ class UnrolledSegment:
             sequence.h0 = sequence.whole = self.hs = None
         gradients = self._gradients(*loop)
         return _Edges(self), gradients
+
+    def _arrived(self, steps, order, sums):
+        """The gradients waiting at each h_t (and c_t), in time order (None where none is)."""
+        T = len(steps)
+        g_hs, g_cs = [None] * T, ([None] * T if self.n_state == 2 else None)
+        for t, step in zip(order, steps):
+            slots = sums.take(step)
+            if slots is not None:
+                g_hs[t] = None if slots[0] is None else slots[0].array
+                if g_cs is not None and slots[1] is not None:
+                    g_cs[t] = slots[1].array
+        return g_hs, g_cs
 
     def _ready(self, steps, dependencies, arrived, through_output):
         """Can the steps run as one now? Every step waits only for its successor (n_state

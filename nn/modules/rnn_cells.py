@@ -15,8 +15,9 @@ ops (matmuls, sigmoids, products), so the picture shows every gate. Both compute
 same numbers and gradients (``recording.py`` lists the modes).
 
 The step functions below (``rnn_step``, ``lstm_step``, ``gru_step``) are shared with the
-layers ``nn.RNN/LSTM/GRU``, which call them once per time step with the input
-projection ``x W_ihᵀ + b`` computed for all steps beforehand (``w_ih=None``).
+layers ``nn.RNN/LSTM/GRU`` recorded gate by gate, which call them once per time step with
+the input projection ``x W_ihᵀ + b`` computed for all steps beforehand (``w_ih=None``);
+their one-node steps are made by ``minigrad/ops/rnn_unrolled.py``.
 """
 from __future__ import annotations
 
@@ -47,23 +48,20 @@ def _project(x, w_ih, b_ih):
     return xw if b_ih is None else xw + b_ih
 
 
-def rnn_step(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", graph="steps",
-             weight_grad=None):
-    """h' = φ(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh), φ = tanh or relu.
-
-    ``weight_grad``: ``(SequenceWeightGrad, t)`` when called by a layer (graph="steps" only)."""
+def rnn_step(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", graph="steps"):
+    """h' = φ(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh), φ = tanh or relu."""
     if graph != "gates":
-        return cell_ops.RNNCellFunction(nonlinearity, weight_grad)(x, w_ih, b_ih, w_hh, b_hh, h)
+        return cell_ops.RNNCellFunction(nonlinearity)(x, w_ih, b_ih, w_hh, b_hh, h)
     pre = _project(x, w_ih, b_ih) + h @ w_hh.T
     if b_hh is not None:
         pre = pre + b_hh
     return pre.tanh() if nonlinearity == "tanh" else pre.relu()
 
 
-def lstm_step(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None, graph="steps", weight_grad=None):
+def lstm_step(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None, graph="steps"):
     """(h', c') of one LSTM step (gates stacked i, f, g, o)."""
     if graph != "gates":
-        return cell_ops.LSTMCellFunction(weight_grad)(x, w_ih, b_ih, w_hh, b_hh, h, c)
+        return cell_ops.LSTMCellFunction()(x, w_ih, b_ih, w_hh, b_hh, h, c)
     gates = _project(x, w_ih, b_ih) + h @ w_hh.T       # (B, 4H)
     if b_hh is not None:
         gates = gates + b_hh
@@ -75,10 +73,10 @@ def lstm_step(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None, graph="steps", weight_g
     return h_next, c_next
 
 
-def gru_step(x, h, w_ih, w_hh, b_ih=None, b_hh=None, graph="steps", weight_grad=None):
+def gru_step(x, h, w_ih, w_hh, b_ih=None, b_hh=None, graph="steps"):
     """h' of one GRU step (gates stacked r, z, n; PyTorch's form)."""
     if graph != "gates":
-        return cell_ops.GRUCellFunction(weight_grad)(x, w_ih, b_ih, w_hh, b_hh, h)
+        return cell_ops.GRUCellFunction()(x, w_ih, b_ih, w_hh, b_hh, h)
     x_r, x_z, x_n = _project(x, w_ih, b_ih).chunk(3, dim=1)    # each (B, H)
     hw = h @ w_hh.T
     if b_hh is not None:
