@@ -8,8 +8,14 @@ What is timed: one char-LM training step (Embedding(V, H) → LSTM / GRU / RNN (
 Linear(H, V) → cross-entropy over all T·B outputs → backward through all T steps → clip
 the gradient norm → Adam), float32, 2 BLAS/torch threads, V = 65. Tokens per second =
 B·T / (median seconds per step). All implementations of one configuration are timed in
-turn, step by step (round robin), so a burst of load from elsewhere on the machine hits
-them alike: compare ratios within one run, not absolute numbers across runs.
+turn (round robin), so a burst of load from elsewhere on the machine hits them alike:
+compare ratios within one run, not absolute numbers across runs. Each turn is a short burst
+of back-to-back steps (about 25 ms of them; one step when a step takes longer), as a
+training loop runs them, after a pause that lets the previous implementation's BLAS/OpenMP
+threads go idle; the turn's time per step is the burst's time divided by its steps. (Timing
+one step per turn measured a step that starts with caches the other frameworks' steps have
+just filled: at B=1, where a step is a few ms of small calls, that cost minigrad about 0.15×
+of the NumPy ratio and nothing in a real training loop.)
 """
 from __future__ import annotations
 
@@ -123,8 +129,9 @@ def wait_until_quiet(max_wait_s, threshold=0.3, probe_s=2.0):
 
 
 def time_config(cell, B, T, H, names, warmup, min_reps, max_reps, budget_s, gap_s=0.15,
-                quiet_wait_s=0.0):
-    """Median seconds per training step of each implementation, timed round robin.
+                quiet_wait_s=0.0, burst_s=0.025):
+    """Median seconds per training step of each implementation, timed round robin: each
+    turn runs ``burst`` steps back to back, enough to fill ``burst_s`` (at least one).
 
     Returns {name: {"seconds": median, "steps": n, "loss": first loss} or {"error": text}}.
     """
@@ -151,7 +158,8 @@ def time_config(cell, B, T, H, names, warmup, min_reps, max_reps, budget_s, gap_
         except Exception as error:
             results[name] = {"error": f"failed ({type(error).__name__}: {error})"}
             traceback.print_exc()
-    per_round = sum(results[n]["warm"] for n in runners) or 1e-3
+    bursts = {n: max(1, min(50, int(burst_s / max(results[n]["warm"], 1e-6)))) for n in runners}
+    per_round = sum(results[n]["warm"] * bursts[n] for n in runners) or 1e-3
     reps = int(max(min_reps, min(max_reps, budget_s / per_round)))
     started = time.perf_counter()
     for round_ in range(reps):
@@ -160,11 +168,13 @@ def time_config(cell, B, T, H, names, warmup, min_reps, max_reps, budget_s, gap_
         for name, runner in runners.items():
             time.sleep(gap_s)         # let the previous one's idle BLAS/OpenMP threads stop spinning
             start = time.perf_counter()
-            runner.train_step(idx, targets)
-            results[name]["times"].append(time.perf_counter() - start)
+            for _ in range(bursts[name]):
+                runner.train_step(idx, targets)
+            results[name]["times"].append((time.perf_counter() - start) / bursts[name])
     for name in runners:
         times = results[name]["times"]
-        results[name].update(seconds=statistics.median(times), best=min(times), steps=len(times))
+        results[name].update(seconds=statistics.median(times), best=min(times),
+                             steps=len(times) * bursts[name], burst=bursts[name])
     results["_other_load"] = other_load(snapshot, _cpu_snapshot())
     return results
 
@@ -481,7 +491,7 @@ def main(argv=None):
     quick = args.quick or args.smoke
     configs = SMOKE_CONFIGS if args.smoke else CONFIGS
     if args.smoke:
-        timing = dict(warmup=1, min_reps=1, max_reps=1, budget_s=0.0, gap_s=0.0)
+        timing = dict(warmup=1, min_reps=1, max_reps=1, budget_s=0.0, gap_s=0.0, burst_s=0.0)
     elif args.quick:
         timing = dict(warmup=1, min_reps=3, max_reps=5, budget_s=2.5)
     else:
@@ -590,10 +600,12 @@ def write_page(args, sections, overhead, mem_table, target_md, sweep_md, plot_pa
         "",
         "**Noise.** This machine is shared with other engineers' jobs, so absolute timings move by "
         "±15% or more between runs (and more when the load average is above the core count). "
-        "Every implementation of one configuration is timed in turn, step by step, so load hits "
+        "Every implementation of one configuration is timed in turn, so load hits "
         "them alike: **the ratios within one run are what counts**, not the absolute numbers. "
-        f"Medians over 3–{timing['max_reps']} timed steps (more when steps are fast) after "
-        f"{timing['warmup']} warm-up steps.",
+        "Each turn is a burst of back-to-back steps filling about 25 ms (one step when a step is "
+        "longer), as a training loop runs them, after a 0.15 s pause; its time per step is the "
+        f"burst's time over its steps. Medians over 3–{timing['max_reps']} turns (more when steps "
+        f"are fast) after {timing['warmup']} warm-up steps.",
         "",
         "**What is timed:** one char-LM training step — Embedding(65, H) → recurrent layer (H → H) → "
         "Linear(H, 65) → cross-entropy over all T·B outputs → backward through all T steps (full BPTT) → "
