@@ -117,6 +117,9 @@ class ArrayBackend:
         raise NotImplementedError
 
 
+_SMALL_SCATTER = 32768   # add_rows scatters up to this many values element by element
+
+
 class NumpyBackend(ArrayBackend):
     """NumPy arrays in host memory: the ``"cpu"`` device."""
 
@@ -149,6 +152,16 @@ class NumpyBackend(ArrayBackend):
         rows = rows.reshape(-1)
         if rows.min() < 0:                       # (one reduction: indices are rarely negative)
             rows = numpy.where(rows < 0, rows + target.shape[0], rows)
+        if values.size <= _SMALL_SCATTER and target.size <= 2 * _SMALL_SCATTER:
+            # small (min-char-rnn: 25 rows into a 65-row table): numpy.add.at on the flat
+            # element indices sums each row's values in index order, in a third of the time
+            # of the sort below; the sums then go into the target at once
+            width = target.shape[1]
+            flat = (rows * width)[:, None] + numpy.arange(width)
+            sums = numpy.zeros(target.shape, dtype=numpy.result_type(target, values))
+            numpy.add.at(sums.reshape(-1), flat.reshape(-1), values.reshape(-1))
+            target += sums
+            return
         order = numpy.argsort(rows, kind="stable")
         ordered = rows[order]
         first = numpy.empty(rows.size, dtype=bool)    # does a new run of equal rows start here?

@@ -24,3 +24,28 @@ def test_add_rows_sums_a_repeated_row_before_adding_it():
     values = np.array([[2.0 ** -24], [2.0 ** -24]], np.float32)
     backend.add_rows(target, np.array([0, -1]), values)
     assert target[0, 0] == np.float32(1.0) + np.float32(2.0 ** -23)
+
+
+@pytest.mark.parametrize("n_rows, width", [(25, 100), (3000, 16), (40000, 2)])
+def test_small_and_large_scatters_sum_the_same(n_rows, width):
+    # below backend._SMALL_SCATTER values element-wise add.at, above it the sorted runs:
+    # both equal numpy.add.at (a table of 65 rows, many repeats)
+    rng = np.random.default_rng(n_rows)
+    rows = rng.integers(-65, 65, n_rows)
+    values = rng.standard_normal((n_rows, width))
+    target = rng.standard_normal((65, width))
+    expected = target.copy()
+    np.add.at(expected, rows, values)
+    backend.add_rows(target, rows, values)
+    np.testing.assert_allclose(target, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_a_small_scatter_adds_each_rows_values_in_index_order():
+    rows = np.array([3, 1, 3, 3, 0])
+    values = np.random.default_rng(1).standard_normal((5, 4)).astype(np.float32)
+    target = np.zeros((4, 4), np.float32)
+    backend.add_rows(target, rows, values)
+    looped = np.zeros((4, 4), np.float32)
+    for r, v in zip(rows, values):
+        looped[r] += v
+    assert np.array_equal(target, looped)
