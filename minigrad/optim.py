@@ -74,10 +74,12 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         """Forget the gradients of the last backward (they accumulate otherwise)."""
         for group in self.param_groups:
-            for p in group["params"]:
-                if set_to_none:
+            if set_to_none:
+                for p in group["params"]:
                     p.grad = None
-                elif p.grad is not None:
+                continue
+            for p in group["params"]:
+                if p.grad is not None:
                     p.grad.array[...] = 0
 
     def step(self):
@@ -88,23 +90,32 @@ class Optimizer:
             self._apply(pending)
 
     def _checked_pending(self):
-        """``[(group, p, gradient array)]`` for the parameters that have a gradient, after
-        checking every gradient against its parameter (nothing has changed yet)."""
+        """``[(group, [(p, gradient array), ...])]``: each group's parameters that have a
+        gradient, after checking every gradient against its parameter (nothing has changed
+        yet)."""
         pending = []
         for group in self.param_groups:
+            items = []
             for p in group["params"]:
                 g = p.grad
                 if g is None:
                     continue
                 if not _fits_on_host(p.array, g):
                     _check_grad(p)              # raises, or passes a gradient on a GPU
-                pending.append((group, p, g.array))
+                items.append((p, g.array))
+            if items:
+                pending.append((group, items))
         return pending
 
     def _apply(self, pending):
-        """One update per parameter, in order; each bumps its parameter's version."""
+        """One update per parameter, group by group, in order."""
+        for group, items in pending:
+            self._apply_group(group, items)
+
+    def _apply_group(self, group, items):
+        """Update each parameter of ``items`` in turn; each bumps its parameter's version."""
         state = self.state
-        for group, p, g in pending:
+        for p, g in items:
             self._update(p, g, state.setdefault(id(p), {}), group)
             p._bump_version()
 
@@ -317,6 +328,10 @@ class Adam(Optimizer):
         m ← β₁ m + (1 − β₁) g            v ← β₂ v + (1 − β₂) g²
         m̂ = m / (1 − β₁ᵗ)                v̂ = v / (1 − β₂ᵗ)          (bias correction)
         p ← p − lr · m̂ / (√v̂ + ε)
+
+    When every parameter of a group has a gradient and they share a step count, dtype and
+    device, the group's ``m`` and ``v`` live end to end in two flat arrays (see
+    ``_FlatMoments``) and the arithmetic that needs no gradient runs once for the group.
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
@@ -327,10 +342,19 @@ class Adam(Optimizer):
                              f"betas={betas}, eps={eps}")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay))
+        self._flat = {}          # id(group) -> _FlatMoments, rebuilt whenever it no longer fits
+
+    def _decay_weights(self, p, group):
+        """AdamW shrinks ``p`` here, before the step; Adam's weight decay is in the gradient."""
+
+    def _gradient(self, p, g, group):
+        return self._apply_weight_decay(p, g, group)
 
     def _update(self, p, g, state, group):
+        """One parameter's step (a parameter without a gradient this time, a lone dtype...)."""
         xp = backend.get_array_module(p.array)
-        g = self._apply_weight_decay(p, g, group)
+        self._decay_weights(p, group)
+        g = self._gradient(p, g, group)
         b1, b2 = group["betas"]
         if not state:
             state["step"] = 0
@@ -354,6 +378,198 @@ class Adam(Optimizer):
         scratch *= group["lr"] / (1 - b1 ** t)         # lr · m̂ / (√v̂ + ε)
         p.array -= scratch
 
+    def _apply_group(self, group, items):
+        flat = self._flat.get(id(group))
+        states = flat.states_if_current(items, self.state) if flat is not None else None
+        if states is None:
+            flat = _FlatMoments.laid_out(items, group, self.state)
+            if flat is None:
+                self._flat.pop(id(group), None)
+                return super()._apply_group(group, items)
+            self._flat[id(group)] = flat
+            states = flat.states_if_current(items, self.state)
+        if group["weight_decay"] and not flat.owns_all:
+            return super()._apply_group(group, items)   # decay reads p: keep the one-by-one order
+        self._group_update(flat, states, items, group)
+
+    def _group_update(self, flat, states, items, group):
+        """``_update``'s operations in the same order, piece by piece of the flat arrays:
+        element by element the same arithmetic with the same constants, so the same bits."""
+        b1, b2 = group["betas"]
+        t = states[0]["step"] + 1
+        for state in states:
+            state["step"] += 1
+        grads = []
+        for (p, g), cut in zip(items, flat.cut):
+            self._decay_weights(p, group)
+            g = self._gradient(p, g, group)
+            grads.append(g.reshape(-1) if cut else g)
+        constants = (1 - b1, 1 - b2, b1, b2, math.sqrt(1 - b2 ** t), group["eps"],
+                     group["lr"] / (1 - b1 ** t))
+        for piece in flat.pieces:
+            _piece_update(flat.xp, piece, grads, constants)
+        for p, _ in items:
+            p._bump_version()
+
+
+def _piece_update(xp, piece, grads, constants):
+    """Adam on one piece: ``m``, ``v``, ``scratch`` are runs of the flat arrays, each part
+    ``(i, start, stop, scratch part, parameter part)`` a parameter's share of the run."""
+    one_minus_b1, one_minus_b2, b1, b2, root_fix, eps, step = constants
+    m, v, scratch, parts = piece
+    gs = [grads[i] if start is None else grads[i][start:stop] for i, start, stop, _, _ in parts]
+    for g, (_, _, _, s, _) in zip(gs, parts):
+        xp.multiply(g, g, out=s)
+    scratch *= one_minus_b2
+    v *= b2
+    v += scratch                                   # v ← β₂ v + (1 − β₂) g²
+    for g, (_, _, _, s, _) in zip(gs, parts):
+        xp.multiply(g, one_minus_b1, out=s)
+    m *= b1
+    m += scratch                                   # m ← β₁ m + (1 − β₁) g
+    xp.sqrt(v, out=scratch)
+    scratch /= root_fix
+    scratch += eps                                 # √v̂ + ε
+    xp.divide(m, scratch, out=scratch)
+    scratch *= step                                # lr · m̂ / (√v̂ + ε)
+    for _, _, _, s, p in parts:
+        p -= s
+
+
+def _no_flat_moments():
+    return None
+
+
+_PIECE_BYTES = 512 * 1024    # a piece's m, v, scratch, p and g stay in a core's cache
+
+
+class _FlatMoments:
+    """One Adam group's ``m`` and ``v`` laid end to end in two flat arrays (and a scratch).
+
+    ``state[id(p)]["exp_avg"]`` is the view ``m[offset:offset + p.size].reshape(p.shape)``,
+    so ``state_dict`` and a one-by-one step see and change the same numbers. Adam is
+    elementwise: run over the flat arrays, every element meets the same operations with the
+    same constants in the same order as one parameter at a time, so the result is identical
+    to the bit, in a dozen array operations for many small parameters instead of a dozen
+    each (most of a small model's step is the cost of calling NumPy, not arithmetic).
+
+    On the host the flat range is cut into pieces of about ``_PIECE_BYTES`` per array, big
+    parameters too (through their flat view), so the dozen passes over a piece find its
+    arrays in cache; on a GPU the whole group is one piece (one kernel per operation).
+    """
+
+    __slots__ = ("xp", "params", "arrays", "owns_all", "m", "v", "scratch", "m_views",
+                 "v_views", "pieces", "cut")
+
+    def __init__(self, params, states, xp):
+        self.xp, self.params = xp, list(params)
+        self.arrays = [p.array for p in self.params]
+        sizes = [a.size for a in self.arrays]
+        first, total = self.arrays[0], sum(sizes)
+        self.m, self.v, self.scratch = (xp.zeros_like(first, shape=(total,)) for _ in range(3))
+        self.m_views, self.v_views = [], []
+        offset = 0
+        for a, size, state in zip(self.arrays, sizes, states):
+            for flat, views, name in ((self.m, self.m_views, "exp_avg"),
+                                      (self.v, self.v_views, "exp_avg_sq")):
+                view = flat[offset:offset + size].reshape(a.shape)
+                if name in state:
+                    view[...] = state[name]            # carry on from the saved moments
+                views.append(view)
+            offset += size
+        limit = _PIECE_BYTES // first.itemsize if type(first) is _HOST_ARRAY else total
+        self.pieces = _pieces(self.arrays, self.m, self.v, self.scratch, max(limit, 1))
+        self.cut = [False] * len(self.arrays)
+        for _, _, _, parts in self.pieces:
+            for i, start, _, _, _ in parts:
+                self.cut[i] = self.cut[i] or start is not None
+        # no two parameters share memory: decaying all before stepping any changes nothing
+        self.owns_all = all(a.base is None for a in self.arrays) and \
+            len({id(a) for a in self.arrays}) == len(self.arrays)
+
+    def __reduce__(self):
+        """A copy of the optimizer holds copies of the views, not views: it lays them out anew."""
+        return (_no_flat_moments, ())
+
+    @classmethod
+    def laid_out(cls, items, group, state):
+        """A new layout for the group, its states pointed at the views; None where the group
+        cannot step as one: a parameter without a gradient, mixed dtypes or devices, or
+        parameters at different step counts."""
+        params = group["params"]
+        if len(items) != len(params):
+            return None
+        first = params[0].array
+        kind, dtype = type(first), first.dtype
+        if any(type(p.array) is not kind or p.array.dtype != dtype for p in params):
+            return None
+        if kind is not _HOST_ARRAY and len({backend.device_of(p.array) for p in params}) > 1:
+            return None
+        states = [state.get(id(p)) or {} for p in params]
+        if len({s.get("step", 0) for s in states}) != 1 or \
+                not all(_moments_fit(s, p.array) for s, p in zip(states, params)):
+            return None
+        flat = cls(params, states, backend.get_array_module(first))
+        for p, s, m, v in zip(params, states, flat.m_views, flat.v_views):
+            state[id(p)] = dict(s, step=s.get("step", 0), exp_avg=m, exp_avg_sq=v)
+        return flat
+
+    def states_if_current(self, items, state):
+        """The parameters' state dicts when the layout still describes them (the same
+        parameters and arrays, the views still their moments, one step count), else None."""
+        if len(items) != len(self.params):
+            return None
+        states = []
+        for (p, _), q, a, m, v in zip(items, self.params, self.arrays, self.m_views, self.v_views):
+            s = state.get(id(p))
+            if p is not q or p.array is not a or s is None or s.get("exp_avg") is not m or \
+                    s.get("exp_avg_sq") is not v or (states and s["step"] != states[0]["step"]):
+                return None
+            states.append(s)
+        return states
+
+
+def _pieces(arrays, m, v, scratch, limit):
+    """The flat range cut into runs of ``limit`` elements: ``[(m, v, scratch runs, parts)]``,
+    a part ``(i, start, stop, scratch part, parameter part)`` naming parameter ``i``'s
+    elements in the run (``start`` None: the whole parameter, in its own shape). Only a
+    C-contiguous parameter is cut, through its flat view; any other stays whole."""
+    pieces, parts, lo, offset = [], [], 0, 0
+
+    def close(hi):
+        nonlocal lo, parts
+        pieces.append((m[lo:hi], v[lo:hi], scratch[lo:hi], parts))
+        lo, parts = hi, []
+
+    for i, a in enumerate(arrays):
+        size = a.size
+        if size <= limit - (offset - lo) or not a.flags.c_contiguous:
+            parts.append((i, None, None, scratch[offset:offset + size].reshape(a.shape), a))
+        else:
+            flat_a, start = a.reshape(-1), 0
+            while start < size:
+                stop = min(size, start + limit - (offset + start - lo))
+                parts.append((i, start, stop, scratch[offset + start:offset + stop],
+                              flat_a[start:stop]))
+                start = stop
+                if offset + stop - lo >= limit:
+                    close(offset + stop)
+        offset += size
+        if offset - lo >= limit:
+            close(offset)
+    if parts:
+        close(offset)
+    return pieces
+
+
+def _moments_fit(state, array):
+    """An empty state, or one whose moments can be copied into the views of ``array``."""
+    if not state:
+        return True
+    return all(type(state.get(name)) is type(array) and state[name].shape == array.shape and
+               state[name].dtype == array.dtype for name in ("exp_avg", "exp_avg_sq")) and \
+        isinstance(state.get("step"), numbers.Real)
+
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter 2019), PyTorch's default λ = 0.01::
@@ -367,11 +583,12 @@ class AdamW(Adam):
             raise ValueError(f"AdamW: weight_decay must be >= 0, got weight_decay={weight_decay}")
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
-    def _update(self, p, g, state, group):
+    def _decay_weights(self, p, group):
         if group["weight_decay"]:
             p.array *= 1 - group["lr"] * group["weight_decay"]
-        super()._update(p, g, state, dict(group, weight_decay=0.0))
 
+    def _gradient(self, p, g, group):
+        return g
 
 
 class Adagrad(Optimizer):
