@@ -406,6 +406,8 @@ class Adam(Optimizer):
             grads.append(g.reshape(-1) if cut else g)
         constants = (1 - b1, 1 - b2, b1, b2, math.sqrt(1 - b2 ** t), group["eps"],
                      group["lr"] / (1 - b1 ** t))
+        if flat.host:   # NumPy rounds a Python float to the array's dtype anyway: do it once
+            constants = tuple(map(flat.m.dtype.type, constants))
         for piece in flat.pieces:
             _piece_update(flat.xp, piece, grads, constants)
         for p, _ in items:
@@ -458,7 +460,7 @@ class _FlatMoments:
     arrays in cache; on a GPU the whole group is one piece (one kernel per operation).
     """
 
-    __slots__ = ("xp", "params", "arrays", "owns_all", "m", "v", "scratch", "m_views",
+    __slots__ = ("xp", "host", "params", "arrays", "owns_all", "m", "v", "scratch", "m_views",
                  "v_views", "pieces", "cut")
 
     def __init__(self, params, states, xp):
@@ -477,7 +479,8 @@ class _FlatMoments:
                     view[...] = state[name]            # carry on from the saved moments
                 views.append(view)
             offset += size
-        limit = _PIECE_BYTES // first.itemsize if type(first) is _HOST_ARRAY else total
+        self.host = type(first) is _HOST_ARRAY
+        limit = _PIECE_BYTES // first.itemsize if self.host else total
         self.pieces = _pieces(self.arrays, self.m, self.v, self.scratch, max(limit, 1))
         self.cut = [False] * len(self.arrays)
         for _, _, _, parts in self.pieces:
