@@ -250,3 +250,55 @@ def test_on_a_stand_in_gpu_the_group_step_gives_the_cpu_textbook_bits(kind):
         moments = [opt.state[id(p)]["exp_avg"] for p in params]
         assert all(minigrad.Tensor(a).device == "checked:0" for a in moments)
         assert all(minigrad.Tensor(a).numpy().tobytes() == b.tobytes() for a, b in zip(moments, m))
+
+
+def textbook_sgd(arrays, grads_per_step, lr, momentum, weight_decay=0.0, momenta=None):
+    """SGD with momentum one parameter at a time (``momenta[step]`` overrides μ)."""
+    arrays = [a.copy() for a in arrays]
+    buffers = [None] * len(arrays)
+    for step, grads in enumerate(grads_per_step):
+        mu = momenta[step] if momenta else momentum
+        for i, (p, g) in enumerate(zip(arrays, grads)):
+            if g is None:
+                continue
+            if weight_decay:
+                g = g + weight_decay * p
+            if mu:
+                if buffers[i] is None:
+                    buffers[i] = g.copy()
+                else:
+                    buffers[i] *= mu
+                    buffers[i] += g
+                g = buffers[i]
+            p -= lr * g
+    return arrays, buffers
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
+def test_sgd_with_momentum_steps_its_group_as_the_textbook(dtype, weight_decay):
+    shapes = SAVABLE if weight_decay else SHAPES    # a decayed 0-d gradient is a NumPy scalar
+    params = make_params(dtype, shapes=shapes)
+    grads = gradients(8, dtype, missing=lambda s, i: i == 3 and s == 5, shapes=shapes)
+    momenta = [0.9] * 6 + [0.0, 0.5]            # an edited momentum, 0 for one step
+    expected, buffers = textbook_sgd([p.array for p in params], grads, 0.1, 0.9,
+                                     weight_decay, momenta)
+    opt = optim.SGD(params, lr=0.1, momentum=0.9, weight_decay=weight_decay)
+    for row, mu in zip(grads, momenta):
+        opt.param_groups[0]["momentum"] = mu
+        run(opt, params, [row])
+    assert_bits(params, expected)
+    for i, p in enumerate(params):
+        assert opt.state[id(p)]["momentum_buffer"].tobytes() == buffers[i].tobytes()
+
+
+def test_sgd_momentum_buffers_survive_a_save_and_load_bit_for_bit():
+    params = make_params(shapes=SAVABLE)
+    grads = gradients(6, shapes=SAVABLE)
+    opt = optim.SGD(params, lr=0.1, momentum=0.9)
+    run(opt, params, grads[:3])
+    loaded = optim.SGD(params, lr=0.1, momentum=0.9)
+    loaded.load_state_dict(copy.deepcopy(opt.state_dict()))
+    run(loaded, params, grads[3:])
+    expected, _ = textbook_sgd([p.array for p in make_params(shapes=SAVABLE)], grads, 0.1, 0.9)
+    assert_bits(params, expected)
