@@ -144,8 +144,8 @@ class Optimizer:
                 return None
             self._flat[id(group)] = flat
             states = flat.states_if_current(items, self.state)
-        if group["weight_decay"] and not flat.owns_all:
-            return None         # the decay reads p: two parameters on one array go in turn
+        if states is None or (group["weight_decay"] and not flat.owns_all):
+            return None         # (the decay reads p: two parameters on one array go in turn)
         return flat, states
 
     @staticmethod
@@ -343,15 +343,16 @@ class SGD(Optimizer):
         p.array -= group["lr"] * g
 
     def _apply_group(self, group, items):
-        one = self._as_one(group, items) if group["momentum"] else None
+        one = self._as_one(group, items) if group["momentum"] and \
+            type(self)._update is SGD._update else None     # a subclass's own rule goes one by one
         if one is None:
             return super()._apply_group(group, items)
         flat = one[0]
-        grads = [self._apply_weight_decay(p, g, group) for p, g in items] \
-            if group["weight_decay"] else [g for _, g in items]
+        grads = flat.cut_views([self._apply_weight_decay(p, g, group) for p, g in items]
+                               if group["weight_decay"] else [g for _, g in items])
         constants = (group["momentum"], group["lr"])
         for piece in flat.pieces:
-            _momentum_piece(flat.xp, piece, flat.cut_views(grads), constants)
+            _momentum_piece(flat.xp, piece, grads, constants)
         for p, _ in items:
             p._bump_version()
 
@@ -429,8 +430,8 @@ class Adam(Optimizer):
     def _apply_group(self, group, items):
         """``_update``'s operations in the same order, piece by piece of the flat arrays:
         element by element the same arithmetic with the same constants, so the same bits."""
-        one = self._as_one(group, items)
-        if one is None:
+        one = self._as_one(group, items) if type(self)._update is Adam._update else None
+        if one is None:                 # (a subclass with its own _update goes one by one)
             return super()._apply_group(group, items)
         flat, states = one
         b1, b2 = group["betas"]
@@ -441,10 +442,11 @@ class Adam(Optimizer):
         for p, g in items:
             self._decay_weights(p, group)
             grads.append(self._gradient(p, g, group))
+        grads = flat.cut_views(grads)
         constants = (1 - b1, 1 - b2, b1, b2, math.sqrt(1 - b2 ** t), group["eps"],
                      group["lr"] / (1 - b1 ** t))
         for piece in flat.pieces:
-            _adam_piece(flat.xp, piece, flat.cut_views(grads), constants)
+            _adam_piece(flat.xp, piece, grads, constants)
         for p, _ in items:
             p._bump_version()
 

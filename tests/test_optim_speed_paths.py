@@ -302,3 +302,20 @@ def test_sgd_momentum_buffers_survive_a_save_and_load_bit_for_bit():
     run(loaded, params, grads[3:])
     expected, _ = textbook_sgd([p.array for p in make_params(shapes=SAVABLE)], grads, 0.1, 0.9)
     assert_bits(params, expected)
+
+
+@pytest.mark.parametrize("base", [optim.Adam, optim.AdamW, optim.SGD])
+def test_a_subclass_with_its_own_update_rule_is_asked_for_every_parameter(base):
+    class Halved(base):
+        def _update(self, p, g, state, group):
+            p.array -= 0.5 * g
+    params = make_params()
+    kwargs = dict(lr=0.1, momentum=0.9) if base is optim.SGD else {}
+    opt = Halved(params, **kwargs)
+    grads = gradients(3)
+    run(opt, params, grads)
+    expected = [p.array.copy() for p in make_params()]
+    for row in grads:
+        for a, g in zip(expected, row):
+            a -= 0.5 * g
+    assert_bits(params, expected)
