@@ -438,10 +438,11 @@ class Adam(Optimizer):
         t = states[0]["step"] + 1
         for state in states:
             state["step"] += 1
-        grads = []
-        for p, g in items:
-            self._decay_weights(p, group)
-            grads.append(self._gradient(p, g, group))
+        grads = [g for _, g in items]
+        if group["weight_decay"]:
+            for k, (p, g) in enumerate(items):
+                self._decay_weights(p, group)
+                grads[k] = self._gradient(p, g, group)
         grads = flat.cut_views(grads)
         constants = (1 - b1, 1 - b2, b1, b2, math.sqrt(1 - b2 ** t), group["eps"],
                      group["lr"] / (1 - b1 ** t))
