@@ -319,3 +319,15 @@ def test_a_subclass_with_its_own_update_rule_is_asked_for_every_parameter(base):
         for a, g in zip(expected, row):
             a -= 0.5 * g
     assert_bits(params, expected)
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.Adam(ps, lr=0.1),
+                                  lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9)])
+def test_a_group_step_bumps_the_versions_a_saved_graph_checks(make):
+    params = make_params()
+    opt = make(params)
+    run(opt, params, gradients(2))              # SGD's second step is its first as a group
+    y = sum((p * p).sum() for p in params)
+    run(opt, params, gradients(1, seed=4))
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
