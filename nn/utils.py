@@ -12,12 +12,25 @@ from minigrad import backend
 from minigrad.tensor import Tensor
 
 _HOST_ARRAY = backend.NUMPY.array_type     # numpy.ndarray: the "cpu" device's arrays
+_host_vdot = backend.NUMPY.xp.vdot           # the dot product of two host arrays
 
 
 def _with_grads(parameters):
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     return [p for p in parameters if p.grad is not None]
+
+
+def _grad_arrays(parameters):
+    """The arrays of the gradients present, in the parameters' order (one pass, one list)."""
+    if isinstance(parameters, Tensor):
+        parameters = (parameters,)
+    arrays = []
+    for p in parameters:
+        g = p.grad
+        if g is not None:
+            arrays.append(g.array)
+    return arrays
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
@@ -29,7 +42,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
     The direction of the update is kept; only its length is capped. Returns the norm
     before clipping, as a Python float.
     """
-    grads = [p.grad.array for p in _with_grads(parameters)]
+    grads = _grad_arrays(parameters)
     if not grads:
         return 0.0
     norm_type = float(norm_type)
@@ -50,15 +63,14 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
 
 
 def _sum_of_squares(grads):
-    """Σ_p g_p · g_p as a Python float, added up in the parameters' order."""
+    """Σ_p g_p · g_p as a Python float, added up in the parameters' order (a host array's
+    dot product needs no device round trip)."""
     total = 0.0
-    if all(type(g) is _HOST_ARRAY for g in grads):        # host arrays: no device round trip
-        vdot = backend.get_array_module(grads[0]).vdot
-        for g in grads:
-            total += float(vdot(g, g))
-        return total
     for g in grads:
-        total += float(backend.to_host(backend.get_array_module(g).vdot(g, g)))
+        if type(g) is _HOST_ARRAY:
+            total += float(_host_vdot(g, g))
+        else:
+            total += float(backend.to_host(backend.get_array_module(g).vdot(g, g)))
     return total
 
 
