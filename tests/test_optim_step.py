@@ -63,3 +63,31 @@ def test_a_zero_dimensional_parameter_takes_adam_steps():
         opt.step()
     assert p.shape == () and np.isclose(float(p.array), 0.8, rtol=1e-5)
     assert opt.state[id(p)]["exp_avg"].shape == ()
+
+
+def test_a_zero_dimensional_parameters_adam_moments_survive_a_reload_as_float32_arrays():
+    p = nn.Parameter(np.array(1.0, np.float32))
+    opt = optim.Adam([p], lr=0.1)
+    p.grad = minigrad.tensor(np.array(2.0, np.float32))
+    opt.step()
+    again = optim.Adam([p], lr=0.1)
+    again.load_state_dict(opt.state_dict())
+    for name in ("exp_avg", "exp_avg_sq"):
+        moment = again.state[id(p)][name]
+        assert isinstance(moment, np.ndarray) and moment.shape == () and moment.dtype == np.float32
+    assert again.state[id(p)]["step"] == 1
+
+
+def test_sgd_momentum_with_weight_decay_keeps_a_zero_dimensional_buffer_moving():
+    # v ← μ v + (g + λ p); p ← p − lr v, by hand for three steps
+    p = nn.Parameter(np.array(1.0, np.float64))
+    opt = optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.5)
+    value, buffer = 1.0, None
+    for _ in range(3):
+        p.grad = minigrad.tensor(np.array(2.0, np.float64))
+        opt.step()
+        g = 2.0 + 0.5 * value
+        buffer = g if buffer is None else 0.9 * buffer + g
+        value -= 0.1 * buffer
+    assert np.isclose(float(p.array), value, rtol=1e-12)
+    assert float(opt.state[id(p)]["momentum_buffer"]) == pytest.approx(buffer, rel=1e-12)
