@@ -28,6 +28,8 @@ from .function import Function
 from .grad_mode import STATE
 from .tensor import Tensor
 
+_new_tensor = object.__new__
+
 
 def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
                  inputs=None, edge_hook=None, split_shared=False):
@@ -44,6 +46,16 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
     with this option every step hands over its own share along its own edge (the same
     total, a little slower) — what a picture of the gradient on each edge needs.
     """
+    if (inputs is None and edge_hook is None and not create_graph and not split_shared
+            and len(roots) == 1 == len(root_grads)):
+        return backward_one(roots[0], root_grads[0], retain_graph)   # the usual call
+    return _run_general(roots, root_grads, retain_graph, create_graph, inputs, edge_hook,
+                        split_shared)
+
+
+def _run_general(roots, root_grads, retain_graph, create_graph, inputs, edge_hook,
+                 split_shared):
+    """``run_backward`` with every option: the set-up, the walk, the write-back."""
     root_grads = _checked_roots(roots, root_grads)
     delivery = None if inputs is None else _Delivery(inputs)
     # a gradient a built-in op made afresh may become a .grad as it is, unless someone
@@ -58,29 +70,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
     whole_segments = (edge_hook is None and not create_graph and not split_shared
                       and (delivery is None or not delivery.outputs))
     try:
-        while ready:
-            node = ready.pop()
-            if whole_segments and node._segment is not None:   # a recurrent layer's steps
-                whole = node._segment.backward_whole(node, sums, dependencies, retain_graph)
-                if whole is not None:
-                    _hand_on(whole[0], whole[1], sums, dependencies, ready, None)
-                    continue
-            gys = sums.take(node)
-            if gys is None:  # no gradient reached this node: its inputs get none either
-                gxs = (None,) * len(node.parents)
-            else:
-                if delivery is not None:
-                    delivery.outputs_of(node, gys)
-                elif node._retained:
-                    _set_retained(node, gys)
-                gxs = node.backward(*gys)  # _call_backward, inlined
-                if gxs.__class__ is not tuple:
-                    gxs = (gxs,)
-                if len(gxs) != len(node.parents):
-                    _raise_gradient_count(node, gxs)
-            if not retain_graph:
-                node.release()
-            _hand_on(node, gxs, sums, dependencies, ready, edge_hook)
+        _walk(ready, sums, dependencies, retain_graph, whole_segments, delivery, edge_hook)
     finally:
         state.grad_enabled = previous_mode
         if split_shared is not previous_split:
@@ -90,6 +80,128 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
     if _write_leaf_grads(sums, create_graph):
         _after_grads_written(sums.leaves)
     return None
+
+
+def backward_one(root, grad, retain_graph=False):
+    """``root.backward(grad)``: ``run_backward((root,), (grad,), retain_graph)`` with no other
+    option, the call every training step makes, with only the set-up that case needs.
+
+    One root, so its node is ready at once; no ``inputs``, ``edge_hook`` or ``create_graph``,
+    so every gradient a built-in op made afresh may become a ``.grad`` as it is, and a
+    recurrent layer's steps may run as one. A graph of one node on leaves (``x * w``) is
+    run by ``_run_on_leaves``; any other by the general path's walk and write-back (``_walk``,
+    ``_write_leaf_grads``). The same gradients either way, bit for bit.
+    """
+    node = root.grad_fn
+    state = STATE
+    if node is None or state.split_shared:  # a leaf root, or inside a split_shared backward
+        return _run_general((root,), (grad,), retain_graph, False, None, None, False)
+    if grad.__class__ is not Tensor or grad.array.shape != root.array.shape or not root.requires_grad:
+        grad = _checked_root(root, grad)
+    gys = [None] * node.n_outputs
+    gys[root._out_idx] = grad
+    previous_mode = state.grad_enabled
+    state.grad_enabled = False
+    try:
+        if _on_leaves(node):
+            reached = _run_on_leaves(node, gys, retain_graph)
+        else:
+            reached = None
+            sums = _Sums(False, True)
+            sums.buffers[node] = gys
+            dependencies = {}
+            for parent in node.parents:
+                if parent is not None and parent[1] >= 0:  # a node before it: count the edges
+                    dependencies = _discover((node,))
+                    break
+            _walk([node], sums, dependencies, retain_graph, True, None, None)
+    finally:
+        state.grad_enabled = previous_mode
+    if reached is not None:
+        _write_reached(reached, node.new_grads)
+    elif _write_leaf_grads(sums, False):
+        _after_grads_written(sums.leaves)
+
+
+def _on_leaves(node):
+    """Is the node the whole graph: one or two inputs, each a leaf or none (no gradient),
+    two different leaves, no recurrent segment, no tensor that asked to retain its grad?"""
+    parents = node.parents
+    if node._segment is not None or node._retained or len(parents) > 2:
+        return False
+    p0 = parents[0]
+    if p0 is not None and p0[1] >= 0:
+        return False
+    if len(parents) == 1:
+        return True
+    p1 = parents[1]
+    return p1 is None or (p1[1] < 0 and (p0 is None or p0[0] is not p1[0]))
+
+
+def _run_on_leaves(node, gys, retain_graph):
+    """The backward of a graph that is one node on leaves: what ``_walk`` and ``_hand_on`` do
+    for it, with none of their bookkeeping (each leaf gets one gradient). Returns the
+    ``(leaf, gradient)`` pairs, every gradient checked, none written yet."""
+    gxs = node.backward(*gys)
+    if gxs.__class__ is not tuple:
+        gxs = (gxs,)
+    parents = node.parents
+    if len(gxs) != len(parents):
+        _raise_gradient_count(node, gxs)
+    if not retain_graph:
+        node.release()
+    reached = []
+    for parent, gx in zip(parents, gxs):
+        if parent is not None and gx is not None:
+            leaf = parent[0]
+            if gx.__class__ is not Tensor or gx.array.shape != leaf.array.shape:
+                gx = _checked_gradient(node, gx, leaf.array.shape)
+            reached.append((leaf, gx))
+    return reached
+
+
+def _write_reached(reached, new):
+    """``_write_leaf_grads`` for the pairs of ``_run_on_leaves`` (``new``: the node's
+    ``new_grads``), then the leaves' post-accumulate-grad hooks, if any."""
+    hooked = False
+    for leaf, gx in reached:
+        write_leaf_grad(leaf, gx, new, False)
+        if getattr(leaf, "_post_accumulate_grad_hooks", None):
+            hooked = True
+    if hooked:
+        _after_grads_written({id(leaf): (leaf, gx, new) for leaf, gx in reached})
+
+
+def _walk(ready, sums, dependencies, retain_graph, whole_segments, delivery, edge_hook):
+    """The loop: run each ready node's backward and hand its input gradients on, until no
+    node is ready (``run_backward`` explains the options)."""
+    buffers, owned = sums.buffers, sums.owned
+    while ready:
+        node = ready.pop()
+        if whole_segments and node._segment is not None:   # a recurrent layer's steps
+            whole = node._segment.backward_whole(node, sums, dependencies, retain_graph)
+            if whole is not None:
+                _hand_on(whole[0], whole[1], sums, dependencies, ready, None)
+                continue
+        gys = buffers.pop(node, None)   # sums.take(node), inlined
+        if gys is None:  # no gradient reached this node: its inputs get none either
+            gxs = (None,) * len(node.parents)
+        else:
+            if owned:
+                for g in gys:
+                    owned.discard(id(g))
+            if delivery is not None:
+                delivery.outputs_of(node, gys)
+            elif node._retained:
+                _set_retained(node, gys)
+            gxs = node.backward(*gys)  # _call_backward, inlined
+            if gxs.__class__ is not tuple:
+                gxs = (gxs,)
+            if len(gxs) != len(node.parents):
+                _raise_gradient_count(node, gxs)
+        if not retain_graph:
+            node.release()
+        _hand_on(node, gxs, sums, dependencies, ready, edge_hook)
 
 
 def _call_backward(node, gys):
@@ -320,14 +432,7 @@ def _write_leaf_grads(sums, create_graph):
     hooked = False
     owned = sums.owned
     for leaf, g, new in sums.leaves.values():
-        if g.array.dtype != leaf.array.dtype:
-            g = _as_dtype_of(leaf, g)
-            new = True  # a converted copy, made here
-        if (leaf.grad is None and not create_graph and (new or id(g) in owned)
-                and g.grad_fn is None and g._vc is None and not g.requires_grad):
-            leaf.grad = g  # a plain Tensor around an array nobody else holds: it is the .grad
-        else:
-            write_leaf_grad(leaf, g, new or id(g) in owned, create_graph)
+        write_leaf_grad(leaf, g, new or id(g) in owned, create_graph)
         if not hooked and getattr(leaf, "_post_accumulate_grad_hooks", None):
             hooked = True
     return hooked
@@ -337,14 +442,33 @@ def write_leaf_grad(leaf, g, owned, create_graph):
     """The leaf write-back: ``leaf.grad += g`` once per backward, after the whole graph ran.
 
     ``owned``: g's array was made by the engine or an op's backward for this leaf alone (else
-    it may be shared, ``x + y`` hands gy to both, so the first ``.grad`` is a private copy).
+    it may be shared, ``x + y`` hands gy to both, and gy is the caller's, so the first
+    ``.grad`` is a private copy). A plain Tensor around an array nobody else holds becomes
+    the ``.grad`` itself. A gradient of another dtype (float32 x float64 ops hand back
+    float64) is converted to the leaf's, a copy made here.
     """
+    array = g.array
+    if array.dtype is not leaf.array.dtype and array.dtype != leaf.array.dtype:
+        g = _as_dtype_of(leaf, g)
+        array, owned = g.array, True
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     elif leaf.grad is not None:
-        leaf.grad = Tensor._make(_sum(leaf.grad.array, g.array), None, 0, False)
+        leaf.grad = _plain(_sum(leaf.grad.array, array))
+    elif not owned:
+        leaf.grad = _plain(array.copy())
+    elif g.grad_fn is None and g._vc is None and not g.requires_grad:
+        leaf.grad = g
     else:
-        leaf.grad = Tensor._make(g.array if owned else g.array.copy(), None, 0, False)
+        leaf.grad = _plain(array)
+
+
+def _plain(array):
+    """A Tensor around ``array`` with no graph (``Tensor._make(array, None, 0, False)``)."""
+    t = _new_tensor(Tensor)
+    t.array, t.grad, t.grad_fn, t._out_idx, t._vc, t._name, t.requires_grad = (
+        array, None, None, 0, None, None, False)
+    return t
 
 
 # -- Hooks: code that acts once gradients are written (DistributedDataParallel) -------------

@@ -333,7 +333,10 @@ class Tensor:
         ``gradient`` is required unless self holds a single element. The graph's saved
         arrays are freed afterwards unless ``retain_graph`` (or ``create_graph``) is True.
         """
-        run_backward((self,), (gradient,), retain_graph or create_graph, create_graph)
+        if create_graph:
+            run_backward((self,), (gradient,), True, True)
+        else:
+            backward_one(self, gradient, retain_graph)
 
     # -- in place (bump the version so backward can tell) -----------------------
     def _check_inplace(self, what):
@@ -724,4 +727,4 @@ from .ops.softmax import softmax, log_softmax  # noqa: E402
 from .ops.device import to_device  # noqa: E402
 from .ops.sorting import sort, argsort, topk, argmin  # noqa: E402
 from .ops.views import clone, narrow, t  # noqa: E402
-from .autograd import run_backward  # noqa: E402
+from .autograd import run_backward, backward_one  # noqa: E402
