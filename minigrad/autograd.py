@@ -88,88 +88,94 @@ def backward_one(root, grad, retain_graph=False):
 
     One root, so its node is ready at once; no ``inputs``, ``edge_hook`` or ``create_graph``,
     so every gradient a built-in op made afresh may become a ``.grad`` as it is, and a
-    recurrent layer's steps may run as one. A graph of one node on leaves (``x * w``) is
-    run by ``_run_on_leaves``; any other by the general path's walk and write-back (``_walk``,
-    ``_write_leaf_grads``). The same gradients either way, bit for bit.
+    recurrent layer's steps may run as one. A graph of one node on leaves (``x * w``) runs in
+    ``_backward_on_leaves``; any other in ``_backward_graph``, the general path's walk and
+    write-back. The same gradients either way, bit for bit.
     """
     node = root.grad_fn
-    state = STATE
-    if node is None or state.split_shared:  # a leaf root, or inside a split_shared backward
+    if node is None:  # a leaf root: its own gradient, through the general path
         return _run_general((root,), (grad,), retain_graph, False, None, None, False)
     if grad.__class__ is not Tensor or grad.array.shape != root.array.shape or not root.requires_grad:
         grad = _checked_root(root, grad)
-    gys = [None] * node.n_outputs
-    gys[root._out_idx] = grad
-    previous_mode = state.grad_enabled
-    state.grad_enabled = False
+    if node.n_outputs == 1:
+        gys = [grad]
+    else:
+        gys = [None] * node.n_outputs
+        gys[root._out_idx] = grad
+    if not _backward_on_leaves(node, gys, retain_graph):
+        _backward_graph(root, grad, gys, retain_graph)
+
+
+def _backward_graph(root, grad, gys, retain_graph):
+    """``backward_one`` for a graph of more than one node: seed, walk, write back."""
+    modes = STATE.__dict__   # this thread's modes as a dict: one thread-local lookup
+    if modes["split_shared"]:  # inside a split_shared backward: the general path resets it
+        _run_general((root,), (grad,), retain_graph, False, None, None, False)
+        return
+    node = root.grad_fn
+    sums = _Sums(False, True)
+    sums.buffers[node] = gys
+    dependencies = {}
+    for parent in node.parents:
+        if parent is not None and parent[1] >= 0:  # a node before it: count the edges
+            dependencies = _discover((node,))
+            break
+    previous_mode = modes["grad_enabled"]
+    modes["grad_enabled"] = False
     try:
-        if _on_leaves(node):
-            reached = _run_on_leaves(node, gys, retain_graph)
-        else:
-            reached = None
-            sums = _Sums(False, True)
-            sums.buffers[node] = gys
-            dependencies = {}
-            for parent in node.parents:
-                if parent is not None and parent[1] >= 0:  # a node before it: count the edges
-                    dependencies = _discover((node,))
-                    break
-            _walk([node], sums, dependencies, retain_graph, True, None, None)
+        _walk([node], sums, dependencies, retain_graph, True, None, None)
     finally:
-        state.grad_enabled = previous_mode
-    if reached is not None:
-        _write_reached(reached, node.new_grads)
-    elif _write_leaf_grads(sums, False):
+        modes["grad_enabled"] = previous_mode
+    if _write_leaf_grads(sums, False):
         _after_grads_written(sums.leaves)
 
 
-def _on_leaves(node):
-    """Is the node the whole graph: one or two inputs, each a leaf or none (no gradient),
-    two different leaves, no recurrent segment, no tensor that asked to retain its grad?"""
+def _backward_on_leaves(node, gys, retain_graph):
+    """The backward of a graph that is one node whose one or two inputs are different leaves
+    (or need no gradient), and no tensor of it retains its grad: what ``_walk``, ``_hand_on``
+    and ``_write_leaf_grads`` do for it, without their bookkeeping (each leaf gets one
+    gradient; every gradient is checked before any ``.grad`` is written). Returns False, having
+    done nothing, for any other graph. (``split_shared`` concerns only recurrent steps, which
+    have more inputs, so it is not looked at here.)"""
     parents = node.parents
     if node._segment is not None or node._retained or len(parents) > 2:
         return False
-    p0 = parents[0]
-    if p0 is not None and p0[1] >= 0:
+    for parent in parents:
+        if parent is not None and parent[1] >= 0:   # a node before this one
+            return False
+    if len(parents) == 2 and parents[0] is not None and parents[1] is not None \
+            and parents[0][0] is parents[1][0]:       # x * x: two gradients to sum
         return False
-    if len(parents) == 1:
-        return True
-    p1 = parents[1]
-    return p1 is None or (p1[1] < 0 and (p0 is None or p0[0] is not p1[0]))
-
-
-def _run_on_leaves(node, gys, retain_graph):
-    """The backward of a graph that is one node on leaves: what ``_walk`` and ``_hand_on`` do
-    for it, with none of their bookkeeping (each leaf gets one gradient). Returns the
-    ``(leaf, gradient)`` pairs, every gradient checked, none written yet."""
-    gxs = node.backward(*gys)
-    if gxs.__class__ is not tuple:
-        gxs = (gxs,)
-    parents = node.parents
-    if len(gxs) != len(parents):
-        _raise_gradient_count(node, gxs)
-    if not retain_graph:
-        node.release()
-    reached = []
-    for parent, gx in zip(parents, gxs):
-        if parent is not None and gx is not None:
-            leaf = parent[0]
-            if gx.__class__ is not Tensor or gx.array.shape != leaf.array.shape:
-                gx = _checked_gradient(node, gx, leaf.array.shape)
-            reached.append((leaf, gx))
-    return reached
-
-
-def _write_reached(reached, new):
-    """``_write_leaf_grads`` for the pairs of ``_run_on_leaves`` (``new``: the node's
-    ``new_grads``), then the leaves' post-accumulate-grad hooks, if any."""
-    hooked = False
+    modes = STATE.__dict__   # this thread's modes as a dict: one thread-local lookup
+    previous_mode = modes["grad_enabled"]
+    modes["grad_enabled"] = False
+    try:
+        gxs = node.backward(gys[0]) if len(gys) == 1 else node.backward(*gys)
+        if gxs.__class__ is not tuple:
+            gxs = (gxs,)
+        if len(gxs) != len(parents):
+            _raise_gradient_count(node, gxs)
+        if not retain_graph:
+            node.release()
+        reached, i = [], 0
+        for parent in parents:
+            gx = gxs[i]
+            i += 1
+            if parent is not None and gx is not None:
+                leaf = parent[0]
+                if gx.__class__ is not Tensor or gx.array.shape != leaf.array.shape:
+                    gx = _checked_gradient(node, gx, leaf.array.shape)
+                reached.append((leaf, gx))
+    finally:
+        modes["grad_enabled"] = previous_mode
+    new, hooked = node.new_grads, False
     for leaf, gx in reached:
         write_leaf_grad(leaf, gx, new, False)
         if getattr(leaf, "_post_accumulate_grad_hooks", None):
             hooked = True
     if hooked:
         _after_grads_written({id(leaf): (leaf, gx, new) for leaf, gx in reached})
+    return True
 
 
 def _walk(ready, sums, dependencies, retain_graph, whole_segments, delivery, edge_hook):
@@ -194,7 +200,7 @@ def _walk(ready, sums, dependencies, retain_graph, whole_segments, delivery, edg
                 delivery.outputs_of(node, gys)
             elif node._retained:
                 _set_retained(node, gys)
-            gxs = node.backward(*gys)  # _call_backward, inlined
+            gxs = node.backward(gys[0]) if len(gys) == 1 else node.backward(*gys)  # _call_backward
             if gxs.__class__ is not tuple:
                 gxs = (gxs,)
             if len(gxs) != len(node.parents):
@@ -224,7 +230,10 @@ def _hand_on(node, gxs, sums, dependencies, ready, edge_hook):
     consumer has now run is ready."""
     buffers = sums.buffers
     new = node.new_grads and sums.trust_new
-    for parent, gx in zip(node.parents, gxs):
+    i = 0
+    for parent in node.parents:   # zip(node.parents, gxs), written out: it runs once per edge
+        gx = gxs[i]
+        i += 1
         if parent is None:
             continue
         source, index = parent
@@ -466,8 +475,10 @@ def write_leaf_grad(leaf, g, owned, create_graph):
 def _plain(array):
     """A Tensor around ``array`` with no graph (``Tensor._make(array, None, 0, False)``)."""
     t = _new_tensor(Tensor)
-    t.array, t.grad, t.grad_fn, t._out_idx, t._vc, t._name, t.requires_grad = (
-        array, None, None, 0, None, None, False)
+    t.array = array
+    t.grad = t.grad_fn = t._vc = t._name = None
+    t._out_idx = 0
+    t.requires_grad = False
     return t
 
 

@@ -62,11 +62,9 @@ class Tensor:
         t = _new(cls)
         t.array = data
         t.requires_grad = requires_grad
-        t.grad = None
+        t.grad = t._vc = t._name = None
         t.grad_fn = grad_fn
         t._out_idx = out_idx
-        t._vc = None
-        t._name = None
         return t
 
     # -- properties ------------------------------------------------------------
