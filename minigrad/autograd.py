@@ -26,9 +26,7 @@ from __future__ import annotations
 from . import backend
 from .function import Function
 from .grad_mode import STATE
-from .tensor import Tensor
-
-_new_tensor = object.__new__
+from .tensor import Tensor, plain as _plain
 
 
 def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
@@ -470,16 +468,6 @@ def write_leaf_grad(leaf, g, owned, create_graph):
         leaf.grad = g
     else:
         leaf.grad = _plain(array)
-
-
-def _plain(array):
-    """A Tensor around ``array`` with no graph (``Tensor._make(array, None, 0, False)``)."""
-    t = _new_tensor(Tensor)
-    t.array = array
-    t.grad = t.grad_fn = t._vc = t._name = None
-    t._out_idx = 0
-    t.requires_grad = False
-    return t
 
 
 # -- Hooks: code that acts once gradients are written (DistributedDataParallel) -------------

@@ -9,7 +9,7 @@ import math
 
 from ..function import Function
 from ..grad_mode import STATE
-from ..tensor import Tensor
+from ..tensor import Tensor, plain
 from .. import backend
 from .promotion import as_operand, kind, promote
 from .shape import sum_to, transpose, reshape
@@ -86,8 +86,8 @@ class Mul(Function):
             g = gy.array
             if _same_array_kind(g, x0, x1):   # no broadcast, no promotion: on arrays
                 p0, p1 = self.parents
-                return (Tensor._make(g * x1, None, 0, False) if p0 else None,
-                        Tensor._make(g * x0, None, 0, False) if p1 else None)
+                return (plain(g * x1) if p0 else None,
+                        plain(g * x0) if p1 else None)
         x0, x1 = self.saved_tensors
         p0, p1 = self.parents
         return (sum_to(gy * x1, _shape(x0)) if p0 else None,
@@ -229,10 +229,10 @@ def _matmul_backward_2d(gy, a, b, parents):
     """MatMul.backward for 2-D arrays: (gy bᵀ, aᵀ gy), the outer product when a has one row
     (the same operations as the Tensor path, so the same bits)."""
     p0, p1 = parents
-    gx0 = Tensor._make(gy @ b.T, None, 0, False) if p0 else None
+    gx0 = plain(gy @ b.T) if p0 else None
     gx1 = None
     if p1:
-        gx1 = Tensor._make(a.T * gy if a.shape[0] == 1 else a.T @ gy, None, 0, False)
+        gx1 = plain(a.T * gy if a.shape[0] == 1 else a.T @ gy)
     return gx0, gx1
 
 
