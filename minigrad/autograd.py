@@ -28,6 +28,8 @@ from .function import Function
 from .grad_mode import STATE
 from .tensor import Tensor, plain as _plain
 
+_new_tensor = object.__new__
+
 
 def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
                  inputs=None, edge_hook=None, split_shared=False):
@@ -462,12 +464,15 @@ def write_leaf_grad(leaf, g, owned, create_graph):
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     elif leaf.grad is not None:
         leaf.grad = _plain(_sum(leaf.grad.array, array))
-    elif not owned:
-        leaf.grad = _plain(array.copy())
-    elif g.grad_fn is None and g._vc is None and not g.requires_grad:
+    elif owned and g.grad_fn is None and g._vc is None and not g.requires_grad:
         leaf.grad = g
     else:
-        leaf.grad = _plain(array)
+        t = _new_tensor(Tensor)   # _plain(array if owned else array.copy()), written out
+        t.array = array if owned else array.copy()
+        t.grad = t.grad_fn = t._vc = t._name = None
+        t._out_idx = 0
+        t.requires_grad = False
+        leaf.grad = t
 
 
 # -- Hooks: code that acts once gradients are written (DistributedDataParallel) -------------

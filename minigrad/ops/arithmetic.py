@@ -20,10 +20,16 @@ def _shape(x):
 
 
 def _same_array_kind(g, x0, x1):
-    """Both operands arrays of g's class, shape and dtype, not 0-d (backward may run on arrays)."""
-    cls = type(g)
-    return (type(x0) is cls and type(x1) is cls and x0.shape == g.shape == x1.shape
-            and x0.dtype == g.dtype == x1.dtype and g.ndim > 0)   # 0-d: NumPy gives scalars
+    """Both operands arrays of g's class, shape and dtype, not 0-d (backward may run on arrays).
+    (Each test is written the cheap way first: the class by identity, a dtype by identity,
+    then by equality.)"""
+    cls = g.__class__
+    if x0.__class__ is not cls or x1.__class__ is not cls:
+        return False
+    shape, dtype = g.shape, g.dtype
+    d0, d1 = x0.dtype, x1.dtype
+    return (x0.shape == shape and x1.shape == shape and shape != ()   # 0-d: NumPy gives scalars
+            and (d0 is dtype or d0 == dtype) and (d1 is dtype or d1 == dtype))
 
 
 class Add(Function):
