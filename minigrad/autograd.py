@@ -140,11 +140,10 @@ def _backward_on_leaves(node, gys, retain_graph):
     parents = node.parents
     if node._segment is not None or node._retained or len(parents) > 2:
         return False
-    for parent in parents:
-        if parent is not None and parent[1] >= 0:   # a node before this one
-            return False
-    if len(parents) == 2 and parents[0] is not None and parents[1] is not None \
-            and parents[0][0] is parents[1][0]:       # x * x: two gradients to sum
+    p0 = parents[0]
+    p1 = parents[1] if len(parents) == 2 else None
+    if p0 is not None and p0[1] >= 0 or p1 is not None and (
+            p1[1] >= 0 or p0 is not None and p0[0] is p1[0]):   # a node before it, or x * x
         return False
     modes = STATE.__dict__   # this thread's modes as a dict: one thread-local lookup
     previous_mode = modes["grad_enabled"]
@@ -157,25 +156,29 @@ def _backward_on_leaves(node, gys, retain_graph):
             _raise_gradient_count(node, gxs)
         if not retain_graph:
             node.release()
-        reached, i = [], 0
-        for parent in parents:
-            gx = gxs[i]
-            i += 1
-            if parent is not None and gx is not None:
-                leaf = parent[0]
-                if gx.__class__ is not Tensor or gx.array.shape != leaf.array.shape:
-                    gx = _checked_gradient(node, gx, leaf.array.shape)
-                reached.append((leaf, gx))
+        g0 = None if p0 is None else _leaf_gradient(node, p0[0], gxs[0])
+        g1 = None if p1 is None else _leaf_gradient(node, p1[0], gxs[1])
     finally:
         modes["grad_enabled"] = previous_mode
     new, hooked = node.new_grads, False
-    for leaf, gx in reached:
-        write_leaf_grad(leaf, gx, new, False)
-        if getattr(leaf, "_post_accumulate_grad_hooks", None):
-            hooked = True
+    if g0 is not None:
+        write_leaf_grad(p0[0], g0, new, False)
+        hooked = getattr(p0[0], "_post_accumulate_grad_hooks", None)
+    if g1 is not None:
+        write_leaf_grad(p1[0], g1, new, False)
+        hooked = hooked or getattr(p1[0], "_post_accumulate_grad_hooks", None)
     if hooked:
-        _after_grads_written({id(leaf): (leaf, gx, new) for leaf, gx in reached})
+        reached = [(p[0], g) for p, g in ((p0, g0), (p1, g1)) if g is not None]
+        _after_grads_written({id(leaf): (leaf, g, new) for leaf, g in reached})
     return True
+
+
+def _leaf_gradient(node, leaf, gx):
+    """``gx`` (None, or what the node's backward handed the leaf), checked: a Tensor of the
+    leaf's shape (``_hand_on``'s test for a leaf)."""
+    if gx is not None and (gx.__class__ is not Tensor or gx.array.shape != leaf.array.shape):
+        gx = _checked_gradient(node, gx, leaf.array.shape)
+    return gx
 
 
 def _walk(ready, sums, dependencies, retain_graph, whole_segments, delivery, edge_hook):
