@@ -8,11 +8,18 @@ A node runs only after every node that consumes its outputs has handed it a grad
 so it sees the full sum. The graph is walked with an explicit stack (no recursion), so
 an unrolled sequence of any length backpropagates.
 
-The loop in ``run_backward`` is the whole algorithm; the helpers below it are its edges:
-where a gradient is summed (``_add_gradient``), the check of what a node's backward hands
-back (``_checked_gradient``), the delivery to ``inputs=`` (``_Delivery``) and to tensors
-that called ``retain_grad()`` (``_set_retained``), and the write into a leaf's ``.grad``
-(``write_leaf_grad``), the one place a backward touches ``.grad``.
+The loop in ``_walk`` is the whole algorithm; the helpers around it are its edges:
+where a gradient is handed on and summed (``_hand_on``, ``_Sums``), the check of what a
+node's backward hands back (``_checked_gradient``), the delivery to ``inputs=``
+(``_Delivery``) and to tensors that called ``retain_grad()`` (``_set_retained``), and the
+write into a leaf's ``.grad`` (``write_leaf_grad``), the one place a backward touches ``.grad``.
+
+Two entries: ``run_backward`` takes every option (``_run_general``); ``Tensor.backward``
+without ``create_graph``, the call of every training step, goes to ``backward_one``, which
+sets up only what one root with no options needs, and runs a graph that is a single node on
+leaves (``(x * w).backward(g)``) without the walk's bookkeeping at all. Each path is the
+same arithmetic in the same order, so the gradients are the same bit for bit
+(``tests/test_backward_one_node.py``).
 
 One shortcut: the step nodes of a recurrent layer (``graph="steps"``) belong to an
 ``UnrolledSegment`` (``ops/rnn_unrolled.py``). When the walk reaches the segment and no
@@ -203,7 +210,8 @@ def _walk(ready, sums, dependencies, retain_graph, whole_segments, delivery, edg
                 delivery.outputs_of(node, gys)
             elif node._retained:
                 _set_retained(node, gys)
-            gxs = node.backward(gys[0]) if len(gys) == 1 else node.backward(*gys)  # _call_backward
+            # _call_backward, inlined (one output: no argument unpacking)
+            gxs = node.backward(gys[0]) if len(gys) == 1 else node.backward(*gys)
             if gxs.__class__ is not tuple:
                 gxs = (gxs,)
             if len(gxs) != len(node.parents):
