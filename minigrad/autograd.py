@@ -145,7 +145,7 @@ def _backward_on_leaves(node, gys, retain_graph):
     done nothing, for any other graph. (``split_shared`` concerns only recurrent steps, which
     have more inputs, so it is not looked at here.)"""
     parents = node.parents
-    if node._segment is not None or node._retained or len(parents) > 2:
+    if node._segment is not None or node._retained or not 0 < len(parents) <= 2:
         return False
     p0 = parents[0]
     p1 = parents[1] if len(parents) == 2 else None
