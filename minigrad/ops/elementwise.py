@@ -66,7 +66,8 @@ class Exp(Function):
     label = "exp"
 
     def forward(self, x):
-        y = (_HOST_XP if x.__class__ is _HOST_ARRAY else _array_module(x)).exp(x)
+        xp = _HOST_XP if x.__class__ is _HOST_ARRAY else _array_module(x)   # _xp(x), inlined
+        y = xp.exp(x)
         self.save_for_backward(y)
         return y
 
@@ -151,7 +152,8 @@ class Tanh(Function):
     label = "tanh"
 
     def forward(self, x):
-        y = (_HOST_XP if x.__class__ is _HOST_ARRAY else _array_module(x)).tanh(x)
+        xp = _HOST_XP if x.__class__ is _HOST_ARRAY else _array_module(x)   # _xp(x), inlined
+        y = xp.tanh(x)
         self.save_for_backward(y)
         return y
 
@@ -183,8 +185,8 @@ class Sigmoid(Function):
     def forward(self, x):
         host = x.__class__ is _HOST_ARRAY
         half = _HALF32 if host and x.dtype is _FLOAT32 else _constant(_HALF, 0.5, x)
-        y = (_HOST_XP if host else _array_module(x)).tanh(x * half)  # tanh form: stable for
-        # large |x|, no overflow warning
+        xp = _HOST_XP if host else _array_module(x)   # _xp(x), inlined
+        y = xp.tanh(x * half)      # tanh form: stable for large |x|, no overflow warning
         if y.size > 1024:          # in place: no new arrays (few elements: out of place is faster)
             y *= half
             y += half
