@@ -163,8 +163,13 @@ def _backward_on_leaves(node, gys, retain_graph):
             _raise_gradient_count(node, gxs)
         if not retain_graph:
             node.release()
-        g0 = None if p0 is None else _leaf_gradient(node, p0[0], gxs[0])
-        g1 = None if p1 is None else _leaf_gradient(node, p1[0], gxs[1])
+        # each gradient checked as _hand_on checks a leaf's: a Tensor of the leaf's shape
+        g0 = None if p0 is None else gxs[0]
+        if g0 is not None and (g0.__class__ is not Tensor or g0.array.shape != p0[0].array.shape):
+            g0 = _checked_gradient(node, g0, p0[0].array.shape)
+        g1 = None if p1 is None else gxs[1]
+        if g1 is not None and (g1.__class__ is not Tensor or g1.array.shape != p1[0].array.shape):
+            g1 = _checked_gradient(node, g1, p1[0].array.shape)
     finally:
         modes["grad_enabled"] = previous_mode
     new, hooked = node.new_grads, False
@@ -178,14 +183,6 @@ def _backward_on_leaves(node, gys, retain_graph):
         reached = [(p[0], g) for p, g in ((p0, g0), (p1, g1)) if g is not None]
         _after_grads_written({id(leaf): (leaf, g, new) for leaf, g in reached})
     return True
-
-
-def _leaf_gradient(node, leaf, gx):
-    """``gx`` (None, or what the node's backward handed the leaf), checked: a Tensor of the
-    leaf's shape (``_hand_on``'s test for a leaf)."""
-    if gx is not None and (gx.__class__ is not Tensor or gx.array.shape != leaf.array.shape):
-        gx = _checked_gradient(node, gx, leaf.array.shape)
-    return gx
 
 
 def _walk(ready, sums, dependencies, retain_graph, whole_segments, delivery, edge_hook):
