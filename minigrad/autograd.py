@@ -266,7 +266,8 @@ def _hand_on(node, gxs, sums, dependencies, ready, edge_hook):
                 edge_hook(parent, node, gx)
             slots = buffers.get(source)
             if slots is None:
-                slots = buffers[source] = [None] * source.n_outputs
+                n = source.n_outputs
+                slots = buffers[source] = [None] if n == 1 else [None] * n
             if slots[index] is None:
                 slots[index] = gx
             else:
