@@ -8,11 +8,18 @@ A node runs only after every node that consumes its outputs has handed it a grad
 so it sees the full sum. The graph is walked with an explicit stack (no recursion), so
 an unrolled sequence of any length backpropagates.
 
-The loop in ``run_backward`` is the whole algorithm; the helpers below it are its edges:
-where a gradient is summed (``_add_gradient``), the check of what a node's backward hands
-back (``_checked_gradient``), the delivery to ``inputs=`` (``_Delivery``) and to tensors
-that called ``retain_grad()`` (``_set_retained``), and the write into a leaf's ``.grad``
-(``write_leaf_grad``), the one place a backward touches ``.grad``.
+The loop in ``_walk`` is the whole algorithm; the helpers around it are its edges:
+where a gradient is handed on and summed (``_hand_on``, ``_Sums``), the check of what a
+node's backward hands back (``_checked_gradient``), the delivery to ``inputs=``
+(``_Delivery``) and to tensors that called ``retain_grad()`` (``_set_retained``), and the
+write into a leaf's ``.grad`` (``write_leaf_grad``), the one place a backward touches ``.grad``.
+
+Two entries: ``run_backward`` takes every option (``_run_general``); ``Tensor.backward``
+without ``create_graph``, the call of every training step, goes to ``backward_one``, which
+sets up only what one root with no options needs, and runs a graph that is a single node on
+leaves (``(x * w).backward(g)``) without the walk's bookkeeping at all. Each path is the
+same arithmetic in the same order, so the gradients are the same bit for bit
+(``tests/test_backward_one_node.py``).
 
 One shortcut: the step nodes of a recurrent layer (``graph="steps"``) belong to an
 ``UnrolledSegment`` (``ops/rnn_unrolled.py``). When the walk reaches the segment and no
@@ -26,7 +33,9 @@ from __future__ import annotations
 from . import backend
 from .function import Function
 from .grad_mode import STATE
-from .tensor import Tensor
+from .tensor import Tensor, plain as _plain
+
+_new_tensor = object.__new__
 
 
 def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
@@ -44,6 +53,16 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
     with this option every step hands over its own share along its own edge (the same
     total, a little slower) — what a picture of the gradient on each edge needs.
     """
+    if (inputs is None and edge_hook is None and not create_graph and not split_shared
+            and len(roots) == 1 == len(root_grads)):
+        return backward_one(roots[0], root_grads[0], retain_graph)   # the usual call
+    return _run_general(roots, root_grads, retain_graph, create_graph, inputs, edge_hook,
+                        split_shared)
+
+
+def _run_general(roots, root_grads, retain_graph, create_graph, inputs, edge_hook,
+                 split_shared):
+    """``run_backward`` with every option: the set-up, the walk, the write-back."""
     root_grads = _checked_roots(roots, root_grads)
     delivery = None if inputs is None else _Delivery(inputs)
     # a gradient a built-in op made afresh may become a .grad as it is, unless someone
@@ -58,29 +77,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
     whole_segments = (edge_hook is None and not create_graph and not split_shared
                       and (delivery is None or not delivery.outputs))
     try:
-        while ready:
-            node = ready.pop()
-            if whole_segments and node._segment is not None:   # a recurrent layer's steps
-                whole = node._segment.backward_whole(node, sums, dependencies, retain_graph)
-                if whole is not None:
-                    _hand_on(whole[0], whole[1], sums, dependencies, ready, None)
-                    continue
-            gys = sums.take(node)
-            if gys is None:  # no gradient reached this node: its inputs get none either
-                gxs = (None,) * len(node.parents)
-            else:
-                if delivery is not None:
-                    delivery.outputs_of(node, gys)
-                elif node._retained:
-                    _set_retained(node, gys)
-                gxs = node.backward(*gys)  # _call_backward, inlined
-                if gxs.__class__ is not tuple:
-                    gxs = (gxs,)
-                if len(gxs) != len(node.parents):
-                    _raise_gradient_count(node, gxs)
-            if not retain_graph:
-                node.release()
-            _hand_on(node, gxs, sums, dependencies, ready, edge_hook)
+        _walk(ready, sums, dependencies, retain_graph, whole_segments, delivery, edge_hook)
     finally:
         state.grad_enabled = previous_mode
         if split_shared is not previous_split:
@@ -90,6 +87,135 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
     if _write_leaf_grads(sums, create_graph):
         _after_grads_written(sums.leaves)
     return None
+
+
+def backward_one(root, grad, retain_graph=False):
+    """``root.backward(grad)``: ``run_backward((root,), (grad,), retain_graph)`` with no other
+    option, the call every training step makes, with only the set-up that case needs.
+
+    One root, so its node is ready at once; no ``inputs``, ``edge_hook`` or ``create_graph``,
+    so every gradient a built-in op made afresh may become a ``.grad`` as it is, and a
+    recurrent layer's steps may run as one. A graph of one node on leaves (``x * w``) runs in
+    ``_backward_on_leaves``; any other in ``_backward_graph``, the general path's walk and
+    write-back. The same gradients either way, bit for bit.
+    """
+    node = root.grad_fn
+    if node is None:  # a leaf root: its own gradient, through the general path
+        return _run_general((root,), (grad,), retain_graph, False, None, None, False)
+    if grad.__class__ is not Tensor or grad.array.shape != root.array.shape or not root.requires_grad:
+        grad = _checked_root(root, grad)
+    if node.n_outputs == 1:
+        gys = [grad]
+    else:
+        gys = [None] * node.n_outputs
+        gys[root._out_idx] = grad
+    if not _backward_on_leaves(node, gys, retain_graph):
+        _backward_graph(root, grad, gys, retain_graph)
+
+
+def _backward_graph(root, grad, gys, retain_graph):
+    """``backward_one`` for a graph of more than one node: seed, walk, write back."""
+    modes = STATE.__dict__   # this thread's modes as a dict: one thread-local lookup
+    if modes["split_shared"]:  # inside a split_shared backward: the general path resets it
+        _run_general((root,), (grad,), retain_graph, False, None, None, False)
+        return
+    node = root.grad_fn
+    sums = _Sums(False, True)
+    sums.buffers[node] = gys
+    dependencies = {}
+    for parent in node.parents:
+        if parent is not None and parent[1] >= 0:  # a node before it: count the edges
+            dependencies = _discover((node,))
+            break
+    previous_mode = modes["grad_enabled"]
+    modes["grad_enabled"] = False
+    try:
+        _walk([node], sums, dependencies, retain_graph, True, None, None)
+    finally:
+        modes["grad_enabled"] = previous_mode
+    if _write_leaf_grads(sums, False):
+        _after_grads_written(sums.leaves)
+
+
+def _backward_on_leaves(node, gys, retain_graph):
+    """The backward of a graph that is one node whose one or two inputs are different leaves
+    (or need no gradient), and no tensor of it retains its grad: what ``_walk``, ``_hand_on``
+    and ``_write_leaf_grads`` do for it, without their bookkeeping (each leaf gets one
+    gradient; every gradient is checked before any ``.grad`` is written). Returns False, having
+    done nothing, for any other graph. (``split_shared`` concerns only recurrent steps, which
+    have more inputs, so it is not looked at here.)"""
+    parents = node.parents
+    if node._segment is not None or node._retained or not 0 < len(parents) <= 2:
+        return False
+    p0 = parents[0]
+    p1 = parents[1] if len(parents) == 2 else None
+    if p0 is not None and p0[1] >= 0 or p1 is not None and (
+            p1[1] >= 0 or p0 is not None and p0[0] is p1[0]):   # a node before it, or x * x
+        return False
+    modes = STATE.__dict__   # this thread's modes as a dict: one thread-local lookup
+    previous_mode = modes["grad_enabled"]
+    modes["grad_enabled"] = False
+    try:
+        gxs = node.backward(gys[0]) if len(gys) == 1 else node.backward(*gys)
+        if gxs.__class__ is not tuple:
+            gxs = (gxs,)
+        if len(gxs) != len(parents):
+            _raise_gradient_count(node, gxs)
+        if not retain_graph:
+            node.release()
+        # each gradient checked as _hand_on checks a leaf's: a Tensor of the leaf's shape
+        g0 = None if p0 is None else gxs[0]
+        if g0 is not None and (g0.__class__ is not Tensor or g0.array.shape != p0[0].array.shape):
+            g0 = _checked_gradient(node, g0, p0[0].array.shape)
+        g1 = None if p1 is None else gxs[1]
+        if g1 is not None and (g1.__class__ is not Tensor or g1.array.shape != p1[0].array.shape):
+            g1 = _checked_gradient(node, g1, p1[0].array.shape)
+    finally:
+        modes["grad_enabled"] = previous_mode
+    new, hooked = node.new_grads, False
+    if g0 is not None:
+        write_leaf_grad(p0[0], g0, new, False)
+        hooked = getattr(p0[0], "_post_accumulate_grad_hooks", None)
+    if g1 is not None:
+        write_leaf_grad(p1[0], g1, new, False)
+        hooked = hooked or getattr(p1[0], "_post_accumulate_grad_hooks", None)
+    if hooked:
+        reached = [(p[0], g) for p, g in ((p0, g0), (p1, g1)) if g is not None]
+        _after_grads_written({id(leaf): (leaf, g, new) for leaf, g in reached})
+    return True
+
+
+def _walk(ready, sums, dependencies, retain_graph, whole_segments, delivery, edge_hook):
+    """The loop: run each ready node's backward and hand its input gradients on, until no
+    node is ready (``run_backward`` explains the options)."""
+    buffers, owned = sums.buffers, sums.owned
+    while ready:
+        node = ready.pop()
+        if whole_segments and node._segment is not None:   # a recurrent layer's steps
+            whole = node._segment.backward_whole(node, sums, dependencies, retain_graph)
+            if whole is not None:
+                _hand_on(whole[0], whole[1], sums, dependencies, ready, None)
+                continue
+        gys = buffers.pop(node, None)   # sums.take(node), inlined
+        if gys is None:  # no gradient reached this node: its inputs get none either
+            gxs = (None,) * len(node.parents)
+        else:
+            if owned:
+                for g in gys:
+                    owned.discard(id(g))
+            if delivery is not None:
+                delivery.outputs_of(node, gys)
+            elif node._retained:
+                _set_retained(node, gys)
+            # _call_backward, inlined (one output: no argument unpacking)
+            gxs = node.backward(gys[0]) if len(gys) == 1 else node.backward(*gys)
+            if gxs.__class__ is not tuple:
+                gxs = (gxs,)
+            if len(gxs) != len(node.parents):
+                _raise_gradient_count(node, gxs)
+        if not retain_graph:
+            node.release()
+        _hand_on(node, gxs, sums, dependencies, ready, edge_hook)
 
 
 def _call_backward(node, gys):
@@ -112,7 +238,10 @@ def _hand_on(node, gxs, sums, dependencies, ready, edge_hook):
     consumer has now run is ready."""
     buffers = sums.buffers
     new = node.new_grads and sums.trust_new
-    for parent, gx in zip(node.parents, gxs):
+    i = 0
+    for parent in node.parents:   # zip(node.parents, gxs), written out: it runs once per edge
+        gx = gxs[i]
+        i += 1
         if parent is None:
             continue
         source, index = parent
@@ -137,7 +266,8 @@ def _hand_on(node, gxs, sums, dependencies, ready, edge_hook):
                 edge_hook(parent, node, gx)
             slots = buffers.get(source)
             if slots is None:
-                slots = buffers[source] = [None] * source.n_outputs
+                n = source.n_outputs
+                slots = buffers[source] = [None] if n == 1 else [None] * n
             if slots[index] is None:
                 slots[index] = gx
             else:
@@ -320,14 +450,7 @@ def _write_leaf_grads(sums, create_graph):
     hooked = False
     owned = sums.owned
     for leaf, g, new in sums.leaves.values():
-        if g.array.dtype != leaf.array.dtype:
-            g = _as_dtype_of(leaf, g)
-            new = True  # a converted copy, made here
-        if (leaf.grad is None and not create_graph and (new or id(g) in owned)
-                and g.grad_fn is None and g._vc is None and not g.requires_grad):
-            leaf.grad = g  # a plain Tensor around an array nobody else holds: it is the .grad
-        else:
-            write_leaf_grad(leaf, g, new or id(g) in owned, create_graph)
+        write_leaf_grad(leaf, g, new or id(g) in owned, create_graph)
         if not hooked and getattr(leaf, "_post_accumulate_grad_hooks", None):
             hooked = True
     return hooked
@@ -337,14 +460,28 @@ def write_leaf_grad(leaf, g, owned, create_graph):
     """The leaf write-back: ``leaf.grad += g`` once per backward, after the whole graph ran.
 
     ``owned``: g's array was made by the engine or an op's backward for this leaf alone (else
-    it may be shared, ``x + y`` hands gy to both, so the first ``.grad`` is a private copy).
+    it may be shared, ``x + y`` hands gy to both, and gy is the caller's, so the first
+    ``.grad`` is a private copy). A plain Tensor around an array nobody else holds becomes
+    the ``.grad`` itself. A gradient of another dtype (float32 x float64 ops hand back
+    float64) is converted to the leaf's, a copy made here.
     """
+    array = g.array
+    if array.dtype is not leaf.array.dtype and array.dtype != leaf.array.dtype:
+        g = _as_dtype_of(leaf, g)
+        array, owned = g.array, True
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     elif leaf.grad is not None:
-        leaf.grad = Tensor._make(_sum(leaf.grad.array, g.array), None, 0, False)
+        leaf.grad = _plain(_sum(leaf.grad.array, array))
+    elif owned and g.grad_fn is None and g._vc is None and not g.requires_grad:
+        leaf.grad = g
     else:
-        leaf.grad = Tensor._make(g.array if owned else g.array.copy(), None, 0, False)
+        t = _new_tensor(Tensor)   # _plain(array if owned else array.copy()), written out
+        t.array = array if owned else array.copy()
+        t.grad = t.grad_fn = t._vc = t._name = None
+        t._out_idx = 0
+        t.requires_grad = False
+        leaf.grad = t
 
 
 # -- Hooks: code that acts once gradients are written (DistributedDataParallel) -------------

@@ -104,21 +104,27 @@ class Function:
         return y
 
     def _single_output(self, y, record, parents):
-        """The Tensor of a one-output op's array ``y`` (``Tensor._make`` inlined: this runs once
-        per op); when ``record``, the node is recorded on it with these ``parents``."""
+        """The Tensor of a one-output op's array ``y`` (``Tensor._make`` inlined); when
+        ``record``, the node is recorded on it with these ``parents``. (``_call1`` and
+        ``_call2``, which run once per op, do the same written out.)"""
         t = _new_tensor(Tensor)
-        t.array, t.grad, t._out_idx, t._vc, t._name = y, None, 0, None, None
+        t.array = y
+        t.grad = t._vc = t._name = None
+        t._out_idx = 0
         if not record:
-            t.grad_fn, t.requires_grad = None, False
+            t.grad_fn = None
+            t.requires_grad = False
             return t
-        t.grad_fn, t.requires_grad = self, True
+        t.grad_fn = self
+        t.requires_grad = True
         self.parents, self.scope, self.out_shapes = parents, STATE.scope, (y.shape,)
         return t
 
     def _call1(self, x):
         """``self(x)`` for one Tensor ``x`` (the unary ops' path): the same, unrolled."""
         a = x.array
-        record = x.requires_grad and STATE.grad_enabled
+        state = STATE.__dict__  # this thread's modes as a dict: one thread-local lookup for two
+        record = x.requires_grad and state["grad_enabled"]
         try:
             y = self.forward(a)
         except (ValueError, IndexError, TypeError) as error:
@@ -129,9 +135,19 @@ class Function:
             parents = ((x, -1) if fn is None else (fn, x._out_idx),)
         if y.__class__ is not a.__class__:  # a tuple, or a scalar for a 0-d result
             return self._outputs((x,), [a], y, parents or (None,), record)
-        t = self._single_output(y, record, parents)
+        t = _new_tensor(Tensor)   # self._single_output(y, record, parents), inlined
+        t.array = y
+        t.grad = t._vc = t._name = None
+        t._out_idx = 0
+        if not record:
+            t.grad_fn = None
+            t.requires_grad = False
+            return t
+        t.grad_fn = self
+        t.requires_grad = True
+        self.parents, self.scope, self.out_shapes = parents, state["scope"], (y.shape,)
         saved = self._saved
-        if record and saved:
+        if saved:
             if len(saved) == 1 and saved[0] is y and y is not a:  # exp, tanh, sigmoid: the output
                 self._saved_entries = ((_OUTPUT, 0, weakref.ref(t), y),)
             else:
@@ -143,7 +159,8 @@ class Function:
         a0, a1 = x0.array, x1.array
         if a0.__class__ is not a1.__class__:  # arrays on two devices: the general path says so
             return self(x0, x1)
-        record = (x0.requires_grad or x1.requires_grad) and STATE.grad_enabled
+        state = STATE.__dict__  # this thread's modes as a dict: one thread-local lookup for two
+        record = (x0.requires_grad or x1.requires_grad) and state["grad_enabled"]
         try:
             y = self.forward(a0, a1)
         except (ValueError, IndexError, TypeError) as error:
@@ -160,9 +177,19 @@ class Function:
             parents = (p0, p1)
         if y.__class__ is not a0.__class__:  # a tuple, or a scalar for a 0-d result
             return self._outputs((x0, x1), [a0, a1], y, parents or (None, None), record)
-        t = self._single_output(y, record, parents)
+        t = _new_tensor(Tensor)   # self._single_output(y, record, parents), inlined
+        t.array = y
+        t.grad = t._vc = t._name = None
+        t._out_idx = 0
+        if not record:
+            t.grad_fn = None
+            t.requires_grad = False
+            return t
+        t.grad_fn = self
+        t.requires_grad = True
+        self.parents, self.scope, self.out_shapes = parents, state["scope"], (y.shape,)
         saved = self._saved
-        if record and saved:
+        if saved:
             if len(saved) == 2 and saved[0] is a0 and saved[1] is a1 and a0 is not a1:  # both inputs
                 v0, v1 = x0._vc, x1._vc
                 self._saved_entries = ((_INPUT, x0, 0 if v0 is None else v0[0]),

@@ -26,6 +26,17 @@ class _HookHandle:
 _new = object.__new__   # one lookup, not two, in the constructor every op output goes through
 
 
+def plain(array):
+    """A Tensor around ``array`` that is part of no graph (``Tensor._make(array, None, 0,
+    False)``, a plain function: what every backward that computes on arrays hands back)."""
+    t = _new(Tensor)
+    t.array = array
+    t.grad = t.grad_fn = t._vc = t._name = None
+    t._out_idx = 0
+    t.requires_grad = False
+    return t
+
+
 class Tensor:
     """A multi-dimensional array with an optional gradient.
 
@@ -62,11 +73,9 @@ class Tensor:
         t = _new(cls)
         t.array = data
         t.requires_grad = requires_grad
-        t.grad = None
+        t.grad = t._vc = t._name = None
         t.grad_fn = grad_fn
         t._out_idx = out_idx
-        t._vc = None
-        t._name = None
         return t
 
     # -- properties ------------------------------------------------------------
@@ -333,7 +342,10 @@ class Tensor:
         ``gradient`` is required unless self holds a single element. The graph's saved
         arrays are freed afterwards unless ``retain_graph`` (or ``create_graph``) is True.
         """
-        run_backward((self,), (gradient,), retain_graph or create_graph, create_graph)
+        if create_graph:
+            run_backward((self,), (gradient,), True, True)
+        else:
+            backward_one(self, gradient, retain_graph)
 
     # -- in place (bump the version so backward can tell) -----------------------
     def _check_inplace(self, what):
@@ -473,7 +485,7 @@ class Tensor:
 
     # -- operators ---------------------------------------------------------------
     def __add__(self, other):
-        if isinstance(other, Tensor):  # the usual case, straight to the op's two-Tensor call
+        if other.__class__ is Tensor or isinstance(other, Tensor):  # straight to the op's call
             return Add()._call2(self, other)
         return add(self, other)
 
@@ -481,7 +493,7 @@ class Tensor:
         return add(other, self)
 
     def __sub__(self, other):
-        if isinstance(other, Tensor):  # the usual case, straight to the op's two-Tensor call
+        if other.__class__ is Tensor or isinstance(other, Tensor):  # straight to the op's call
             return Sub()._call2(self, other)
         return sub(self, other)
 
@@ -489,7 +501,7 @@ class Tensor:
         return sub(other, self)
 
     def __mul__(self, other):
-        if isinstance(other, Tensor):  # the usual case, straight to the op's two-Tensor call
+        if other.__class__ is Tensor or isinstance(other, Tensor):  # straight to the op's call
             return Mul()._call2(self, other)
         return mul(self, other)
 
@@ -497,7 +509,7 @@ class Tensor:
         return mul(other, self)
 
     def __truediv__(self, other):
-        if isinstance(other, Tensor):  # the usual case, straight to the op's two-Tensor call
+        if other.__class__ is Tensor or isinstance(other, Tensor):  # straight to the op's call
             return Div()._call2(self, other)
         return div(self, other)
 
@@ -551,17 +563,20 @@ class Tensor:
 
     # -- methods (the same ops as minigrad.<name>) ----------------------------------
     def exp(self):
-        if self.array.dtype.kind == "f":  # a float tensor: straight to the op's one-Tensor call
+        dtype = self.array.dtype
+        if dtype is _FLOAT32 or dtype is _FLOAT64:  # straight to the op's one-Tensor call
             return Exp()._call1(self)
         return exp(self)
 
     def log(self):
-        if self.array.dtype.kind == "f":  # a float tensor: straight to the op's one-Tensor call
+        dtype = self.array.dtype
+        if dtype is _FLOAT32 or dtype is _FLOAT64:  # straight to the op's one-Tensor call
             return Log()._call1(self)
         return log(self)
 
     def sqrt(self):
-        if self.array.dtype.kind == "f":  # a float tensor: straight to the op's one-Tensor call
+        dtype = self.array.dtype
+        if dtype is _FLOAT32 or dtype is _FLOAT64:  # straight to the op's one-Tensor call
             return Sqrt()._call1(self)
         return sqrt(self)
 
@@ -569,12 +584,14 @@ class Tensor:
         return abs_(self)
 
     def tanh(self):
-        if self.array.dtype.kind == "f":  # a float tensor: straight to the op's one-Tensor call
+        dtype = self.array.dtype
+        if dtype is _FLOAT32 or dtype is _FLOAT64:  # straight to the op's one-Tensor call
             return Tanh()._call1(self)
         return tanh(self)
 
     def sigmoid(self):
-        if self.array.dtype.kind == "f":  # a float tensor: straight to the op's one-Tensor call
+        dtype = self.array.dtype
+        if dtype is _FLOAT32 or dtype is _FLOAT64:  # straight to the op's one-Tensor call
             return Sigmoid()._call1(self)
         return sigmoid(self)
 
@@ -685,6 +702,9 @@ class Tensor:
         return where(condition, self, other)
 
 
+_FLOAT32, _FLOAT64 = backend.float32, backend.float64   # NumPy's own dtype objects (see the
+# unary methods: another float dtype, or an equal dtype object that is not these, takes the
+# op's function, which does the same)
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor",
                "int32": "IntTensor", "bool": "BoolTensor"}
 _TENSOR_TYPES = {v: k for k, v in _TYPE_NAMES.items()}
@@ -724,4 +744,4 @@ from .ops.softmax import softmax, log_softmax  # noqa: E402
 from .ops.device import to_device  # noqa: E402
 from .ops.sorting import sort, argsort, topk, argmin  # noqa: E402
 from .ops.views import clone, narrow, t  # noqa: E402
-from .autograd import run_backward  # noqa: E402
+from .autograd import run_backward, backward_one  # noqa: E402

@@ -9,7 +9,7 @@ import math
 
 from ..function import Function
 from ..grad_mode import STATE
-from ..tensor import Tensor
+from ..tensor import Tensor, plain
 from .. import backend
 from .promotion import as_operand, kind, promote
 from .shape import sum_to, transpose, reshape
@@ -20,10 +20,16 @@ def _shape(x):
 
 
 def _same_array_kind(g, x0, x1):
-    """Both operands arrays of g's class, shape and dtype, not 0-d (backward may run on arrays)."""
-    cls = type(g)
-    return (type(x0) is cls and type(x1) is cls and x0.shape == g.shape == x1.shape
-            and x0.dtype == g.dtype == x1.dtype and g.ndim > 0)   # 0-d: NumPy gives scalars
+    """Both operands arrays of g's class, shape and dtype, not 0-d (backward may run on arrays).
+    (Each test is written the cheap way first: the class by identity, a dtype by identity,
+    then by equality.)"""
+    cls = g.__class__
+    if x0.__class__ is not cls or x1.__class__ is not cls:
+        return False
+    shape, dtype = g.shape, g.dtype
+    d0, d1 = x0.dtype, x1.dtype
+    return (x0.shape == shape and x1.shape == shape and shape != ()   # 0-d: NumPy gives scalars
+            and (d0 is dtype or d0 == dtype) and (d1 is dtype or d1 == dtype))
 
 
 class Add(Function):
@@ -32,7 +38,7 @@ class Add(Function):
     def forward(self, x0, x1):
         if getattr(x0, "dtype", None) is not getattr(x1, "dtype", False):  # else nothing to cast
             x0, x1 = promote(x0, x1)
-        self.s0, self.s1 = _shape(x0), _shape(x1)
+        self.s0, self.s1 = getattr(x0, "shape", ()), getattr(x1, "shape", ())  # _shape, inlined
         return x0 + x1
 
     def backward(self, gy):
@@ -54,7 +60,7 @@ class Sub(Function):
     def forward(self, x0, x1):
         if getattr(x0, "dtype", None) is not getattr(x1, "dtype", False):  # else nothing to cast
             x0, x1 = promote(x0, x1)
-        self.s0, self.s1 = _shape(x0), _shape(x1)
+        self.s0, self.s1 = getattr(x0, "shape", ()), getattr(x1, "shape", ())  # _shape, inlined
         return x0 - x1
 
     def backward(self, gy):
@@ -86,8 +92,8 @@ class Mul(Function):
             g = gy.array
             if _same_array_kind(g, x0, x1):   # no broadcast, no promotion: on arrays
                 p0, p1 = self.parents
-                return (Tensor._make(g * x1, None, 0, False) if p0 else None,
-                        Tensor._make(g * x0, None, 0, False) if p1 else None)
+                return (plain(g * x1) if p0 else None,
+                        plain(g * x0) if p1 else None)
         x0, x1 = self.saved_tensors
         p0, p1 = self.parents
         return (sum_to(gy * x1, _shape(x0)) if p0 else None,
@@ -229,10 +235,10 @@ def _matmul_backward_2d(gy, a, b, parents):
     """MatMul.backward for 2-D arrays: (gy bᵀ, aᵀ gy), the outer product when a has one row
     (the same operations as the Tensor path, so the same bits)."""
     p0, p1 = parents
-    gx0 = Tensor._make(gy @ b.T, None, 0, False) if p0 else None
+    gx0 = plain(gy @ b.T) if p0 else None
     gx1 = None
     if p1:
-        gx1 = Tensor._make(a.T * gy if a.shape[0] == 1 else a.T @ gy, None, 0, False)
+        gx1 = plain(a.T * gy if a.shape[0] == 1 else a.T @ gy)
     return gx0, gx1
 
 

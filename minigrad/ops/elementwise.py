@@ -4,12 +4,18 @@ from __future__ import annotations
 from .. import backend
 from ..function import Function
 from ..grad_mode import STATE
-from ..tensor import Tensor
+from ..tensor import Tensor, plain
 from .promotion import promote
 from .shape import sum_to
 
 
-_xp = backend.get_array_module   # the module (numpy or cupy) of an array
+_array_module = backend.get_array_module
+
+
+def _xp(x):
+    """The module (numpy or cupy) of array ``x``; a host array's without a lookup (the hot
+    forwards below write this test out: a call costs as much as the lookup)."""
+    return _HOST_XP if x.__class__ is _HOST_ARRAY else _array_module(x)
 
 
 def as_float(x):
@@ -24,7 +30,7 @@ def _array_grad(g, like):
     """A gradient computed on arrays (no graph), as a Tensor (NumPy makes 0-d results scalars)."""
     if g.__class__ is not like.__class__:
         g = backend.wrap_scalar(g, like)
-    return Tensor._make(g, None, 0, False)
+    return plain(g)
 
 
 def _host_constants(value):
@@ -41,6 +47,9 @@ def _host_constants(value):
 
 _HOST_ARRAY = type(backend.as_array(0.0))
 _HALF, _ONE = _host_constants(0.5), _host_constants(1.0)
+_FLOAT32 = backend.float32
+_HALF32, _ONE32 = _HALF[_FLOAT32], _ONE[_FLOAT32]   # the default dtype's: no dict lookup
+_HOST_XP = _array_module(_HALF32)   # what _array_module(x) gives for any host array x
 
 
 def _constant(constants, value, like):
@@ -57,7 +66,8 @@ class Exp(Function):
     label = "exp"
 
     def forward(self, x):
-        y = _xp(x).exp(x)
+        xp = _HOST_XP if x.__class__ is _HOST_ARRAY else _array_module(x)   # _xp(x), inlined
+        y = xp.exp(x)
         self.save_for_backward(y)
         return y
 
@@ -142,7 +152,8 @@ class Tanh(Function):
     label = "tanh"
 
     def forward(self, x):
-        y = _xp(x).tanh(x)
+        xp = _HOST_XP if x.__class__ is _HOST_ARRAY else _array_module(x)   # _xp(x), inlined
+        y = xp.tanh(x)
         self.save_for_backward(y)
         return y
 
@@ -151,7 +162,9 @@ class Tanh(Function):
     def backward(self, gy):
         if not STATE.grad_enabled:
             y, = self.saved_arrays
-            return _array_grad(gy.array * (_constant(_ONE, 1, y) - y * y), y)
+            host32 = y.dtype is _FLOAT32 and y.__class__ is _HOST_ARRAY  # _constant's common case
+            one = _ONE32 if host32 else _constant(_ONE, 1, y)
+            return _array_grad(gy.array * (one - y * y), y)
         y, = self.saved_tensors
         return gy * (1 - y * y)
 
@@ -170,8 +183,10 @@ class Sigmoid(Function):
     new_grads = True
 
     def forward(self, x):
-        half = _constant(_HALF, 0.5, x)
-        y = _xp(x).tanh(x * half)  # tanh form: stable for large |x|, no overflow warning
+        host = x.__class__ is _HOST_ARRAY
+        half = _HALF32 if host and x.dtype is _FLOAT32 else _constant(_HALF, 0.5, x)
+        xp = _HOST_XP if host else _array_module(x)   # _xp(x), inlined
+        y = xp.tanh(x * half)      # tanh form: stable for large |x|, no overflow warning
         if y.size > 1024:          # in place: no new arrays (few elements: out of place is faster)
             y *= half
             y += half
@@ -183,7 +198,9 @@ class Sigmoid(Function):
     def backward(self, gy):
         if not STATE.grad_enabled:
             y, = self.saved_arrays
-            return _array_grad(gy.array * y * (_constant(_ONE, 1, y) - y), y)
+            host32 = y.dtype is _FLOAT32 and y.__class__ is _HOST_ARRAY  # _constant's common case
+            one = _ONE32 if host32 else _constant(_ONE, 1, y)
+            return _array_grad(gy.array * y * (one - y), y)
         y, = self.saved_tensors
         return gy * y * (1 - y)
 
