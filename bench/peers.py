@@ -107,7 +107,7 @@ class DezeroCharLM:
         self.F, self.cell = importlib.import_module("dezero.functions"), cell
         self.model = dezero.Model()
         self.model.embedding = L.EmbedID(vocab, hidden)
-        self.model.embedding.W.array = self.model.embedding.W.array.astype(np.float32)
+        self.model.embedding.W.data = self.model.embedding.W.data.astype(np.float32)
         self.model.rnn = (L.LSTM if cell == "lstm" else L.RNN)(hidden, in_size=hidden)
         self.model.out = L.Linear(vocab, in_size=hidden)
         self.opt = O.Adam(alpha=lr).setup(self.model)
@@ -133,7 +133,7 @@ class DezeroCharLM:
         self.opt.update()
         loss.unchain_backward()                                      # truncate: detach the state
         state = (rnn.h, rnn.c) if self.cell == "lstm" else rnn.h
-        return float(loss.array), state
+        return float(loss.data), state
 
 
 def make_peer(name, cell, vocab, hidden, seed=0):
