@@ -33,9 +33,8 @@ from __future__ import annotations
 from . import backend
 from .function import Function
 from .grad_mode import STATE
-from .tensor import Tensor, plain as _plain
+from .tensor import Tensor, plain
 
-_new_tensor = object.__new__
 
 
 def run_backward(roots, root_grads, retain_graph=False, create_graph=False,
@@ -281,7 +280,7 @@ def _hand_on(node, gxs, sums, dependencies, ready, edge_hook):
 def _checked_gradient(node, gx, expected):
     """A gradient a backward returned, as a Tensor of its input's shape (or a clear error)."""
     if not isinstance(gx, Tensor):
-        gx = Tensor._make(backend.as_array(gx), None, 0, False)
+        gx = plain(backend.as_array(gx))
     if gx.array.shape != expected:
         raise RuntimeError(f"{node.name()}.backward returned a gradient of shape "
                            f"{tuple(gx.shape)} for an input of shape {tuple(expected)}")
@@ -351,7 +350,7 @@ class _Sums:
             summed = a + g.array
             if summed.__class__ is not a.__class__:  # a NumPy scalar (0-d): _sum's work, inlined
                 summed = backend.wrap_scalar(summed, a)
-            total = slots[index] = Tensor._make(summed, None, 0, False)
+            total = slots[index] = plain(summed)
             self.owned.add(id(total))
 
     def add_to_leaf(self, leaf, g, new=False):
@@ -427,7 +426,7 @@ def _checked_root(root, grad):
                                f"output, but the output has shape {tuple(root.shape)}; pass "
                                f"gradient= (a tensor of that shape)")
         xp = backend.get_array_module(root.array)
-        grad = Tensor._make(xp.ones(root.shape, dtype=root.dtype), None, 0, False)
+        grad = plain(xp.ones(root.shape, dtype=root.dtype))
     elif not isinstance(grad, Tensor):
         grad = Tensor(grad, dtype=root.dtype)
     if grad.array.shape != root.array.shape:
@@ -442,7 +441,7 @@ def _as_dtype_of(leaf, g):
         return g
     if STATE.grad_enabled or g.requires_grad:
         return g.to(leaf.array.dtype)
-    return Tensor._make(g.array.astype(leaf.array.dtype), None, 0, False)
+    return plain(g.array.astype(leaf.array.dtype))
 
 
 def _write_leaf_grads(sums, create_graph):
@@ -472,16 +471,11 @@ def write_leaf_grad(leaf, g, owned, create_graph):
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     elif leaf.grad is not None:
-        leaf.grad = _plain(_sum(leaf.grad.array, array))
+        leaf.grad = plain(_sum(leaf.grad.array, array))
     elif owned and g.grad_fn is None and g._vc is None and not g.requires_grad:
         leaf.grad = g
     else:
-        t = _new_tensor(Tensor)   # _plain(array if owned else array.copy()), written out
-        t.array = array if owned else array.copy()
-        t.grad = t.grad_fn = t._vc = t._name = None
-        t._out_idx = 0
-        t.requires_grad = False
-        leaf.grad = t
+        leaf.grad = plain(array if owned else array.copy())
 
 
 # -- Hooks: code that acts once gradients are written (DistributedDataParallel) -------------

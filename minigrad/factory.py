@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import backend
-from .tensor import Tensor
+from .tensor import Tensor, plain
 
 
 def _shape(size):
@@ -18,7 +18,7 @@ def _shape(size):
 def _new(array, requires_grad, device=None):
     if device is not None:  # CuPy makes arrays on the current GPU: move them to "cuda:N"
         array = backend.to_device(array, device)
-    t = Tensor._make(array, None, 0, False)
+    t = plain(array)
     if requires_grad:
         t.requires_grad_(True)
     return t

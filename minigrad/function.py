@@ -212,7 +212,7 @@ class Function:
                 outputs = self._wrap_scalars(outputs, arrays)
                 break
         if not requires_grad:
-            return tuple([Tensor._make(y, None, 0, False) for y in outputs])
+            return tuple([plain(y) for y in outputs])
         self.parents = parents
         self.scope = STATE.scope
         self.n_outputs = len(outputs)
@@ -321,7 +321,7 @@ class Function:
         so a gradient computed from it (with ``create_graph=True``) stays in the graph."""
         entries = self._checked_entries()
         if entries is None:
-            return tuple([Tensor._make(a, None, 0, False) if backend.is_array(a) else a
+            return tuple([plain(a) if backend.is_array(a) else a
                           for a in self._saved])
         result = []
         for entry in entries:
@@ -331,7 +331,7 @@ class Function:
             elif kind is _OUTPUT:
                 result.append(Tensor._make(entry[3], self, entry[1], True))
             elif backend.is_array(entry[1]):
-                result.append(Tensor._make(entry[1], None, 0, False))
+                result.append(plain(entry[1]))
             else:
                 result.append(entry[1])
         return tuple(result)
@@ -405,4 +405,4 @@ def _raise_modified(fn, tensor, version):
         f"expected version {version}. Make a copy before changing it, or change it after backward().")
 
 
-from .tensor import Tensor  # noqa: E402  (Tensor and Function refer to each other)
+from .tensor import Tensor, plain  # noqa: E402  (Tensor and Function refer to each other)

@@ -27,8 +27,9 @@ _new = object.__new__   # one lookup, not two, in the constructor every op outpu
 
 
 def plain(array):
-    """A Tensor around ``array`` that is part of no graph (``Tensor._make(array, None, 0,
-    False)``, a plain function: what every backward that computes on arrays hands back)."""
+    """A Tensor around ``array`` that is part of no graph and needs no gradient: what every
+    backward that computes on arrays hands back, a constant, a freshly made state. (The one
+    constructor for that; ``Tensor._make`` is the one for an op's recorded outputs.)"""
     t = _new(Tensor)
     t.array = array
     t.grad = t.grad_fn = t._vc = t._name = None
@@ -224,7 +225,7 @@ class Tensor:
 
     def detach(self):
         """The same data, cut from the graph (shares memory and the version counter)."""
-        t = Tensor._make(self.array, None, 0, False)
+        t = plain(self.array)
         if self._vc is None:
             self._vc = [0]
         t._vc = self._vc
@@ -727,7 +728,7 @@ def _broadcasts_to(source, target):
 def _compare(a, b, name):
     xp = backend.get_array_module(a.array)
     b = b.array if isinstance(b, Tensor) else b
-    return Tensor._make(backend.wrap_scalar(getattr(xp, name)(a.array, b), a.array), None, 0, False)
+    return plain(backend.wrap_scalar(getattr(xp, name)(a.array, b), a.array))
 
 
 # The ops live in minigrad/ops; imported last because they subclass Function, which uses Tensor.

@@ -3,7 +3,8 @@
 ``start_chromium()`` starts Debian's ``chromium`` through ``chromedriver`` (Selenium) with a
 fresh profile and everything that could reach the network switched off; ``open_page``
 loads a saved page from ``file://`` and waits until ``window.minigradExplorer.ready``.
-``missing_browser()`` says what is absent (None when all is there).
+``missing_browser()`` says what is absent (None when all is there); ``chromium_session``
+is the body of a test module's browser fixture.
 """
 import os
 import shutil
@@ -44,6 +45,21 @@ def start_chromium(extra_flags=()):
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
     return driver, profile
+
+
+def chromium_session(who, extra_flags=()):
+    """Yield a started Chromium and stop it afterwards (``yield from`` it in a fixture). When
+    the browser is missing, skip, but fail on CI (``CI`` set), where ``who`` must run."""
+    import pytest
+
+    missing = missing_browser()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"{who} must run on CI, but {missing}")
+        pytest.skip(missing)
+    driver, profile = start_chromium(extra_flags)
+    yield driver
+    stop_chromium(driver, profile)
 
 
 def stop_chromium(driver, profile):

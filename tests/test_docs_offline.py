@@ -49,14 +49,7 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    missing = browser_support.missing_browser()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"the offline-docs browser test must run on CI, but {missing}")
-        pytest.skip(missing)
-    driver, profile = browser_support.start_chromium(OFFLINE)
-    yield driver
-    browser_support.stop_chromium(driver, profile)
+    yield from browser_support.chromium_session("the offline-docs browser test", OFFLINE)
 
 
 def pages(site_dir):

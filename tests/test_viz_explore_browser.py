@@ -3,7 +3,6 @@
 One browser for the module. The tests skip only when Chromium is absent and CI is not set
 (bash scripts/install_browser.sh installs it); on CI a missing browser is a failure.
 """
-import math
 import os
 import shutil
 
@@ -37,14 +36,7 @@ def planted_text():
 
 @pytest.fixture(scope="module")
 def browser():
-    missing = browser_support.missing_browser()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser tests must run on CI, but {missing}")
-        pytest.skip(missing)
-    driver, profile = browser_support.start_chromium()
-    yield driver
-    browser_support.stop_chromium(driver, profile)
+    yield from browser_support.chromium_session("browser tests")
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ that saved the old values refuses to backpropagate through them.
 from __future__ import annotations
 
 from .. import backend
-from ..tensor import Tensor
+from ..tensor import Tensor, plain
 from .process_group import transport
 from .reduce_op import ReduceOp, check_op
 
@@ -64,7 +64,7 @@ def all_gather(tensor_list, tensor):
         if isinstance(target, Tensor) and tuple(target.shape) == tuple(tensor.shape):
             _write_back(target, gathered[r])
         else:
-            tensor_list[r] = Tensor._make(gathered[r].copy(), None, 0, False)
+            tensor_list[r] = plain(gathered[r].copy())
     return None
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .. import backend
 from ..function import Function
 from ..grad_mode import STATE
-from ..tensor import Tensor
+from ..tensor import plain
 
 
 def _xp(x):
@@ -86,11 +86,11 @@ class Conv2d(Function):
                     gpad[:, :, u:u + sh * oh:sh, v:v + sw * ow:sw] += \
                         gcols[:, :, :, :, u, v].transpose(0, 3, 1, 2)
             h, w = self.x_shape[2:]
-            gx = Tensor._make(gpad[:, :, ph:ph + h, pw:pw + w], None, 0, False)
+            gx = plain(gpad[:, :, ph:ph + h, pw:pw + w])
         if needs[1]:
-            gw = Tensor._make((gy2.T @ cols).reshape(weight.shape), None, 0, False)
+            gw = plain((gy2.T @ cols).reshape(weight.shape))
         if len(needs) > 2 and needs[2]:
-            gb = Tensor._make(gy2.sum(0), None, 0, False)
+            gb = plain(gy2.sum(0))
         return (gx, gw, gb) if len(needs) > 2 else (gx, gw)
 
 
@@ -129,4 +129,4 @@ class MaxPool2d(Function):
         backend.scatter_add(gpad, (plane, where.reshape(n * c, -1)), gy.array.reshape(n * c, -1))
         (ph, pw), (h, w) = self.padding, self.x_shape[2:]
         gx = gpad.reshape(n, c, hp, wp)[:, :, ph:ph + h, pw:pw + w]
-        return Tensor._make(xp.ascontiguousarray(gx), None, 0, False)
+        return plain(xp.ascontiguousarray(gx))

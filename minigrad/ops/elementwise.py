@@ -308,5 +308,5 @@ def astype(x, dtype):
     if x.dtype == dtype:
         return x
     if dtype.kind != "f":  # integer / bool results carry no gradient (as PyTorch)
-        return Tensor._make(x.array.astype(dtype), None, 0, False)
+        return plain(x.array.astype(dtype))
     return AsType(dtype)(x)

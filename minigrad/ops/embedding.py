@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import backend
 from ..function import Function, _raise_modified
 from ..grad_mode import STATE
-from ..tensor import Tensor
+from ..tensor import plain
 
 
 def _xp(x):
@@ -36,7 +36,7 @@ class Embedding(Function):
         if self.index_tensor is not None and self.index_tensor._version != self.index_version:
             _raise_modified(self, self.index_tensor, self.index_version)
         if not STATE.grad_enabled:  # no graph of the gradient wanted: the scatter on arrays
-            return Tensor._make(_rows_added(gy.array, self.indices, self.num), None, 0, False)
+            return plain(_rows_added(gy.array, self.indices, self.num))
         return EmbeddingGrad(self.indices, self.num)(gy)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from .. import backend
 from ..function import Function
 from ..grad_mode import STATE
-from ..tensor import Tensor
+from ..tensor import Tensor, plain
 from .shape import _normalize_dim
 
 
@@ -78,7 +78,7 @@ class Stack(Function):
 
     def backward(self, gy):
         if not STATE.grad_enabled and gy.__class__ is Tensor:   # a plain backward: on arrays
-            return tuple([Tensor._make(a, None, 0, False)._as_view_of(gy)
+            return tuple([plain(a)._as_view_of(gy)
                           for a in _slices(gy.array, self.dim)])
         return unbind(gy, self.dim)
 
@@ -123,7 +123,7 @@ class Split(Function):
                 shape[self.dim] = size
                 xp = _xp(next(g2 for g2 in gys if g2 is not None).array)
                 dtype = next(g2 for g2 in gys if g2 is not None).dtype
-                g = Tensor._make(xp.zeros(shape, dtype=dtype), None, 0, False)
+                g = plain(xp.zeros(shape, dtype=dtype))
             parts.append(g)
         return cat(parts, self.dim)
 
@@ -189,7 +189,7 @@ class Unbind(Function):
                 if g is None and zeros is None:
                     zeros = xp.zeros(shape, dtype=present.dtype)
                 arrays.append(zeros if g is None else g.array)
-            return Tensor._make(Stack(self.dim).forward(*arrays), None, 0, False)
+            return plain(Stack(self.dim).forward(*arrays))
         parts = [g if g is not None else Tensor._make(xp.zeros(shape, dtype=present.dtype),
                                                       None, 0, False)
                  for g in gys]

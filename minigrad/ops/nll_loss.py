@@ -10,7 +10,7 @@ loss can be differentiated twice.
 from __future__ import annotations
 
 from .. import backend
-from ..tensor import Tensor
+from ..tensor import Tensor, plain
 from .sorting import TakeAlongDim
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -67,7 +67,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  
             raise ValueError(f"nll_loss: weight must have shape ({input.shape[1]},) (one per "
                              f"class), got shape {tuple(weight.shape)}")
         w = w * weight.astype(input.dtype)[safe]
-    losses = -picked * Tensor._make(w, None, 0, False)
+    losses = -picked * plain(w)
     if reduction == "none":
         return losses
     if reduction == "none_scalar":

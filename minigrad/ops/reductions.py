@@ -6,7 +6,7 @@ from collections import namedtuple
 
 from .. import backend
 from ..function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, plain
 from .shape import broadcast_to, reshape
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -121,7 +121,7 @@ def _extreme(op, x, dim, keepdim):
     indices = getattr(x.array, "arg" + op.reduce)(axis=axes[0] if x.ndim else None)
     if keepdim:
         indices = backend.get_array_module(x.array).expand_dims(indices, axes[0])
-    return values_indices(values, Tensor._make(backend.wrap_scalar(indices, x.array), None, 0, False))
+    return values_indices(values, plain(backend.wrap_scalar(indices, x.array)))
 
 
 def max(x, dim=None, keepdim=False):  # noqa: A001 - mirrors torch.max
@@ -138,8 +138,8 @@ def argmax(x, dim=None, keepdim=False):
     """Index of the largest element (no gradient)."""
     data = x.array
     if dim is None:
-        return Tensor._make(backend.wrap_scalar(data.argmax(), data), None, 0, False)
+        return plain(backend.wrap_scalar(data.argmax(), data))
     indices = data.argmax(axis=dim)
     if keepdim:
         indices = backend.get_array_module(data).expand_dims(indices, dim)
-    return Tensor._make(backend.wrap_scalar(indices, data), None, 0, False)
+    return plain(backend.wrap_scalar(indices, data))

@@ -30,14 +30,9 @@ from __future__ import annotations
 from .. import backend
 from ..function import _INPUT, _OTHER, Function
 from ..grad_mode import STATE
-from ..tensor import Tensor
+from ..tensor import Tensor, plain
 from . import rnn_arithmetic, rnn_cells_double, rnn_kernels
 from .rnn_weight_grads import weight_grad
-
-
-def _wrap(array):
-    """A gradient array as a Tensor outside the graph."""
-    return Tensor._make(array, None, 0, False)
 
 
 class CellStepFunction(Function):
@@ -88,31 +83,31 @@ class CellStepFunction(Function):
             if need[0]:
                 gx = dxw @ w_ih
             if need[1]:
-                gw_ih = _wrap(weight_grad(dxw, x))
+                gw_ih = plain(weight_grad(dxw, x))
         elif need[0]:
             gx = dxw
         if need[2]:
-            gb_ih = _wrap(dxw.sum(axis=0))
+            gb_ih = plain(dxw.sum(axis=0))
         if sequence is not None:
             sequence.add(t, h)
             if t == sequence.first:
                 gw, gb = sequence.total()
-                gw_hh = _wrap(gw) if need[3] else None
-                gb_hh = _wrap(gb) if need[4] else None
+                gw_hh = plain(gw) if need[3] else None
+                gb_hh = plain(gb) if need[4] else None
         else:
             if need[3]:
-                gw_hh = _wrap(weight_grad(dhw, h))
+                gw_hh = plain(weight_grad(dhw, h))
             if need[4]:
-                gb_hh = _wrap(dhw.sum(axis=0))
+                gb_hh = plain(dhw.sum(axis=0))
         gh = None
         if need[5]:
             gh = dhw @ w_hh
             if dh is not None:
                 gh += dh
-            gh = _wrap(gh)
-        result = (None if gx is None else _wrap(gx), gw_ih, gb_ih, gw_hh, gb_hh, gh)
+            gh = plain(gh)
+        result = (None if gx is None else plain(gx), gw_ih, gb_ih, gw_hh, gb_hh, gh)
         if self.n_state == 2:
-            result += (_wrap(dc) if need[6] and dc is not None else None,)
+            result += (plain(dc) if need[6] and dc is not None else None,)
         return result
 
     def _link_saved(self, inputs, outputs, tensors):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from .. import backend
 from ..function import Function
 from ..grad_mode import enable_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, plain
 
 
 # -- the three steps in gate-level ops (inputs in the one-node cell steps' order) ---------------------
@@ -49,7 +49,7 @@ def gru_gates(x, w_ih, b_ih, w_hh, b_hh, h, c=None, nonlinearity=None):
 def _local_first_grads(cell_step, arrays, create_graph):
     """(leaves, first derivatives) of one step recomputed on fresh leaves of ``arrays``."""
     from ..autograd import grad
-    leaves = [Tensor._make(a, None, 0, False).requires_grad_(True) for a in arrays]
+    leaves = [plain(a).requires_grad_(True) for a in arrays]
     with enable_grad():
         step_inputs, arriving = cell_step.unpack(leaves)
         outputs = cell_step.step(*step_inputs, nonlinearity=cell_step.nonlinearity)
@@ -104,7 +104,7 @@ class CellStepGrad(Function):
 def _graph_input(parent, array):
     """A Tensor for a node's input that stays connected to the graph."""
     if parent is None:
-        return Tensor._make(array, None, 0, False)
+        return plain(array)
     source, index = parent
     return source if index < 0 else Tensor._make(array, source, index, True)
 
@@ -117,7 +117,7 @@ def recorded_step_backward(cell, step, grads):
     arriving = []
     for g, shape in zip(grads, cell.out_shapes):
         if g is None:   # an output nothing used: a zero gradient of its shape
-            g = Tensor._make(_zeros(shape, inputs[0].array), None, 0, False)
+            g = plain(_zeros(shape, inputs[0].array))
         arriving.append(g)
     outputs = CellStepGrad(step, getattr(cell, "nonlinearity", None), slots)(*inputs, *arriving)
     result = [None] * len(cell.step_inputs)

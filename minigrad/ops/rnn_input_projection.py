@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from ..function import Function
 from ..grad_mode import STATE
-from .rnn_cells import _wrap
+from ..tensor import plain
 from .rnn_weight_grads import weight_grad
 
 
@@ -51,11 +51,11 @@ class InputProjection(Function):
         else:
             x, w_ih = self.saved_arrays
             g = gy.array.reshape(-1, gy.shape[-1])
-            gx = _wrap((g @ w_ih).reshape(x.shape)) if need[0] else None
-            gw = _wrap(weight_grad(g, x.reshape(-1, x.shape[-1]))) if need[1] else None
+            gx = plain((g @ w_ih).reshape(x.shape)) if need[0] else None
+            gw = plain(weight_grad(g, x.reshape(-1, x.shape[-1]))) if need[1] else None
             gb = g.sum(axis=0) if need[2] or need[3] else None
-            gb_ih = _wrap(gb) if need[2] else None
-            gb_hh = (_wrap(gb.copy() if need[2] else gb)) if need[3] else None  # not shared
+            gb_ih = plain(gb) if need[2] else None
+            gb_hh = (plain(gb.copy() if need[2] else gb)) if need[3] else None  # not shared
             return gx, gw, gb_ih, gb_hh
         return gx, gw, gb if need[2] else None, gb if need[3] else None
 

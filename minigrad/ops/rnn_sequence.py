@@ -30,8 +30,9 @@ from __future__ import annotations
 from .. import backend
 from ..function import Function
 from ..grad_mode import STATE
+from ..tensor import plain
 from . import rnn_kernels, rnn_loops
-from .rnn_cells import GRUCellFunction, LSTMCellFunction, RNNCellFunction, _wrap
+from .rnn_cells import GRUCellFunction, LSTMCellFunction, RNNCellFunction
 from .rnn_weight_grads import summed_weight_grads
 
 _CELLS = {"LSTM": lambda: LSTMCellFunction(), "GRU": lambda: GRUCellFunction(),
@@ -182,7 +183,7 @@ class RecurrentSequence(Function):
         states = (dh, dc) if self.mode == "LSTM" else (dh,)
         grads = (dxw_all, g_w_hh, g_b_hh) + tuple(xp.zeros_like(h0) if g is None else g
                                                   for g in states)
-        return tuple(_wrap(g) if need else None for g, need in zip(grads, self.needs_input_grad))
+        return tuple(plain(g) if need else None for g, need in zip(grads, self.needs_input_grad))
 
     def release(self):
         super().release()

@@ -31,9 +31,9 @@ import weakref
 
 from ..function import _OTHER
 from ..grad_mode import STATE
-from ..tensor import Tensor
+from ..tensor import Tensor, plain
 from .join import Stack, Unbind
-from .rnn_cells import GRUCellFunction, LSTMCellFunction, RNNCellFunction, _weight_entry, _wrap
+from .rnn_cells import GRUCellFunction, LSTMCellFunction, RNNCellFunction, _weight_entry
 from .rnn_sequence import RecurrentSequence
 from .rnn_weight_grads import SequenceWeightGrad, summed_weight_grads
 
@@ -64,9 +64,9 @@ def record_steps(mode, xw, w_hh, b_hh, h, c=None, reverse=False):
     parents = [_parent(a) for a in (xw, w_hh, b_hh, h, c)]
     T = hs.shape[0]
     if not STATE.grad_enabled or not any(p is not None for p in parents):
-        return (Tensor._make(hs.copy(), None, 0, False),
-                [Tensor._make(hs[t], None, 0, False) for t in range(T)],
-                None if cs is None else [Tensor._make(cs[t], None, 0, False) for t in range(T)])
+        return (plain(hs.copy()),
+                [plain(hs[t]) for t in range(T)],
+                None if cs is None else [plain(cs[t]) for t in range(T)])
     segment = UnrolledSegment(sequence, hs, parents)
     hs_out, cs_out = segment.record(xw, w_hh, arrays, cs)
     return segment.record_output(hs_out), hs_out, cs_out
@@ -254,7 +254,7 @@ class UnrolledSegment:
         if p[1] is not None or p[2] is not None:
             g_w, g_b = summed_weight_grads(dhw_all, previous.reshape(-1, previous.shape[-1]))
         grads = [dxw_all, g_w, g_b, dh, dc][:3 + self.n_state]
-        return tuple(None if parent is None or g is None else _wrap(g)
+        return tuple(None if parent is None or g is None else plain(g)
                      for parent, g in zip(p, grads))
 
     def _release(self, steps, output):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from .. import backend
 from ..function import Function
 from ..grad_mode import STATE
-from ..tensor import Tensor
+from ..tensor import Tensor, plain
 
 
 def _normalize_dim(dim, ndim, op):
@@ -51,7 +51,7 @@ class Reshape(Function):
 def _array_view(array, base):
     """What a shape op gives when nothing is recorded: a Tensor of ``array`` (a view of
     ``base``'s array) sharing ``base``'s version counter."""
-    return Tensor._make(array, None, 0, False)._as_view_of(base)
+    return plain(array)._as_view_of(base)
 
 
 def reshape(x, *shape):
@@ -220,7 +220,7 @@ def sum_to(x, shape):
         return x
     if not STATE.grad_enabled and x.__class__ is Tensor:   # nothing to record: on the array
         try:
-            return Tensor._make(_summed_to(x.array, shape), None, 0, False)
+            return plain(_summed_to(x.array, shape))
         except (ValueError, IndexError):
             pass                                           # the op's call names the error
     return SumTo(shape)(x)

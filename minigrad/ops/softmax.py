@@ -10,7 +10,7 @@ from __future__ import annotations
 from .. import backend
 from ..function import Function
 from ..grad_mode import STATE
-from ..tensor import Tensor
+from ..tensor import Tensor, plain
 from .elementwise import as_float
 from .shape import _normalize_dim
 
@@ -150,10 +150,10 @@ class CrossEntropy(Function):
             if self.keep is None and self.reduction != "none":   # one weight for every element
                 g *= gy.array if self.reduction == "sum" else \
                     gy.array * (dtype.type(1) / dtype.type(self.count))
-                return Tensor._make(g, None, 0, False)
+                return plain(g)
             weight = self._weight(gy.array, dtype)
             g *= weight.reshape(weight.shape[:1] + (1,) + weight.shape[1:])    # expand_dims(·, 1)
-            return Tensor._make(g, None, 0, False)
+            return plain(g)
         onehot = xp.zeros(logp.shape, dtype=dtype)
         xp.put_along_axis(onehot, xp.expand_dims(self.safe_target, 1), 1, axis=1)
         weight = self._weight(gy, dtype)

@@ -14,7 +14,7 @@ from collections import namedtuple
 
 from .. import backend
 from ..function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, plain
 from .shape import _normalize_dim
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -79,9 +79,9 @@ def _order(x, dim, descending):
 
 def _gather(x, order, dim):
     if x.ndim == 0:
-        return x, Tensor._make(order, None, 0, False)
+        return x, plain(order)
     values = TakeAlongDim(order, dim)(x)
-    return values, Tensor._make(order, None, 0, False)
+    return values, plain(order)
 
 
 def sort(x, dim=-1, descending=False, stable=False):
@@ -95,7 +95,7 @@ def argsort(x, dim=-1, descending=False, stable=False):
     """The indices ``sort`` would return (no gradient)."""
     _check_tensor(x, "argsort")
     dim = _normalize_dim(dim, max(x.ndim, 1), "argsort")
-    return Tensor._make(_order(x, dim, descending), None, 0, False)
+    return plain(_order(x, dim, descending))
 
 
 def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - torch's argument name
@@ -117,10 +117,10 @@ def argmin(x, dim=None, keepdim=False):
     _check_tensor(x, "argmin")
     data = x.array
     if dim is None:
-        return Tensor._make(backend.wrap_scalar(data.argmin(), data), None, 0, False)
+        return plain(backend.wrap_scalar(data.argmin(), data))
     dim = _normalize_dim(dim, max(x.ndim, 1), "argmin")
     indices = data.argmin(axis=dim)
     if keepdim:
         indices = _xp(data).expand_dims(indices, dim)
-    return Tensor._make(backend.wrap_scalar(indices, data), None, 0, False)
+    return plain(backend.wrap_scalar(indices, data))
 

@@ -22,7 +22,7 @@ from collections import OrderedDict
 
 from minigrad import backend
 from minigrad.grad_mode import current_scope, graph_scope, no_grad
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, plain
 from .constructor_record import ConstructorRecord  # whole-module save/load
 
 
@@ -230,7 +230,7 @@ class Module(ConstructorRecord):
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad = Tensor._make(p.grad.array * 0, None, 0, False)
+                p.grad = plain(p.grad.array * 0)
 
     def requires_grad_(self, flag=True):
         for p in self.parameters():
@@ -304,7 +304,7 @@ class Module(ConstructorRecord):
                         continue
                     t.array = convert(t.array)
                     if t.grad is not None:
-                        t.grad = Tensor._make(convert(t.grad.array), None, 0, False)
+                        t.grad = plain(convert(t.grad.array))
         return self
 
     def to(self, target):

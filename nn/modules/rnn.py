@@ -35,7 +35,7 @@ from minigrad.ops.join import cat, stack, unbind
 from minigrad.ops.rnn_input_projection import InputProjection
 from minigrad.ops.rnn_unrolled import record_steps
 from minigrad.ops.rnn_sequence import RecurrentSequence
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, plain
 
 from ..functional import check_input, dropout
 from . import factory_kwargs
@@ -48,7 +48,7 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 def _zeros(shape, like):
     xp = backend.get_array_module(like.array)
-    return Tensor._make(xp.zeros(shape, dtype=like.dtype), None, 0, False)
+    return plain(xp.zeros(shape, dtype=like.dtype))
 
 
 class RNNBase(Module):

@@ -27,7 +27,7 @@ from minigrad import backend
 from minigrad.factory import zeros
 from minigrad.grad_mode import current_scope, graph_scope
 from minigrad.ops import rnn_cells as cell_ops
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, plain
 
 from . import factory_kwargs
 from ..functional import check_input
@@ -185,7 +185,7 @@ class RNNCellBase(Module):
         B, H = x.shape[0], self.hidden_size
         if s is None:
             xp = backend.get_array_module(x.array)
-            return Tensor._make(xp.zeros((B, H), dtype=x.dtype), None, 0, False)
+            return plain(xp.zeros((B, H), dtype=x.dtype))
         expected = (H,) if unbatched else (B, H)
         check_input(type(self).__name__, s, self.weight_ih, what)
         if tuple(s.shape) != expected:

@@ -24,7 +24,7 @@ import time
 
 from minigrad import backend
 from minigrad.autograd import queue_callback
-from minigrad.tensor import Tensor
+from minigrad.tensor import plain
 
 
 class Bucket:
@@ -68,7 +68,7 @@ class Bucket:
                 continue
             start = self.offsets[index]
             mean = self.flat[start:start + p.numel()].reshape(p.shape) / world_size
-            p.grad = Tensor._make(mean, None, 0, False)
+            p.grad = plain(mean)
 
 
 def make_buckets(params, cap_bytes):
