@@ -8,6 +8,10 @@ itself and the step inside the loop give the same bits. What the loop adds is th
 backward factors (``lstm_factors`` …) are computed for all T steps in one pass before the
 loop, into the buffer that becomes d xw / d hw, and no step allocates.
 
+The per-step products h W_hhᵀ and d a W_hh call ``xp.dot``: on 2-D arrays it is the same
+BLAS call as ``matmul`` (the same bits; ``tests/test_rnn_loops_dot.py``) with less dispatch
+around it, which at B=1 is a tenth of a step.
+
 Every function takes ``order``, the time steps in the order forward runs them
 (0 … T−1, or T−1 … 0 for a reversed direction), and returns the per-step caches in time
 order, the very tuples the one-node cells keep as ``cell.cache``.
@@ -37,10 +41,10 @@ def lstm_forward(xp, xw, w_hh, b_hh, h, c, order):
     gates, tanh_c = xp.empty((T, B, G), dtype=xw.dtype), xp.empty((T, B, H), dtype=xw.dtype)
     hs, cs = xp.empty((T, B, H), dtype=xw.dtype), xp.empty((T, B, H), dtype=xw.dtype)
     constants = math_.lstm_constants(xp, H, xw.dtype)
-    w_hh_t, matmul, caches, c0 = w_hh.T, xp.matmul, [None] * T, c
+    w_hh_t, dot, caches, c0 = w_hh.T, xp.dot, [None] * T, c
     for t in order:
         a = gates[t]
-        matmul(h, w_hh_t, out=a)
+        dot(h, w_hh_t, out=a)
         if b_hh is not None:
             a += b_hh
         caches[t] = (a, c, tanh_c[t])
@@ -63,7 +67,7 @@ def lstm_backward(xp, whole, w_hh, g_hs, g_cs, order):
     else:
         K_f[:-1] *= cs[1:]
         K_f[-1] *= c0
-    K4, f = da.reshape(T, B, 4, H), gates[..., H:2 * H]
+    K4, f, dot = da.reshape(T, B, 4, H), gates[..., H:2 * H], xp.dot
     dh = dc = None
     for t in reversed(order):
         gh = plus(None if g_hs is None else g_hs[t], dh)
@@ -72,7 +76,7 @@ def lstm_backward(xp, whole, w_hh, g_hs, g_cs, order):
             da[t] = 0
             continue
         dc = math_.lstm_backward(K4[t], K_c[t], f[t], gh, gc)
-        dh = da[t] @ w_hh
+        dh = dot(da[t], w_hh)
     return da, dh, dc
 
 
@@ -83,10 +87,10 @@ def gru_forward(xp, xw, w_hh, b_hh, h, order):
     H = G // 3
     hw, n = xp.empty((T, B, G), dtype=xw.dtype), xp.empty((T, B, H), dtype=xw.dtype)
     hs = xp.empty((T, B, H), dtype=xw.dtype)
-    w_hh_t, matmul, caches, h0 = w_hh.T, xp.matmul, [None] * T, h
+    w_hh_t, dot, caches, h0 = w_hh.T, xp.dot, [None] * T, h
     for t in order:
         a = hw[t]
-        matmul(h, w_hh_t, out=a)
+        dot(h, w_hh_t, out=a)
         if b_hh is not None:
             a += b_hh
         h, _ = math_.gru_forward(xp, a, xw[t], h, n[t], hs[t])
@@ -103,7 +107,7 @@ def gru_backward(xp, whole, previous, w_hh, g_hs, order):
     dxw, dhw = xp.empty_like(hw), xp.empty_like(hw)
     math_.gru_factors(xp, hw, n, previous, dxw, dhw)
     Kx3, Kh3, z = dxw.reshape(T, B, 3, H), dhw.reshape(T, B, 3, H), hw[..., H:2 * H]
-    dh = None
+    dot, dh = xp.dot, None
     for t in reversed(order):
         gh = plus(None if g_hs is None else g_hs[t], dh)
         if gh is None:
@@ -111,7 +115,7 @@ def gru_backward(xp, whole, previous, w_hh, g_hs, order):
             dhw[t] = 0
             continue
         direct = math_.gru_backward(Kx3[t], Kh3[t], z[t], gh)
-        dh = dhw[t] @ w_hh
+        dh = dot(dhw[t], w_hh)
         dh += direct
     return dxw, dhw, dh
 
@@ -121,9 +125,9 @@ def rnn_forward(xp, xw, w_hh, b_hh, h, nonlinearity, order):
     """(hs, caches, whole) for xw (T, B, H); whole = hs (φ' is read off the outputs)."""
     T, B, H = xw.shape
     hs, pre = xp.empty((T, B, H), dtype=xw.dtype), xp.empty((B, H), dtype=xw.dtype)
-    w_hh_t, matmul, caches = w_hh.T, xp.matmul, [None] * T
+    w_hh_t, dot, caches = w_hh.T, xp.dot, [None] * T
     for t in order:
-        matmul(h, w_hh_t, out=pre)
+        dot(h, w_hh_t, out=pre)
         if b_hh is not None:
             pre += b_hh
         h = caches[t] = math_.rnn_forward(xp, pre, xw[t], nonlinearity, hs[t])
@@ -133,7 +137,7 @@ def rnn_forward(xp, xw, w_hh, b_hh, h, nonlinearity, order):
 def rnn_backward(xp, hs, w_hh, g_hs, nonlinearity, order):
     """(d pre (T, B, H) = d xw = d hw, d h_0) from the gradients arriving at each h_t."""
     dpre = math_.rnn_factors(xp, hs, nonlinearity, xp.empty_like(hs))
-    dh = None
+    dot, dh = xp.dot, None
     for t in reversed(order):
         gh = plus(None if g_hs is None else g_hs[t], dh)
         if gh is None:
@@ -141,7 +145,7 @@ def rnn_backward(xp, hs, w_hh, g_hs, nonlinearity, order):
             continue
         d = dpre[t]
         d *= gh
-        dh = d @ w_hh
+        dh = dot(d, w_hh)
     return dpre, dh
 
 
