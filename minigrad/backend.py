@@ -429,6 +429,17 @@ def wrap_scalar(value, like):
 # ---------------------------------------------------------------------------
 # Where NumPy and CuPy differ
 # ---------------------------------------------------------------------------
+def indices_in_range(indices, size):
+    """True when every integer of ``indices`` lies in [0, size) (also when there are none).
+    One maximum over the indices read as unsigned integers of the same width, where a
+    negative index becomes a huge one, instead of a minimum and a maximum."""
+    if indices.size == 0:
+        return True
+    if indices.dtype.kind == "i":
+        indices = indices.view(f"u{indices.dtype.itemsize}")
+    return int(indices.max()) < size
+
+
 def scatter_add(target, index, values):
     """``target[index] += values`` with repeated indices accumulating (in place).
 

@@ -105,13 +105,14 @@ class graph_scope:
         self.step = step
 
     def __enter__(self):
-        self._previous = previous = STATE.scope
+        state = STATE.__dict__          # this thread's modes: one thread-local lookup
+        self._previous = previous = state["scope"]
         module, step = previous if previous is not None else (None, None)
         if self.module is not None:
             module = self.module
         if self.step is not None:
             step = None if self.step is NO_STEP else self.step
-        STATE.scope = (module, step)
+        state["scope"] = (module, step)
         return self
 
     def __exit__(self, *exc):

@@ -104,12 +104,11 @@ def embedding(indices, weight):
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
     num = weight.shape[0]
-    if idx.size:
-        low, high = int(idx.min()), int(idx.max())
-        if low < 0 or high >= num:
-            bad = high if high >= num else low
-            raise IndexError(f"embedding: index {bad} is out of range for num_embeddings={num} "
-                             f"(valid: 0..{num - 1})")
+    if not backend.indices_in_range(idx, num):
+        high = int(idx.max())
+        bad = high if high >= num else int(idx.min())
+        raise IndexError(f"embedding: index {bad} is out of range for num_embeddings={num} "
+                         f"(valid: 0..{num - 1})")
     return Embedding(idx, indices if isinstance(indices, Tensor) else None)(weight)
 
 

@@ -192,10 +192,10 @@ def _targets_in_range(target, classes, ignore_index):
     """Raise unless every target is a class index or ``ignore_index``; returns True when
     no target is ``ignore_index`` (known from the range alone: the usual case, two
     reductions and no mask)."""
-    if target.size:
-        low, high = int(target.min()), int(target.max())
-        if 0 <= low and high < classes:
-            return not low <= ignore_index <= high
+    if target.size and backend.indices_in_range(target, classes):
+        if not 0 <= ignore_index < classes:      # then no class index can equal it
+            return True
+        return not int(target.min()) <= ignore_index <= int(target.max())
     kept = target[target != ignore_index]
     if kept.size and (int(kept.min()) < 0 or int(kept.max()) >= classes):
         bad = int(kept.max()) if int(kept.max()) >= classes else int(kept.min())

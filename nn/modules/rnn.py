@@ -151,12 +151,13 @@ class RNNBase(Module):
         name = type(self).__name__
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
-        if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
+        shape = input.array.shape
+        if len(shape) not in (2, 3) or shape[-1] != self.input_size:
             layout = "(B, T, in)" if self.batch_first else "(T, B, in)"
             raise ValueError(f"{name}: expected input of shape {layout} or (T, in) with "
                              f"in={self.input_size}, got {tuple(input.shape)}")
-        check_input(name, input, self.weight_ih_l0)
-        if input.shape[0 if input.ndim == 2 or not self.batch_first else 1] == 0:
+        check_input(name, input, self._parameters["weight_ih_l0"])
+        if shape[0 if len(shape) == 2 or not self.batch_first else 1] == 0:
             raise ValueError(f"{name}: the sequence is empty (input shape {tuple(input.shape)})")
 
     def _initial(self, state, x, unbatched, what):
@@ -238,9 +239,13 @@ class RNNBase(Module):
                         c_n.append(cs[0] if direction else cs[-1])
                 if layer == self.num_layers - 1 and direction == 0:   # not a submodule or parameter:
                     object.__setattr__(self, "_top_states", (hs, cs))  # skip Module.__setattr__
+            dropped = self.dropout and self.training and layer < self.num_layers - 1
+            if len(outputs) == 1 and not dropped:      # nothing to record between layers
+                x = outputs[0]
+                continue
             with graph_scope(module=f"{path}.l{layer}", step=NO_STEP):
                 x = outputs[0] if len(outputs) == 1 else cat(outputs, 2)
-                if self.dropout and self.training and layer < self.num_layers - 1:
+                if dropped:
                     x = dropout(x, self.dropout)
         return x, h_n, c_n
 
