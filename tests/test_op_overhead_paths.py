@@ -78,11 +78,25 @@ def test_a_fresh_gradient_becomes_the_grad_and_is_nobody_elses(op):
     assert _bits(x.grad)[2] == twice
 
 
-def test_a_float64_gradient_of_a_float32_leaf_is_converted():
+@pytest.mark.parametrize("op", sorted(BINARY))
+def test_a_float64_gradient_of_a_float32_leaf_is_converted(op):
     x = minigrad.tensor(np.array([0.3], np.float32), requires_grad=True)
     w = minigrad.tensor(np.array([0.7]), requires_grad=True)            # float64
-    (x * w).backward(minigrad.tensor(np.array([1.0])))
+    BINARY[op](x, w).backward(minigrad.tensor(np.array([1.0])))
     assert x.grad.dtype == minigrad.float32 and w.grad.dtype == minigrad.float64
+
+
+@pytest.mark.parametrize("op", ["add", "sub"])
+def test_the_first_grad_of_a_sum_is_a_copy_of_the_given_gradient(op):
+    x = minigrad.tensor(np.array([0.3], np.float32), requires_grad=True)
+    w = minigrad.tensor(np.array([0.7], np.float32), requires_grad=True)
+    gy = minigrad.tensor(np.array([2.0], np.float32))
+    BINARY[op](x, w).backward(gy)
+    assert x.grad.tolist() == [2.0]
+    assert not np.shares_memory(x.grad.array, gy.array)
+    assert not np.shares_memory(x.grad.array, w.grad.array)
+    gy.array[0] = 5.0                       # the caller's gradient changes: the grads do not
+    assert x.grad.tolist() == [2.0]
 
 
 def test_a_leaf_made_to_require_grad_by_attribute_gets_grads_and_hooks():
