@@ -171,17 +171,32 @@ def _backward_on_leaves(node, gys, retain_graph):
             g1 = _checked_gradient(node, g1, p1[0].array.shape)
     finally:
         modes["grad_enabled"] = previous_mode
-    new, hooked = node.new_grads, False
+    new, hooked = node.new_grads, None
     if g0 is not None:
-        write_leaf_grad(p0[0], g0, new, False)
-        hooked = getattr(p0[0], "_post_accumulate_grad_hooks", None)
+        hooked = _write_one_leaf(p0[0], g0, new)
     if g1 is not None:
-        write_leaf_grad(p1[0], g1, new, False)
-        hooked = hooked or getattr(p1[0], "_post_accumulate_grad_hooks", None)
+        hooked = _write_one_leaf(p1[0], g1, new) or hooked
     if hooked:
         reached = [(p[0], g) for p, g in ((p0, g0), (p1, g1)) if g is not None]
         _after_grads_written({id(leaf): (leaf, g, new) for leaf, g in reached})
     return True
+
+
+def _write_one_leaf(leaf, g, new):
+    """``write_leaf_grad(leaf, g, new, False)``, with its most common case, the first gradient
+    of a leaf, of the leaf's dtype, written out; returns the leaf's post-accumulate-grad hooks
+    (None or empty when it has none)."""
+    if (new and leaf.grad is None and g.array.dtype is leaf.array.dtype and g.grad_fn is None
+            and g._vc is None and not g.requires_grad):
+        leaf.grad = g                   # made afresh for this leaf alone (x * w): kept as it is
+    elif not new and leaf.grad is None and g.array.dtype is leaf.array.dtype:
+        leaf.grad = plain(g.array.copy())   # perhaps shared (x + w hands gy to both): a copy
+    else:
+        write_leaf_grad(leaf, g, new, False)
+    try:   # the slot a leaf made to require grad has (one lookup, no getattr default)
+        return leaf._post_accumulate_grad_hooks
+    except AttributeError:   # requires_grad set as an attribute: no hook slot, no hooks
+        return None
 
 
 def _walk(ready, sums, dependencies, retain_graph, whole_segments, delivery, edge_hook):

@@ -39,6 +39,7 @@ from .backend import _BY_TYPE as _ARRAY_CLASSES  # exact array classes (kept up 
 from .grad_mode import STATE
 
 _new_tensor = object.__new__
+_weak_ref = weakref.ref   # one global lookup in _call1, not a global and an attribute
 _INPUT, _OUTPUT, _OTHER = "input", "output", "other"   # kinds of saved entry (compared by identity)
 
 
@@ -149,7 +150,7 @@ class Function:
         saved = self._saved
         if saved:
             if len(saved) == 1 and saved[0] is y and y is not a:  # exp, tanh, sigmoid: the output
-                self._saved_entries = ((_OUTPUT, 0, weakref.ref(t), y),)
+                self._saved_entries = ((_OUTPUT, 0, _weak_ref(t), y),)
             else:
                 self._link_saved((x,), (y,), (t,))
         return t
@@ -345,12 +346,12 @@ class Function:
 
     def _checked_entries(self):
         """The saved entries, after checking that no saved tensor was changed in place."""
-        if self._released:
+        entries = self._saved_entries
+        if entries is None and self._released:   # release() clears the entries: only then look
             raise RuntimeError(
                 f"Trying to backward through the graph a second time (through '{self.name()}'), "
                 "but its saved arrays were freed after the first backward. "
                 "Pass retain_graph=True to the first backward() if you need to do this.")
-        entries = self._saved_entries
         if entries is not None:
             for entry in entries:
                 kind = entry[0]

@@ -19,6 +19,15 @@ def _shape(x):
     return getattr(x, "shape", ())
 
 
+def _needs_cast(x0, x1):
+    """Must ``promote`` look at the operands? Not when both are arrays of the very same dtype
+    object (their own attributes, read without getattr defaults: a Python number raises)."""
+    try:
+        return x0.dtype is not x1.dtype
+    except AttributeError:   # a Python number
+        return True
+
+
 def _same_array_kind(g, x0, x1):
     """Both operands arrays of g's class, shape and dtype, not 0-d (backward may run on arrays).
     (Each test is written the cheap way first: the class by identity, a dtype by identity,
@@ -36,9 +45,14 @@ class Add(Function):
     label = "+"
 
     def forward(self, x0, x1):
-        if getattr(x0, "dtype", None) is not getattr(x1, "dtype", False):  # else nothing to cast
+        try:   # two arrays, the usual case: their own attributes, no getattr with a default
+            cast = x0.dtype is not x1.dtype   # the very same dtype: nothing to cast
+            self.s0, self.s1 = x0.shape, x1.shape
+        except AttributeError:   # a Python number
+            cast = True
+        if cast:
             x0, x1 = promote(x0, x1)
-        self.s0, self.s1 = getattr(x0, "shape", ()), getattr(x1, "shape", ())  # _shape, inlined
+            self.s0, self.s1 = _shape(x0), _shape(x1)
         return x0 + x1
 
     def backward(self, gy):
@@ -58,9 +72,14 @@ class Sub(Function):
     label = "-"
 
     def forward(self, x0, x1):
-        if getattr(x0, "dtype", None) is not getattr(x1, "dtype", False):  # else nothing to cast
+        try:   # two arrays, the usual case: their own attributes, no getattr with a default
+            cast = x0.dtype is not x1.dtype   # the very same dtype: nothing to cast
+            self.s0, self.s1 = x0.shape, x1.shape
+        except AttributeError:   # a Python number
+            cast = True
+        if cast:
             x0, x1 = promote(x0, x1)
-        self.s0, self.s1 = getattr(x0, "shape", ()), getattr(x1, "shape", ())  # _shape, inlined
+            self.s0, self.s1 = _shape(x0), _shape(x1)
         return x0 - x1
 
     def backward(self, gy):
@@ -81,9 +100,13 @@ class Mul(Function):
     new_grads = True
 
     def forward(self, x0, x1):
-        if getattr(x0, "dtype", None) is not getattr(x1, "dtype", False):  # else nothing to cast
+        try:   # _needs_cast(x0, x1), written out: it runs once per product
+            cast = x0.dtype is not x1.dtype
+        except AttributeError:
+            cast = True
+        if cast:
             x0, x1 = promote(x0, x1)
-        self.save_for_backward(x0, x1)
+        self._saved = (x0, x1)   # save_for_backward(x0, x1), written out
         return x0 * x1
 
     def backward(self, gy):
@@ -110,7 +133,7 @@ class Div(Function):
     label = "÷"
 
     def forward(self, x0, x1):
-        if getattr(x0, "dtype", None) is not getattr(x1, "dtype", False):  # else nothing to cast
+        if _needs_cast(x0, x1):
             x0, x1 = promote(x0, x1)
         if kind(x0) != "f" and kind(x1) != "f":   # int / int is a float32 (as PyTorch)
             x0 = x0.astype(backend.default_float) if backend.is_array(x0) else float(x0)

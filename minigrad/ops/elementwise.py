@@ -68,7 +68,7 @@ class Exp(Function):
     def forward(self, x):
         xp = _HOST_XP if x.__class__ is _HOST_ARRAY else _array_module(x)   # _xp(x), inlined
         y = xp.exp(x)
-        self.save_for_backward(y)
+        self._saved = (y,)   # save_for_backward(y), written out
         return y
 
     new_grads = True
@@ -76,7 +76,8 @@ class Exp(Function):
     def backward(self, gy):
         if not STATE.grad_enabled:  # no graph of the gradient wanted: on arrays
             y, = self.saved_arrays
-            return _array_grad(gy.array * y, y)
+            g = gy.array * y
+            return plain(g) if g.__class__ is y.__class__ else _array_grad(g, y)   # 0-d: a scalar
         y, = self.saved_tensors
         return gy * y
 
@@ -114,7 +115,7 @@ class Sqrt(Function):
 
     def forward(self, x):
         y = _xp(x).sqrt(x)
-        self.save_for_backward(y)
+        self._saved = (y,)   # save_for_backward(y), written out
         return y
 
     def backward(self, gy):
@@ -154,7 +155,7 @@ class Tanh(Function):
     def forward(self, x):
         xp = _HOST_XP if x.__class__ is _HOST_ARRAY else _array_module(x)   # _xp(x), inlined
         y = xp.tanh(x)
-        self.save_for_backward(y)
+        self._saved = (y,)   # save_for_backward(y), written out
         return y
 
     new_grads = True
@@ -164,7 +165,8 @@ class Tanh(Function):
             y, = self.saved_arrays
             host32 = y.dtype is _FLOAT32 and y.__class__ is _HOST_ARRAY  # _constant's common case
             one = _ONE32 if host32 else _constant(_ONE, 1, y)
-            return _array_grad(gy.array * (one - y * y), y)
+            g = gy.array * (one - y * y)
+            return plain(g) if g.__class__ is y.__class__ else _array_grad(g, y)   # 0-d: a scalar
         y, = self.saved_tensors
         return gy * (1 - y * y)
 
@@ -192,7 +194,7 @@ class Sigmoid(Function):
             y += half
         else:
             y = y * half + half
-        self.save_for_backward(y)
+        self._saved = (y,)   # save_for_backward(y), written out
         return y
 
     def backward(self, gy):
@@ -200,7 +202,8 @@ class Sigmoid(Function):
             y, = self.saved_arrays
             host32 = y.dtype is _FLOAT32 and y.__class__ is _HOST_ARRAY  # _constant's common case
             one = _ONE32 if host32 else _constant(_ONE, 1, y)
-            return _array_grad(gy.array * y * (one - y), y)
+            g = gy.array * y * (one - y)
+            return plain(g) if g.__class__ is y.__class__ else _array_grad(g, y)   # 0-d: a scalar
         y, = self.saved_tensors
         return gy * y * (1 - y)
 
