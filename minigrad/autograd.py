@@ -183,16 +183,9 @@ def _backward_on_leaves(node, gys, retain_graph):
 
 
 def _write_one_leaf(leaf, g, new):
-    """``write_leaf_grad(leaf, g, new, False)``, with its most common case, the first gradient
-    of a leaf, of the leaf's dtype, written out; returns the leaf's post-accumulate-grad hooks
+    """``write_leaf_grad(leaf, g, new, False)``; returns the leaf's post-accumulate-grad hooks
     (None or empty when it has none)."""
-    if (new and leaf.grad is None and g.array.dtype is leaf.array.dtype and g.grad_fn is None
-            and g._vc is None and not g.requires_grad):
-        leaf.grad = g                   # made afresh for this leaf alone (x * w): kept as it is
-    elif not new and leaf.grad is None and g.array.dtype is leaf.array.dtype:
-        leaf.grad = plain(g.array.copy())   # perhaps shared (x + w hands gy to both): a copy
-    else:
-        write_leaf_grad(leaf, g, new, False)
+    write_leaf_grad(leaf, g, new, False)
     try:   # the slot a leaf made to require grad has (one lookup, no getattr default)
         return leaf._post_accumulate_grad_hooks
     except AttributeError:   # requires_grad set as an attribute: no hook slot, no hooks

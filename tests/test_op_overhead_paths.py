@@ -61,11 +61,18 @@ def test_broadcast_shapes_are_recorded_for_the_gradient_sum():
     assert w.grad.tolist() == [[0.0, 0.0, 0.0, 0.0]]           # 3 from add, -3 from sub
 
 
-@pytest.mark.parametrize("op", ["mul", "exp", "tanh", "sigmoid"])
-def test_a_fresh_gradient_becomes_the_grad_and_is_nobody_elses(op):
+def _leaves_and_op(op):
+    """Two float32 leaves x, w and a function making ``op``'s output from them (a product,
+    or x's exp / tanh / sigmoid): the ops whose backward makes a fresh gradient."""
     x = minigrad.tensor(np.array([0.3], np.float32), requires_grad=True)
     w = minigrad.tensor(np.array([0.7], np.float32), requires_grad=True)
     make = {"mul": lambda: x * w, "exp": x.exp, "tanh": x.tanh, "sigmoid": x.sigmoid}[op]
+    return x, w, make
+
+
+@pytest.mark.parametrize("op", ["mul", "exp", "tanh", "sigmoid"])
+def test_a_fresh_gradient_becomes_the_grad_and_is_nobody_elses(op):
+    x, w, make = _leaves_and_op(op)
     gy = minigrad.tensor(np.array([2.0], np.float32))
     make().backward(gy)
     first = _bits(x.grad)
@@ -124,9 +131,7 @@ def test_hooks_of_both_leaves_run_once_each_in_input_order():
 
 @pytest.mark.parametrize("op", ["mul", "exp", "tanh", "sigmoid"])
 def test_saved_arrays_are_refused_once_released_and_kept_with_retain_graph(op):
-    x = minigrad.tensor(np.array([0.3], np.float32), requires_grad=True)
-    w = minigrad.tensor(np.array([0.7], np.float32), requires_grad=True)
-    make = {"mul": lambda: x * w, "exp": x.exp, "tanh": x.tanh, "sigmoid": x.sigmoid}[op]
+    _, _, make = _leaves_and_op(op)
     gy = minigrad.tensor(np.array([1.0], np.float32))
     y = make()
     y.backward(gy, retain_graph=True)

@@ -190,8 +190,8 @@ def cross_entropy(logits, target, ignore_index=-100, reduction="mean"):
 
 def _targets_in_range(target, classes, ignore_index):
     """Raise unless every target is a class index or ``ignore_index``; returns True when
-    no target is ``ignore_index`` (known from the range alone: the usual case, two
-    reductions and no mask)."""
+    no target is ``ignore_index`` (known from the range alone: the usual case, one
+    reduction and no mask)."""
     if target.size and backend.indices_in_range(target, classes):
         if not 0 <= ignore_index < classes:      # then no class index can equal it
             return True
