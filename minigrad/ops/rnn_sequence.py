@@ -95,7 +95,9 @@ class RecurrentSequence(Function):
         lstm = c is not None
         hs = xp.empty((T,) + h.shape, dtype=h.dtype)
         cs = xp.empty((T,) + h.shape, dtype=h.dtype) if lstm else None
-        caches, cell, w_hh_t = [None] * T, self.cell, w_hh.T
+        caches, cell = [None] * T, self.cell
+        w_hh_t = (w_hh.T if rnn_kernels.on_gpu(w_hh)      # the CPU loops' W_hhᵀ (rnn_loops.py)
+                  else rnn_loops.transposed_weight(xp, w_hh, h.shape[0]))
         for t in order:
             hw = h @ w_hh_t
             if b_hh is not None:
