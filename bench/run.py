@@ -9,7 +9,8 @@ Linear(H, V) → cross-entropy over all T·B outputs → backward through all T 
 the gradient norm → Adam), float32, 2 BLAS/torch threads, V = 65. Tokens per second =
 B·T / (median seconds per step). All implementations of one configuration are timed in
 turn (round robin), so a burst of load from elsewhere on the machine hits them alike:
-compare ratios within one run, not absolute numbers across runs. Each turn is a short burst
+compare ratios within one run, not absolute numbers across runs. Each implementation runs
+in a fresh process of its own (``turns.py`` says why), the parent only taking turns. Each turn is a short burst
 of back-to-back steps (about 25 ms of them; one step when a step takes longer), as a
 training loop runs them, after a pause that lets the previous implementation's BLAS/OpenMP
 threads go idle; the turn's time per step is the burst's time divided by its steps. (Timing
@@ -43,6 +44,7 @@ import numpy as np  # noqa: E402
 import char_lm_step  # noqa: E402
 import memory  # noqa: E402
 import peers  # noqa: E402
+import turns  # noqa: E402
 from numpy_lstm import NumpyCharLM  # noqa: E402
 
 V = 65
@@ -129,9 +131,10 @@ def wait_until_quiet(max_wait_s, threshold=0.3, probe_s=2.0):
 
 
 def time_config(cell, B, T, H, names, warmup, min_reps, max_reps, budget_s, gap_s=0.15,
-                quiet_wait_s=0.0, burst_s=0.025):
-    """Median seconds per training step of each implementation, timed round robin: each
-    turn runs ``burst`` steps back to back, enough to fill ``burst_s`` (at least one).
+                quiet_wait_s=0.0, burst_s=0.025, torch_threads=None):
+    """Median seconds per training step of each implementation, timed round robin, each in
+    a fresh process of its own (``turns.py``): each turn runs ``burst`` steps back to back,
+    enough to fill ``burst_s`` (at least one).
 
     Returns {name: {"seconds": median, "steps": n, "loss": first loss} or {"error": text}}.
     """
@@ -145,37 +148,41 @@ def time_config(cell, B, T, H, names, warmup, min_reps, max_reps, budget_s, gap_
         reason = absent_reason(name, cell)
         if reason:
             results[name] = {"error": f"absent ({reason})"}
-            continue
-        try:
-            runner = build(name, cell, H)
-            loss, _ = runner.train_step(idx, targets)
-            start = time.perf_counter()
-            for _ in range(warmup):
-                runner.train_step(idx, targets)
-            results[name] = {"loss": loss, "times": [],
-                             "warm": (time.perf_counter() - start) / max(warmup, 1)}
-            runners[name] = runner
-        except Exception as error:
-            results[name] = {"error": f"failed ({type(error).__name__}: {error})"}
-            traceback.print_exc()
-    bursts = {n: max(1, min(50, int(burst_s / max(results[n]["warm"], 1e-6)))) for n in runners}
-    per_round = sum(results[n]["warm"] * bursts[n] for n in runners) or 1e-3
-    reps = int(max(min_reps, min(max_reps, budget_s / per_round)))
-    started = time.perf_counter()
-    for round_ in range(reps):
-        if round_ >= 3 and time.perf_counter() - started > 2 * budget_s:
-            break                     # a loaded machine: keep the run's length bounded
-        for name, runner in runners.items():
-            time.sleep(gap_s)         # let the previous one's idle BLAS/OpenMP threads stop spinning
-            start = time.perf_counter()
-            for _ in range(bursts[name]):
-                runner.train_step(idx, targets)
-            results[name]["times"].append((time.perf_counter() - start) / bursts[name])
+    started_workers = {name: turns.Worker(torch_threads) for name in names if name not in results}
+    worker_cpu = 0.0
+    try:                 # the children start together (their imports overlap), build one by one
+        for name, worker in started_workers.items():
+            try:
+                reply = worker.build(name, cell, H, idx, targets, warmup)
+            except RuntimeError as error:
+                reply = {"error": f"failed ({error})"}
+            if "error" in reply:
+                results[name] = reply
+                continue
+            results[name] = {"loss": reply["loss"], "times": [], "warm": reply["warm"]}
+            runners[name] = worker
+        bursts = {n: max(1, min(50, int(burst_s / max(results[n]["warm"], 1e-6)))) for n in runners}
+        per_round = sum(results[n]["warm"] * bursts[n] for n in runners) or 1e-3
+        reps = int(max(min_reps, min(max_reps, budget_s / per_round)))
+        started = time.perf_counter()
+        for round_ in range(reps):
+            if round_ >= 3 and time.perf_counter() - started > 2 * budget_s:
+                break                     # a loaded machine: keep the run's length bounded
+            for name, worker in list(runners.items()):
+                time.sleep(gap_s)         # let the previous one's idle BLAS/OpenMP threads stop spinning
+                try:
+                    results[name]["times"].append(worker.burst(bursts[name]))
+                except RuntimeError as error:
+                    results[name] = {"error": f"failed ({error})"}
+                    del runners[name]
+    finally:
+        worker_cpu = sum(worker.close() for worker in started_workers.values())
     for name in runners:
         times = results[name]["times"]
         results[name].update(seconds=statistics.median(times), best=min(times),
                              steps=len(times) * bursts[name], burst=bursts[name])
-    results["_other_load"] = other_load(snapshot, _cpu_snapshot())
+    wall, busy, own = _cpu_snapshot()
+    results["_other_load"] = other_load(snapshot, (wall, busy, own + worker_cpu))
     return results
 
 
@@ -502,6 +509,7 @@ def main(argv=None):
         import torch
         torch.set_num_threads(1 if args.smoke else THREADS)   # smoke: checks the harness, not speed
         torch_threads = torch.get_num_threads()
+    timing["torch_threads"] = torch_threads                   # the same in each timing process
 
     print(f"machine: {machine()}")
     results, sections, marks = {}, [], {}
@@ -602,6 +610,11 @@ def write_page(args, sections, overhead, mem_table, target_md, sweep_md, plot_pa
         "±15% or more between runs (and more when the load average is above the core count). "
         "Every implementation of one configuration is timed in turn, so load hits "
         "them alike: **the ratios within one run are what counts**, not the absolute numbers. "
+        "Each implementation runs in a fresh Python process of its own (`bench/turns.py`), as a "
+        "user runs one framework in one program: in one shared process the frameworks' arrays "
+        "share one C heap, and which of them pays for faulting in fresh pages depended on the "
+        "others (the hand NumPy step at B=32 H=128 faulted in 3,000–3,500 pages a step on its "
+        "own and 10–1,500 beside minigrad). "
         "Each turn is a burst of back-to-back steps filling about 25 ms (one step when a step is "
         "longer), as a training loop runs them, after a 0.15 s pause; its time per step is the "
         f"burst's time over its steps. Medians over 3–{timing['max_reps']} turns (more when steps "

@@ -135,6 +135,27 @@ def test_harness_smoke_writes_page_and_plot(tmp_path):
     assert any("0.9x hand NumPy" in row[0] for row in target_rows)
 
 
+def test_each_implementation_is_timed_in_a_process_of_its_own():
+    import turns
+    rng = np.random.default_rng(0)
+    idx, targets = rng.integers(0, 65, (5, 2)), rng.integers(0, 65, (5, 2))
+    workers = [turns.Worker(), turns.Worker()]
+    try:
+        first = [w.build(name, "gru", 8, idx, targets, warmup=1)
+                 for w, name in zip(workers, ("numpy", "minigrad"))]
+        pids = {reply["pid"] for reply in first}
+        assert len(pids) == 2 and os.getpid() not in pids
+        for reply in first:
+            assert abs(reply["loss"] - np.log(65)) < 0.5 and reply["warm"] > 0
+        assert all(w.burst(3) > 0 for w in workers)
+        failed = workers[0].build("no_such_framework", "gru", 8, idx, targets, warmup=1)
+        assert failed["error"].startswith("failed (")
+        assert workers[1].burst(1) > 0                    # the other child is unaffected
+    finally:
+        cpu = [w.close() for w in workers]
+    assert all(c > 0 for c in cpu)
+
+
 def test_memory_measurement_runs_in_a_fresh_process():
     import memory
     row = memory.measure("numpy", mode="truncated", B=2, T=8, H=8)
