@@ -10,9 +10,9 @@ the gradient norm → Adam), float32, 2 BLAS/torch threads, V = 65. Tokens per s
 B·T / (median seconds per step). All implementations of one configuration are timed in
 turn (round robin), so a burst of load from elsewhere on the machine hits them alike:
 compare ratios within one run, not absolute numbers across runs. Each implementation runs
-in a fresh process of its own (``turns.py`` says why), the parent only taking turns. Each turn is a short burst
-of back-to-back steps (about 25 ms of them; one step when a step takes longer), as a
-training loop runs them, after a pause that lets the previous implementation's BLAS/OpenMP
+in a fresh process of its own (``turns.py`` says why), the parent only taking turns.
+Each turn is a short burst of back-to-back steps (about 25 ms of them; one step when a step
+takes longer), as a training loop runs them, after a pause that lets the previous implementation's BLAS/OpenMP
 threads go idle; the turn's time per step is the burst's time divided by its steps. (Timing
 one step per turn measured a step that starts with caches the other frameworks' steps have
 just filled: at B=1, where a step is a few ms of small calls, that cost minigrad about 0.15×

@@ -15,7 +15,7 @@ minigrad; the LSTM 3,077 on its own and 10 beside it. Sharing the heap took away
 that every NumPy program pays and changed the ratios by 10–20%.
 
     worker = Worker(torch_threads=2)
-    first = worker.build(name, cell, H, idx, targets, warmup)  # {"loss", "warm", "pid"} or {"error"}
+    first = worker.build(name, cell, H, idx, targets, warmup)   # {"loss", "warm", "pid"}
     seconds_per_step = worker.burst(10)
     cpu_seconds = worker.close()
 """

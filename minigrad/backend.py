@@ -120,6 +120,21 @@ class ArrayBackend:
 _SMALL_SCATTER = 32768   # add_rows scatters up to this many values element by element
 
 
+
+def _gathered_rows(values, order):
+    """``values[order]`` for ``NumpyBackend.add_rows``'s add.reduceat down the rows. When a
+    row is a multiple of 1 KiB long the rows go into a buffer whose rows are one cache line
+    longer: there add.reduceat ran 3-4x slower (float32 (2048, 512) into 65 rows: 10.7 ms,
+    padded 2.7 ms, the same sums in the same order), every row starting on the same cache
+    sets."""
+    width = values.shape[1]
+    if (width * values.itemsize) % 1024:
+        return values[order]
+    padded = numpy.empty((values.shape[0], width + 64 // values.itemsize), dtype=values.dtype)
+    rows = padded[:, :width]
+    rows[...] = values[order]
+    return rows
+
 class NumpyBackend(ArrayBackend):
     """NumPy arrays in host memory: the ``"cpu"`` device."""
 
@@ -171,7 +186,7 @@ class NumpyBackend(ArrayBackend):
         if starts.size == rows.size:
             target[rows] += values
             return
-        target[ordered[starts]] += numpy.add.reduceat(values[order], starts, axis=0)
+        target[ordered[starts]] += numpy.add.reduceat(_gathered_rows(values, order), starts, axis=0)
 
     def default_rng(self, seed):
         return numpy.random.default_rng(seed)

@@ -49,3 +49,20 @@ def test_a_small_scatter_adds_each_rows_values_in_index_order():
     for r, v in zip(rows, values):
         looped[r] += v
     assert np.array_equal(target, looped)
+
+
+@pytest.mark.parametrize("dtype, width", [(np.float32, 256), (np.float32, 512), (np.float64, 128)])
+def test_rows_a_kib_long_are_summed_in_the_same_order(dtype, width):
+    # such rows are gathered into a padded buffer before add.reduceat (backend._gathered_rows):
+    # the same sums, bit for bit, as add.reduceat over the rows as they are
+    rng = np.random.default_rng(width)
+    rows = rng.integers(0, 65, 3000)
+    values = rng.standard_normal((rows.size, width)).astype(dtype)
+    target = rng.standard_normal((65, width)).astype(dtype)
+    order = np.argsort(rows, kind="stable")
+    ordered = rows[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    expected = target.copy()
+    expected[ordered[starts]] += np.add.reduceat(values[order], starts, axis=0)
+    backend.add_rows(target, rows, values)
+    assert target.tobytes() == expected.tobytes()
