@@ -120,7 +120,6 @@ class ArrayBackend:
 _SMALL_SCATTER = 32768   # add_rows scatters up to this many values element by element
 
 
-
 def _gathered_rows(values, order):
     """``values[order]`` for ``NumpyBackend.add_rows``'s add.reduceat down the rows. When a
     row is a multiple of 1 KiB long the rows go into a buffer whose rows are one cache line
@@ -134,6 +133,7 @@ def _gathered_rows(values, order):
     rows = padded[:, :width]
     rows[...] = values[order]
     return rows
+
 
 class NumpyBackend(ArrayBackend):
     """NumPy arrays in host memory: the ``"cpu"`` device."""
