@@ -149,7 +149,6 @@ def time_config(cell, B, T, H, names, warmup, min_reps, max_reps, budget_s, gap_
         if reason:
             results[name] = {"error": f"absent ({reason})"}
     started_workers = {name: turns.Worker(torch_threads) for name in names if name not in results}
-    worker_cpu = 0.0
     try:                 # the children start together (their imports overlap), build one by one
         for name, worker in started_workers.items():
             try:

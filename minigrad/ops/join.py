@@ -190,8 +190,7 @@ class Unbind(Function):
                     zeros = xp.zeros(shape, dtype=present.dtype)
                 arrays.append(zeros if g is None else g.array)
             return plain(Stack(self.dim).forward(*arrays))
-        parts = [g if g is not None else Tensor._make(xp.zeros(shape, dtype=present.dtype),
-                                                      None, 0, False)
+        parts = [g if g is not None else plain(xp.zeros(shape, dtype=present.dtype))
                  for g in gys]
         return stack(parts, self.dim)
 

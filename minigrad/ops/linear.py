@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..function import Function
 from ..grad_mode import STATE
-from ..tensor import Tensor
+from ..tensor import plain
 
 
 class Linear(Function):
@@ -50,14 +50,13 @@ class Linear(Function):
 def _linear_backward_arrays(gy, x, weight, needs):
     """Linear.backward on arrays: the operations of the Tensor path (reshape, transpose,
     matmul, ``sum(axis=(0,))``) in the same order, so the same bits, without a Tensor per step."""
-    wrap = Tensor._make
-    gx = wrap(gy @ weight, None, 0, False) if needs[0] else None
+    gx = plain(gy @ weight) if needs[0] else None
     gw = gb = None
     has_bias = len(needs) > 2
     if needs[1] or (has_bias and needs[2]):
         gy2 = gy.reshape(-1, gy.shape[-1])
         if needs[1]:
-            gw = wrap(gy2.transpose((1, 0)) @ x.reshape(-1, x.shape[-1]), None, 0, False)
+            gw = plain(gy2.transpose((1, 0)) @ x.reshape(-1, x.shape[-1]))
         if has_bias and needs[2]:
-            gb = wrap(gy2.sum(axis=(0,), keepdims=False), None, 0, False)
+            gb = plain(gy2.sum(axis=(0,), keepdims=False))
     return (gx, gw, gb) if has_bias else (gx, gw)
