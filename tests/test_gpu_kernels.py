@@ -117,6 +117,41 @@ def host_cupy(monkeypatch, tmp_path):
     assert launches, "no kernel was launched: are the hooks in minigrad/ops/rnn_cells.py gone?"
 
 
+def _column_major(address, rows, cols, ld):
+    """The (rows, cols) float64 matrix stored column-major at ``address``, leading dimension
+    ``ld`` (BLAS's layout), as a NumPy view of that memory."""
+    size = ld * (cols - 1) + rows
+    base = np.ctypeslib.as_array((ctypes.c_double * size).from_address(address))
+    return np.lib.stride_tricks.as_strided(base, (rows, cols), (8, 8 * ld))
+
+
+@pytest.fixture
+def host_cublas(host_cupy, monkeypatch):
+    """``host_cupy`` plus a stand-in for ``cupy.cuda.cublas``: ``dgemm`` with cuBLAS's
+    column-major contract, on host memory, so the loop's direct cuBLAS calls (operand order,
+    leading dimensions, row offsets in bytes) are computed and checked. Returns the calls."""
+    calls = []
+
+    def dgemm(handle, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
+        op_a = _column_major(a, *((m, k) if transa == 0 else (k, m)), lda)
+        op_b = _column_major(b, *((k, n) if transb == 0 else (n, k)), ldb)
+        out = _column_major(c, m, n, ldc)
+        product = (op_a if transa == 0 else op_a.T) @ (op_b if transb == 0 else op_b.T)
+        beta = ctypes.c_double.from_address(beta).value
+        out[...] = ctypes.c_double.from_address(alpha).value * product + (beta * out if beta else 0)
+        calls.append((m, n, k))
+
+    host_cupy.cuda = types.SimpleNamespace(
+        cublas=types.SimpleNamespace(dgemm=dgemm),
+        device=types.SimpleNamespace(get_cublas_handle=lambda: 0))
+
+    def host_pointer(array):
+        assert isinstance(array, np.ndarray) and array.flags.c_contiguous
+        return array.ctypes.data
+    monkeypatch.setattr(rnn_kernels, "device_pointer", host_pointer)
+    return calls
+
+
 def rand(*shape, seed=0):
     return np.random.default_rng(seed).standard_normal(shape)
 
@@ -204,8 +239,57 @@ def test_layer_with_kernels_matches_gate_level_layer(host_cupy, kind, mode):
     np.testing.assert_allclose(outs[0][0].numpy(), outs[1][0].numpy(), rtol=1e-12, atol=1e-12)
     for a, b in zip(outs[0][1], outs[1][1]):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-12)
-    if kind == "LSTM" and mode == "layer":    # a layer's loop runs the sequence kernels
+    if kind == "LSTM":                # both recordings run the LSTM's whole-sequence kernels
         assert {"minigrad_lstm_sequence_forward", "minigrad_lstm_sequence_backward"} <= set(host_cupy.launches)
+
+
+def test_lstm_steps_and_layer_run_the_same_kernels_and_give_the_same_bits(host_cupy):
+    """graph="steps" on a GPU records its step nodes around the very loop graph="layer" runs:
+    one cuBLAS product and one launch per step, no per-step kernels, and the same bits."""
+    results = []
+    for graph in ("steps", "layer"):
+        minigrad.manual_seed(0)
+        model = nn.LSTM(3, 4, num_layers=2, bidirectional=True, graph=graph).double()
+        x = minigrad.tensor(rand(6, 2, 3, seed=12), requires_grad=True)
+        del host_cupy.launches[:]
+        out, (h_n, c_n) = model(x)
+        ((out * out).sum() + (c_n * h_n).sum()).backward()
+        assert "minigrad_lstm_forward" not in host_cupy.launches
+        assert "minigrad_lstm_backward" not in host_cupy.launches
+        assert host_cupy.launches.count("minigrad_lstm_sequence_forward") == 4 * 6
+        results.append([out.numpy()] + [t.grad.numpy() for t in [x, *model.parameters()]])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("watch", ["edge_hook", "retain_grad"])
+def test_lstm_steps_on_their_own_read_the_sequence_kernels_caches(host_cupy, watch):
+    """When something watches single steps, each step node runs its own backward (the
+    per-step kernel) from its share of the whole-sequence buffers: the gradients are those
+    of the chain run as one."""
+    from minigrad.autograd import run_backward
+    grads = []
+    for one_by_one in (False, True):
+        minigrad.manual_seed(0)
+        model = nn.LSTM(3, 4, bidirectional=True).double()
+        x = minigrad.tensor(rand(5, 2, 3, seed=13), requires_grad=True)
+        out, _ = model(x)
+        loss = (out * minigrad.tensor(rand(5, 2, 8, seed=14))).sum()
+        del host_cupy.launches[:]
+        if one_by_one and watch == "retain_grad":
+            model.hidden_states[2].retain_grad()
+        run_backward([loss], [None], edge_hook=(lambda *args: None)
+                     if one_by_one and watch == "edge_hook" else None)
+        per_step = host_cupy.launches.count("minigrad_lstm_backward")
+        if not one_by_one:
+            assert per_step == 0
+        elif watch == "edge_hook":                  # every step of both directions
+            assert per_step == 2 * 5 and "minigrad_lstm_sequence_backward" not in host_cupy.launches
+        else:
+            assert per_step > 0
+        grads.append([t.grad.numpy() for t in [x, *model.parameters()]])
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-14)
 
 
 @pytest.mark.parametrize("reverse", [False, True])
@@ -247,3 +331,31 @@ def test_the_lstm_gate_equations_are_written_once_for_both_kernel_families():
         assert k._lstm_saved_gates() in body
     assert k._lstm_gate_grads("gh", "gc", "c", "tanh_c") in k.LSTM_BACKWARD.body
     assert k._lstm_gate_grads("gh", "gc", "cs[p * BH + i]", "tc") in k.LSTM_SEQUENCE_BACKWARD.body
+
+
+@pytest.mark.parametrize("graph", ["steps", "layer"])
+def test_the_loops_direct_cublas_calls_compute_the_cpu_results(host_cublas, graph):
+    """On a GPU the LSTM loop multiplies by one cuBLAS call per step on row offsets of its
+    buffers (``rnn_kernels._Gemm``), forward and backward, both directions of time."""
+    results = []
+    for cublas in (True, False):
+        minigrad.manual_seed(0)
+        model = nn.LSTM(3, 4, bidirectional=True, graph=graph).double()
+        x = minigrad.tensor(rand(5, 2, 3, seed=15), requires_grad=True)
+        with pytest.MonkeyPatch.context() as patch:
+            if not cublas:                                  # the NumPy path: kernels off
+                patch.setattr(rnn_kernels, "on_gpu", lambda array: False)
+            out, (h_n, c_n) = model(x)
+            ((out * out).sum() + (h_n * c_n).sum()).backward()
+        results.append([out.numpy()] + [t.grad.numpy() for t in [x, *model.parameters()]])
+    assert len(host_cublas) == 2 * 2 * 5       # per direction, T products forward and T back
+    assert {(4 * 4, 2, 4), (4, 2, 4 * 4)} == set(host_cublas)   # (N, M, K): h W_hhᵀ, da W_hh
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+
+
+def test_the_direct_cublas_call_reads_cupys_device_pointer():
+    """CuPy's ndarray keeps its device address in ``.data.ptr`` (``.array`` is minigrad's
+    Tensor attribute, which a CuPy array does not have)."""
+    from minigrad.ops.rnn_kernels import device_pointer
+    assert device_pointer(types.SimpleNamespace(data=types.SimpleNamespace(ptr=4096))) == 4096

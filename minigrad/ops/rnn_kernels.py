@@ -3,11 +3,14 @@
 On the GPU every array operation is a kernel launch, and a cell's gate algebra written
 with array ops (three sigmoids, two tanhs, the products of the update, each in forward and
 again in backward) is a dozen launches per step, each reading and writing all of (B, 4H).
-Here each update is one kernel: a one-node LSTM step (``graph="steps"``) is the matmul
+Here each update is one kernel: a one-node LSTM step run by itself is the matmul
 ``h @ W_hhᵀ``, its bias add, and one kernel (the input projection ``x @ W_ihᵀ`` is one
 matmul for all T steps, made by ``nn.LSTM`` before its loop); backward is one kernel and
-the two weight matmuls. A whole layer (``graph="layer"``) is one matmul and one launch per
-step, in both directions.
+the two weight matmuls. A whole layer's loop is one direct cuBLAS call and one launch per
+step, in both directions, with no allocation inside it: ``graph="layer"`` runs it as its
+one node, and the default ``graph="steps"`` records its step nodes around the same loop
+(``rnn_unrolled.py``), each keeping its share of the loop's buffers
+(``lstm_step_caches``) in case it must run its own backward with the per-step kernel.
 
 Each kernel runs one thread per (b, j) element of the (B, H) state. Gate arrays are
 (B, 4H) or (B, 3H), stacked as ``gate_layout.py`` says, and are ``raw`` parameters indexed
@@ -278,9 +281,15 @@ class _Gemm:
             self.xp.matmul(left, b.T if transpose_b else b, out=target)
             return
         self.call(self.handle, self._OP_T if transpose_b else self._OP_N, self._OP_N,
-                  N, M, K, ctypes.addressof(self._one), b.array.ptr, K if transpose_b else N,
-                  a_array.array.ptr + a_at * self.itemsize, K, ctypes.addressof(self._zero),
-                  out_array.array.ptr + out_at * self.itemsize, N)
+                  N, M, K, ctypes.addressof(self._one), device_pointer(b), K if transpose_b else N,
+                  device_pointer(a_array) + a_at * self.itemsize, K, ctypes.addressof(self._zero),
+                  device_pointer(out_array) + out_at * self.itemsize, N)
+
+
+def device_pointer(array):
+    """The device address of a CuPy array's first element (CuPy's ``ndarray.data`` is its
+    memory pointer; a minigrad Tensor's backend array is ``tensor.array``, not this)."""
+    return array.data.ptr
 
 
 def _state_rows(t, reverse):
@@ -309,6 +318,17 @@ def lstm_sequence_forward(xw, w_hh, h0, c0, reverse):
         kernel(xw, H, B, t, p, q, gates, cs, hs, tanh_c, size=B * H)
     outputs = slice(0, T) if reverse else slice(1, T + 1)
     return hs[outputs], cs[outputs], (gates, cs, hs, tanh_c)
+
+
+def lstm_step_caches(cache, reverse):
+    """The caches a one-node LSTM step keeps on a GPU (``LSTMCellFunction.cell_backward``
+    reads them), for every step of a ``lstm_sequence_forward`` run, in time order: step t's
+    gate values, the cell state it started from and tanh of the one it made, as views of
+    the sequence's buffers (``graph="steps"`` hands them to its step nodes, so a step can
+    run its own backward when something watches it)."""
+    gates, cs, _, tanh_c = cache
+    T = gates.shape[0]
+    return [(gates[t], cs[_state_rows(t, reverse)[0]], tanh_c[t]) for t in range(T)]
 
 
 def lstm_sequence_backward(cache, g_hs, g_cs, w_hh, reverse):

@@ -1,8 +1,9 @@
 """A whole recurrent layer (one direction, all T steps) as one graph node.
 
 ``nn.LSTM(..., graph="layer")`` (and ``nn.GRU``, ``nn.RNN``) runs each layer's time
-loop inside one Function. The loops themselves (``rnn_loops.py`` on the CPU, the cells'
-GPU kernels on a GPU) are also what the default ``graph="steps"`` runs
+loop inside one Function. The loops themselves (``rnn_loops.py`` on the CPU; on a GPU the
+LSTM's whole-sequence kernels, the GRU's and RNN's cell kernels step by step,
+``rnn_kernels.py``) are also what the default ``graph="steps"`` runs
 (``rnn_unrolled.py``), which then records a node per step around them; here no step is
 recorded at all: one node, one pair of output tensors, one engine visit per layer.
 
@@ -47,7 +48,8 @@ class RecurrentSequence(Function):
     the layer runs backwards in time. ``mode``: "LSTM", "GRU", "RNN_TANH" or "RNN_RELU".
     """
 
-    whole = None      # the forward's whole-sequence buffers (rnn_loops.py), None on a GPU
+    whole = None          # the forward's whole-sequence buffers (rnn_loops.py), None on a GPU
+    kernel_cache = None   # on a GPU, the LSTM's: what lstm_sequence_backward reads
 
     def __init__(self, mode, reverse=False):
         self.mode, self.reverse = mode, reverse
@@ -56,14 +58,11 @@ class RecurrentSequence(Function):
 
     def forward(self, xw, w_hh, b_hh, h, c=None):
         self.check_dtypes(xw, w_hh, h)
-        lstm = c is not None
-        if lstm and rnn_kernels.on_gpu(xw):           # on a GPU: a launch per step
-            hs, cs, self.caches = rnn_kernels.lstm_sequence_forward(xw, w_hh, h, c, self.reverse)
-            self.save_for_backward(w_hh, hs)
-            return hs, cs
         hs, cs = self.forward_loop(xw, w_hh, b_hh, h, c)
-        self.save_for_backward(w_hh, hs)     # version-checked: an optimizer step (or an
-        return (hs, cs) if lstm else hs     # in-place change of the output) before backward raises
+        # version-checked: an optimizer step (or an in-place change of the output) before
+        # backward raises
+        self.save_for_backward(w_hh, hs)
+        return (hs, cs) if c is not None else hs
 
     @staticmethod
     def check_dtypes(xw, w_hh, h):
@@ -74,11 +73,19 @@ class RecurrentSequence(Function):
     def forward_loop(self, xw, w_hh, b_hh, h, c=None):
         """The time loop on arrays: (hs, cs or None); keeps each step's cache in
         ``self.caches`` (time order, what a one-node cell keeps as ``cell.cache``) and the
-        whole-sequence buffers in ``self.whole`` for ``backward_loop``. On a GPU one cell step
-        at a time (its per-step kernels), on the CPU ``rnn_loops.py``."""
+        whole-sequence buffers in ``self.whole`` for ``backward_loop``. On the CPU
+        ``rnn_loops.py``; on a GPU the LSTM's whole-sequence kernels (one cuBLAS call on row
+        offsets and one launch per step, no allocation in the loop; their buffers in
+        ``self.kernel_cache``), the GRU and RNN one cell step at a time."""
         xp = backend.get_array_module(xw)
         order, self.h0 = self._steps(xw.shape[0]), h
         if rnn_kernels.on_gpu(xw):
+            if self.mode == "LSTM" and b_hh is None:     # nn.LSTM folds b_hh into xw
+                hs, cs, self.kernel_cache = rnn_kernels.lstm_sequence_forward(
+                    xw, w_hh, h, c, self.reverse)
+                self.caches = rnn_kernels.lstm_step_caches(self.kernel_cache, self.reverse)
+                self.whole = None
+                return hs, cs
             return self._forward_per_step(xp, xw, w_hh, b_hh, h, c, order)
         cs = None
         if self.mode == "LSTM":
@@ -121,10 +128,6 @@ class RecurrentSequence(Function):
         w_hh, hs = self.saved_arrays
         g_hs = None if g_hs is None else g_hs.array
         g_cs = None if g_cs is None else g_cs.array
-        if self.mode == "LSTM" and rnn_kernels.on_gpu(hs):
-            dhw_all, previous, dh, dc = rnn_kernels.lstm_sequence_backward(
-                self.caches, g_hs, g_cs, w_hh, self.reverse)
-            return self._parameter_grads(dhw_all, dhw_all, previous, dh, dc)
         return self._parameter_grads(*self.backward_loop(w_hh, hs, g_hs, g_cs))
 
     def backward_loop(self, w_hh, hs, g_hs, g_cs=None):
@@ -132,6 +135,10 @@ class RecurrentSequence(Function):
         the gradient arriving at h_t / c_t from outside the layer (None: none did; g_hs itself
         may be None). Returns (d xw (T, B, G), d hw (T, B, G), h_{t-1} (T, B, H), d h_0, d c_0)."""
         xp = backend.get_array_module(hs)
+        if self.kernel_cache is not None:                               # the LSTM on a GPU
+            da, previous, dh, dc = rnn_kernels.lstm_sequence_backward(
+                self.kernel_cache, _whole(xp, g_hs, hs), _whole(xp, g_cs, hs), w_hh, self.reverse)
+            return da, da, previous, dh, dc
         order = self._steps(hs.shape[0])
         if self.whole is None:                                          # on a GPU
             previous = rnn_loops.previous_states(xp, hs, self.h0, order)
@@ -189,5 +196,20 @@ class RecurrentSequence(Function):
 
     def release(self):
         super().release()
-        self.caches = self.h0 = self.whole = None
+        self.caches = self.h0 = self.whole = self.kernel_cache = None
         self.cell.cache = None
+
+
+def _whole(xp, grads, like):
+    """The gradients arriving at every step as one array shaped like ``like`` (T, B, H), zero
+    where none arrived; ``grads`` is such an array already, a list in time order with None
+    where nothing arrived, or None."""
+    if grads is None or not isinstance(grads, list):
+        return grads
+    if all(g is None for g in grads):
+        return None
+    whole = xp.zeros(like.shape, dtype=like.dtype)
+    for t, g in enumerate(grads):
+        if g is not None:
+            whole[t] = g
+    return whole

@@ -198,7 +198,7 @@ class UnrolledSegment:
             g_hs, g_cs = sums.take(node)[0].array, None
         else:
             g_hs, g_cs = self._arrived(steps, order, sums)
-        if sequence.whole is None:                      # on a GPU: the steps' own caches
+        if sequence.whole is None and sequence.kernel_cache is None:   # GPU, cell by cell
             sequence.caches = [None] * len(steps)
             for t, step in zip(order, steps):
                 sequence.caches[t] = step.cache
@@ -208,7 +208,7 @@ class UnrolledSegment:
         loop = sequence.backward_loop(w_hh, hs, g_hs, g_cs)
         sequence.caches = None
         if not retain_graph:
-            sequence.h0 = sequence.whole = self.hs = None
+            sequence.h0 = sequence.whole = sequence.kernel_cache = self.hs = None
         gradients = self._gradients(*loop)
         return _Edges(self), gradients
 
@@ -272,7 +272,8 @@ class UnrolledSegment:
         """A step freed its arrays; once all have, the sequence's buffers go too."""
         self.released += 1
         if self.released >= len(self.steps):
-            self.sequence.h0 = self.sequence.whole = self.hs = None
+            sequence = self.sequence
+            sequence.h0 = sequence.whole = sequence.kernel_cache = self.hs = None
 
 
 class _Edges:
