@@ -321,14 +321,27 @@ def lstm_sequence_forward(xw, w_hh, h0, c0, reverse):
 
 
 def lstm_step_caches(cache, reverse):
-    """The caches a one-node LSTM step keeps on a GPU (``LSTMCellFunction.cell_backward``
-    reads them), for every step of a ``lstm_sequence_forward`` run, in time order: step t's
-    gate values, the cell state it started from and tanh of the one it made, as views of
-    the sequence's buffers (``graph="steps"`` hands them to its step nodes, so a step can
-    run its own backward when something watches it)."""
-    gates, cs, _, tanh_c = cache
-    T = gates.shape[0]
-    return [(gates[t], cs[_state_rows(t, reverse)[0]], tanh_c[t]) for t in range(T)]
+    """The caches a one-node LSTM step keeps on a GPU, for every step of a
+    ``lstm_sequence_forward`` run, in time order (``graph="steps"`` hands them to its step
+    nodes, so a step can run its own backward when something watches it)."""
+    return [_StepCache(cache, t, _state_rows(t, reverse)[0]) for t in range(cache[0].shape[0])]
+
+
+class _StepCache:
+    """Step t's share of a sequence's buffers, unpacked as the cache
+    ``LSTMCellFunction.cell_backward`` reads: ``gates, c, tanh_c`` = the step's gate
+    values, the cell state it started from (row p) and tanh of the one it made. The three
+    views are made only when unpacked: each is a new CuPy array object, 3T of them a
+    sequence, and the chain run as one (the usual backward) never asks for them."""
+
+    __slots__ = ("buffers", "t", "p")
+
+    def __init__(self, buffers, t, p):
+        self.buffers, self.t, self.p = buffers, t, p
+
+    def __iter__(self):
+        gates, cs, _, tanh_c = self.buffers
+        return iter((gates[self.t], cs[self.p], tanh_c[self.t]))
 
 
 def lstm_sequence_backward(cache, g_hs, g_cs, w_hh, reverse):
