@@ -84,7 +84,6 @@ class RecurrentSequence(Function):
                 hs, cs, self.kernel_cache = rnn_kernels.lstm_sequence_forward(
                     xw, w_hh, h, c, self.reverse)
                 self.caches = rnn_kernels.lstm_step_caches(self.kernel_cache, self.reverse)
-                self.whole = None
                 return hs, cs
             return self._forward_per_step(xp, xw, w_hh, b_hh, h, c, order)
         cs = None
@@ -194,10 +193,15 @@ class RecurrentSequence(Function):
                                                   for g in states)
         return tuple(plain(g) if need else None for g, need in zip(grads, self.needs_input_grad))
 
+    def free_buffers(self):
+        """Let go of what forward kept for the backward loops (the initial state and the
+        whole-sequence buffers; the per-step caches are the steps' or ``self.caches``)."""
+        self.h0 = self.whole = self.kernel_cache = None
+
     def release(self):
         super().release()
-        self.caches = self.h0 = self.whole = self.kernel_cache = None
-        self.cell.cache = None
+        self.free_buffers()
+        self.caches = self.cell.cache = None
 
 
 def _whole(xp, grads, like):

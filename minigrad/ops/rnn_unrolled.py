@@ -208,7 +208,8 @@ class UnrolledSegment:
         loop = sequence.backward_loop(w_hh, hs, g_hs, g_cs)
         sequence.caches = None
         if not retain_graph:
-            sequence.h0 = sequence.whole = sequence.kernel_cache = self.hs = None
+            sequence.free_buffers()
+            self.hs = None
         gradients = self._gradients(*loop)
         return _Edges(self), gradients
 
@@ -272,8 +273,8 @@ class UnrolledSegment:
         """A step freed its arrays; once all have, the sequence's buffers go too."""
         self.released += 1
         if self.released >= len(self.steps):
-            sequence = self.sequence
-            sequence.h0 = sequence.whole = sequence.kernel_cache = self.hs = None
+            self.sequence.free_buffers()
+            self.hs = None
 
 
 class _Edges:
