@@ -138,11 +138,13 @@ class RNNCellFunction(CellStepFunction):
     """
 
     gate_step = staticmethod(rnn_cells_double.rnn_gates)
+    nonlinearity, label = "tanh", "RNN cell (tanh)"    # what a relu cell sets for itself
 
     def __init__(self, nonlinearity="tanh", weight_grad=None):
         self.weight_grad = weight_grad
-        self.nonlinearity = nonlinearity
-        self.label = f"RNN cell ({nonlinearity})"
+        if nonlinearity != "tanh":
+            self.nonlinearity = nonlinearity
+            self.label = f"RNN cell ({nonlinearity})"
 
     def cell_forward(self, xw, hw, h, c, out=None):
         xp = backend.get_array_module(hw)
@@ -175,6 +177,7 @@ class LSTMCellFunction(CellStepFunction):
 
     label = "LSTM cell"
     n_state = 2
+    n_outputs = 2          # (h', c'), as Function.__call__ would set it
     gate_step = staticmethod(rnn_cells_double.lstm_gates)
 
     def cell_forward(self, xw, hw, h, c, out=None):

@@ -113,8 +113,8 @@ class UnrolledSegment:
         out_shapes = ((B, hs.shape[2]),) * (2 if lstm else 1)
         h_prev, c_prev = h_a, c_a
         hs_out, cs_out = [None] * T, ([None] * T if lstm else None)
-        new, make, steps = object.__new__, Tensor._make, self.steps
-        for t in order:
+        new, steps, ref = object.__new__, self.steps, weakref.ref
+        for t in order:      # each node as its constructor and Function.__call__ leave it
             node = new(cell_class)
             node._saved, node._saved_entries, node._segment = saved, entries, self
             if extra:
@@ -122,16 +122,22 @@ class UnrolledSegment:
                     setattr(node, name, value)
             node.parents = (x_parents[t],) + fixed_parents + state_parents
             node.scope, node.cache, node.weight_grad = (module, t), caches[t], (weight_grad, t)
-            node.x_h, node.out_shapes = (xs[t], h_prev), out_shapes
-            node.step_inputs = (xs[t], None, None, w_hh_a, b_hh_a, h_prev, c_prev)
-            hs_out[t] = make(h_views[t], node, 0, True)
+            x = xs[t]
+            node.x_h, node.out_shapes = (x, h_prev), out_shapes
+            node.step_inputs = (x, None, None, w_hh_a, b_hh_a, h_prev, c_prev)
+            h_prev = h_views[t]
+            hs_out[t] = h = new(Tensor)               # Tensor._make(h_prev, node, 0, True), inlined
+            h.array, h.requires_grad, h.grad_fn, h._out_idx = h_prev, True, node, 0
+            h.grad = h._vc = h._name = None
             if lstm:
-                cs_out[t] = make(c_views[t], node, 1, True)
-                state_parents, c_prev = ((node, 0), (node, 1)), c_views[t]
+                c_prev = c_views[t]
+                cs_out[t] = c = new(Tensor)
+                c.array, c.requires_grad, c.grad_fn, c._out_idx = c_prev, True, node, 1
+                c.grad = c._vc = c._name = None
+                state_parents = ((node, 0), (node, 1))
             else:
                 state_parents = ((node, 0),)
-            h_prev = h_views[t]
-            steps.append(weakref.ref(node))
+            steps.append(ref(node))
         self.last = self.steps[-1]
         sequence.caches = None                       # the nodes hold them
         return hs_out, cs_out
@@ -307,10 +313,9 @@ def _unbind_node(parent, xw, scope):
 
 
 def _cell_attributes(sequence):
-    """What the cell's constructor sets besides ``weight_grad`` (the RNN's nonlinearity
-    and label) and ``Function.__call__`` for two outputs (the LSTM's ``n_outputs``)."""
-    if sequence.mode == "LSTM":
-        return (("n_outputs", 2),)
-    if isinstance(sequence.cell, RNNCellFunction):
-        return (("nonlinearity", sequence.cell.nonlinearity), ("label", sequence.cell.label))
+    """What the cell's constructor sets besides ``weight_grad``: a relu RNN's nonlinearity
+    and label (a tanh cell, the LSTM's and the GRU's read their class's)."""
+    cell = sequence.cell
+    if isinstance(cell, RNNCellFunction) and cell.nonlinearity != RNNCellFunction.nonlinearity:
+        return (("nonlinearity", cell.nonlinearity), ("label", cell.label))
     return ()
