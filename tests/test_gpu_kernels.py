@@ -311,6 +311,30 @@ def test_lstm_sequence_kernels_gradcheck_with_initial_state_and_final_states(hos
     assert "minigrad_lstm_sequence_backward" in host_cupy.launches
 
 
+@pytest.mark.parametrize("graph, watch", [("steps", None), ("layer", None), ("steps", "edge_hook")])
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_a_gradient_of_another_dtype_reaches_the_kernels_as_the_layers(host_cupy, kind, graph,
+                                                                       watch):
+    """A kernel is compiled for one dtype, and the engine casts gradients only at the leaves:
+    a float32 gradient reaching a float64 layer (a float32 tensor met after it) goes into the
+    kernels as float64, whole sequence or step by step, with the gradients it would have
+    given as float64 from the start."""
+    from minigrad.autograd import run_backward
+    g = rand(5, 2, 8, seed=17).astype(np.float32)
+    grads = []
+    for dtype in (np.float32, np.float64):
+        minigrad.manual_seed(0)
+        model = getattr(nn, kind)(3, 4, bidirectional=True, graph=graph).double()
+        x = minigrad.tensor(rand(5, 2, 3, seed=16), requires_grad=True)
+        out, _ = model(x)
+        run_backward([out], [minigrad.tensor(g.astype(dtype))],
+                     edge_hook=(lambda *args: None) if watch else None)
+        grads.append([t.grad.numpy() for t in [x, *model.parameters()]])
+    for a, b in zip(*grads):
+        assert a.dtype == np.float64
+        np.testing.assert_array_equal(a, b)
+
+
 def test_kernels_apply_only_to_gpu_arrays():
     """``on_gpu`` is the switch between the kernels and the NumPy path: host arrays never
     take the kernel path (without CuPy nothing is a ``cupy.ndarray``)."""

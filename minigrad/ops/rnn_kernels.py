@@ -212,10 +212,11 @@ def lstm_forward(xw, hw, c, out=None):
 
 def lstm_backward(gates, c, tanh_c, gh_next, gc_next, out=None):
     """(d pre-activation (B, 4H), written into ``out`` when given, and d c_prev (B, H));
-    a missing incoming gradient is zero."""
+    a missing incoming gradient is zero, one of another dtype is cast to the cell's (the
+    kernel is compiled for one)."""
     xp = backend.cupy
-    gh_next = xp.zeros_like(c) if gh_next is None else gh_next
-    gc_next = xp.zeros_like(c) if gc_next is None else gc_next
+    gh_next = xp.zeros_like(c) if gh_next is None else gh_next.astype(c.dtype, copy=False)
+    gc_next = xp.zeros_like(c) if gc_next is None else gc_next.astype(c.dtype, copy=False)
     da = xp.empty(gates.shape, dtype=gates.dtype) if out is None else out
     dc_prev = xp.empty(c.shape, dtype=c.dtype)
     LSTM_BACKWARD.compiled()(gates, c, tanh_c, gh_next, gc_next, c.shape[1], da, dc_prev)
@@ -237,9 +238,10 @@ def gru_forward(xw, hw, h, out=None):
 
 def gru_backward(rz, n, hw_n, h, gh_next, out=None):
     """(d xw (B, 3H), d hw (B, 3H) written into ``out`` when given, d h through the update
-    gate (B, H))."""
+    gate (B, H)); ``gh_next`` of another dtype is cast to the cell's."""
     xp = backend.cupy
     B, H = n.shape
+    gh_next = gh_next.astype(n.dtype, copy=False)
     dxw = xp.empty((B, 3 * H), dtype=n.dtype)
     dhw = xp.empty((B, 3 * H), dtype=n.dtype) if out is None else out
     dh = xp.empty(n.shape, dtype=n.dtype)

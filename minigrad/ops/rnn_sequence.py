@@ -205,11 +205,14 @@ class RecurrentSequence(Function):
 
 
 def _whole(xp, grads, like):
-    """The gradients arriving at every step as one array shaped like ``like`` (T, B, H), zero
-    where none arrived; ``grads`` is such an array already, a list in time order with None
-    where nothing arrived, or None."""
-    if grads is None or not isinstance(grads, list):
-        return grads
+    """The gradients arriving at every step as one array shaped like ``like`` (T, B, H) and of
+    its dtype, zero where none arrived; ``grads`` is such an array already (perhaps of
+    another dtype: a float64 tensor met downstream), a list in time order with None where
+    nothing arrived, or None."""
+    if grads is None:
+        return None
+    if not isinstance(grads, list):
+        return grads if grads.dtype == like.dtype else grads.astype(like.dtype)
     if all(g is None for g in grads):
         return None
     whole = xp.zeros(like.shape, dtype=like.dtype)
