@@ -335,6 +335,37 @@ def test_a_gradient_of_another_dtype_reaches_the_kernels_as_the_layers(host_cupy
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("graph, watch", [("steps", False), ("layer", False), ("steps", True)])
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_batch_first_bidirectional_layers_from_a_given_state_match_the_numpy_path(
+        host_cupy, kind, graph, watch):
+    """Batch-first inputs, both directions, a given initial state, the final states in the
+    loss and, with ``watch``, every step running its own backward: the kernels' gradients
+    are the NumPy path's (tests/test_gpu.py runs the same on a GPU)."""
+    from minigrad.autograd import run_backward
+    results = []
+    for kernels in (True, False):
+        minigrad.manual_seed(0)
+        layer = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True, batch_first=True,
+                                  graph=graph).double()
+        x = minigrad.tensor(rand(2, 5, 3, seed=21), requires_grad=True)
+        h0 = minigrad.tensor(rand(4, 2, 4, seed=22), requires_grad=True)
+        c0 = minigrad.tensor(rand(4, 2, 4, seed=23), requires_grad=True)
+        with pytest.MonkeyPatch.context() as patch:
+            if not kernels:
+                patch.setattr(rnn_kernels, "on_gpu", lambda array: False)
+            out, final = layer(x, (h0, c0) if kind == "LSTM" else h0)
+            finals = final if kind == "LSTM" else (final,)
+            loss = (out * minigrad.tensor(rand(2, 5, 8, seed=24))).sum()
+            for k, state in enumerate(finals):
+                loss = loss + (state * minigrad.tensor(rand(4, 2, 4, seed=25 + k))).sum()
+            run_backward([loss], [None], edge_hook=(lambda *args: None) if watch else None)
+        starts = [x, h0, c0] if kind == "LSTM" else [x, h0]
+        results.append([out.numpy()] + [t.grad.numpy() for t in starts + list(layer.parameters())])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+
+
 def test_kernels_apply_only_to_gpu_arrays():
     """``on_gpu`` is the switch between the kernels and the NumPy path: host arrays never
     take the kernel path (without CuPy nothing is a ``cupy.ndarray``)."""
