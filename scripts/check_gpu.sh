@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # For a person with an NVIDIA GPU: install the CUDA extra (CuPy), run the GPU tests and the
 # GPU benchmark, and print a summary. Usage:  bash scripts/check_gpu.sh [--no-install]
+# (--no-install where CuPy, PyTorch and pytest are there already, or there is no network;
+# PYTHON=... picks the interpreter, else python3, else python)
 set -uo pipefail
 cd "$(dirname "$0")/.."
-PY="${PYTHON:-$(command -v python || command -v python3)}"
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"   # this checkout, installed or not
+PY="${PYTHON:-$(command -v python3 || command -v python)}"
 
 if [[ "${1:-}" != "--no-install" ]]; then
     "$PY" -m pip install -q -e ".[cuda,test,torch]" || { echo "pip install failed"; exit 1; }
@@ -13,7 +16,7 @@ fi
 import minigrad
 import sys
 if not minigrad.cuda.is_available():
-    print("minigrad.cuda.is_available() is False: check the driver, CUDA 12 and cupy-cuda12x")
+    print("minigrad.cuda.is_available() is False: check the driver and CuPy (cupy-cuda12x, or the cupy-cuda13x of a CUDA 13 machine)")
     sys.exit(1)
 import cupy
 name = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
