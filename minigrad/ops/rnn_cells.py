@@ -142,7 +142,7 @@ class RNNCellFunction(CellStepFunction):
 
     def __init__(self, nonlinearity="tanh", weight_grad=None):
         self.weight_grad = weight_grad
-        if nonlinearity != "tanh":
+        if nonlinearity != RNNCellFunction.nonlinearity:
             self.nonlinearity = nonlinearity
             self.label = f"RNN cell ({nonlinearity})"
 

@@ -212,7 +212,7 @@ def _whole(xp, grads, like):
     if grads is None:
         return None
     if not isinstance(grads, list):
-        return grads if grads.dtype == like.dtype else grads.astype(like.dtype)
+        return grads.astype(like.dtype, copy=False)
     if all(g is None for g in grads):
         return None
     whole = xp.zeros(like.shape, dtype=like.dtype)
