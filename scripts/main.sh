@@ -3,8 +3,9 @@
 # built-in corpus (Python's own documentation prose, no download), sample from it, and render
 # its unrolled graph, gradient flow, interpretable cells and the interactive explorer page
 # (explore.html); then the lecture's "hello" toy.
-# Runs inside the project's virtual environment (.venv, created when no environment is
-# active; see scripts/venv.sh). Extra arguments go to char_lm.py (e.g. --cell gru).
+# Installs into and runs with the Python scripts/venv.sh chooses (an active environment, the
+# `python` on PATH when it takes installs, else the project's .venv). Extra arguments go
+# to char_lm.py (e.g. --cell gru).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install what the tests need and run the whole suite, inside the project's virtual
-# environment (.venv, created when no environment is active; see scripts/venv.sh).
+# Install what the tests need and run the whole suite, with the Python scripts/venv.sh
+# chooses (an active environment, the `python` on PATH when it takes installs, else .venv).
 # Extra arguments go to pytest (e.g. tests/test_serialization.py -x).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # Python packages: the package itself, editable, with these extras (pyproject.toml).
 EXTRAS="test,torch,mpi"     # mpi: mpi4py + MPICH's mpiexec, for the `mpiexec -n 2` tests
 # Everything else the tests use, one install script a line (each installs only what is
-# missing, and runs with the virtual environment active: its `python -m pip` is the venv's).
+# missing, and runs after venv.sh: its `python -m pip` is the chosen Python's).
 INSTALL_STEPS=(
     scripts/install_dot.sh      # graphviz's `dot`, for the graph pictures
     scripts/install_browser.sh  # headless Chromium + chromedriver, for the browser tests

@@ -1,9 +1,23 @@
-# Sourced by scripts/main.sh and scripts/test.sh: run everything inside a virtual
-# environment. An active one (VIRTUAL_ENV set) is used as it is; otherwise the project's own,
-# .venv in the repository root, is created when missing and activated. (On current Debian
-# and Ubuntu the system pip refuses installs (PEP 668) and `python` may not exist; inside
-# the environment both `python` and `pip` are the environment's own.)
-if [ -z "${VIRTUAL_ENV:-}" ]; then
+# Sourced by scripts/main.sh and scripts/test.sh: choose the Python everything is installed
+# into and run with, so that afterwards your own `python` runs the README's snippet.
+#   1. An active virtual environment (VIRTUAL_ENV set), as it is.
+#   2. Else the `python` on PATH, when it takes `pip install`: it has pip, its site-packages
+#      is writable, and it is not marked externally managed (PEP 668).
+#   3. Else (current Debian and Ubuntu: the system pip refuses installs, and `python` may not
+#      exist) the project's own environment, .venv in the repository root, created when
+#      missing and activated; then `source .venv/bin/activate` before using minigrad.
+# Either way `python` and `pip` below are that Python's own.
+_takes_pip_installs() {
+    "$1" - <<'EOF' >/dev/null 2>&1
+import importlib.util, os, sys, sysconfig
+managed = os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED"))
+writable = os.access(sysconfig.get_path("purelib"), os.W_OK)
+sys.exit(0 if sys.version_info >= (3, 9) and not managed and writable
+         and importlib.util.find_spec("pip") else 1)
+EOF
+}
+
+if [ -z "${VIRTUAL_ENV:-}" ] && ! { command -v python >/dev/null 2>&1 && _takes_pip_installs python; }; then
     if ! .venv/bin/python -c "import sys" >/dev/null 2>&1; then
         base_python="$(command -v python3 || command -v python || true)"
         if [ -z "$base_python" ] || ! "$base_python" -c "import venv, ensurepip" >/dev/null 2>&1; then
@@ -17,14 +31,17 @@ if [ -z "${VIRTUAL_ENV:-}" ]; then
     source .venv/bin/activate
 fi
 
-# install_project EXTRAS: `pip install -e ".[EXTRAS]"` into the environment, skipped when this
-# checkout with this pyproject.toml and these extras was installed there already.
+# install_project EXTRAS: `pip install -e ".[EXTRAS]"` into that Python, skipped when this
+# checkout, with this pyproject.toml, was installed there with these extras already. The
+# stamp file in the Python's prefix keeps one line per extras installed from the checkout
+# the editable install points at; installing from another checkout starts it afresh.
 install_project() {
-    local stamp="$VIRTUAL_ENV/.minigrad-rnn-installed-${1//,/-}"
-    local want
+    local stamp want
+    stamp="$(python -c 'import sys; print(sys.prefix)')/.minigrad-rnn-installed"
     want="$(pwd) $(sha256sum pyproject.toml | cut -c1-16)"
-    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-        python -m pip install -q -e ".[$1]"
-        echo "$want" > "$stamp"
+    if ! grep -qxF "$want $1" "$stamp" 2>/dev/null; then
+        python -m pip install -q --root-user-action=ignore -e ".[$1]"
+        { grep -F "$want " "$stamp" 2>/dev/null || true; echo "$want $1"; } > "$stamp.new"
+        mv "$stamp.new" "$stamp"
     fi
 }
