@@ -33,11 +33,12 @@ fi
 
 # install_project EXTRAS: `pip install -e ".[EXTRAS]"` into that Python, skipped when this
 # checkout, with this pyproject.toml, was installed there with these extras already. The
-# stamp file in the Python's prefix keeps one line per extras installed from the checkout
-# the editable install points at; installing from another checkout starts it afresh.
+# stamp file beside the installed packages (site-packages, which pip writes to anyway) keeps
+# one line per extras installed from the checkout the editable install points at;
+# installing from another checkout starts it afresh.
 install_project() {
     local stamp want
-    stamp="$(python -c 'import sys; print(sys.prefix)')/.minigrad-rnn-installed"
+    stamp="$(python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/.minigrad-rnn-installed"
     want="$(pwd) $(sha256sum pyproject.toml | cut -c1-16)"
     if ! grep -qxF "$want $1" "$stamp" 2>/dev/null; then
         python -m pip install -q --root-user-action=ignore -e ".[$1]"

@@ -12,6 +12,7 @@ import minigrad
 import nn
 from nn import functional as F
 from test_backend_checked import OPS, host
+from test_gpu_kernels import bidirectional_batch_first_run
 
 pytestmark = [pytest.mark.gpu,
               pytest.mark.skipif(not minigrad.cuda.is_available(),
@@ -89,24 +90,9 @@ def test_bidirectional_batch_first_layers_from_a_given_state_match_cpu(kind, mod
     time-major buffers), a given initial state and, with ``watch``, every step of
     graph="steps" running its own backward (an edge_hook sees each edge): the GPU's
     kernels and direct cuBLAS calls give the CPU's gradients."""
-    from minigrad.autograd import run_backward
-    results = []
-    for device in ("cpu", "cuda"):
-        minigrad.manual_seed(0)
-        layer = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True, batch_first=True,
-                                  graph=mode).double().to(device)
-        x = minigrad.tensor(host((2, 5, 3), 21), requires_grad=True, device=device)
-        h0 = minigrad.tensor(host((4, 2, 4), 22), requires_grad=True, device=device)
-        c0 = minigrad.tensor(host((4, 2, 4), 23), requires_grad=True, device=device)
-        out, final = layer(x, (h0, c0) if kind == "LSTM" else h0)
-        finals = final if kind == "LSTM" else (final,)
-        loss = (out * minigrad.tensor(host((2, 5, 8), 24), device=device)).sum()
-        for k, state in enumerate(finals):
-            loss = loss + (state * minigrad.tensor(host((4, 2, 4), 25 + k), device=device)).sum()
-        run_backward([loss], [None], edge_hook=(lambda *args: None) if watch else None)
-        starts = [x, h0, c0] if kind == "LSTM" else [x, h0]
-        results.append([out.numpy()] + [t.grad.numpy() for t in starts + list(layer.parameters())])
-    for a, b in zip(*results):
+    on_cpu, on_gpu = (bidirectional_batch_first_run(kind, mode, watch, device)
+                      for device in ("cpu", "cuda"))
+    for a, b in zip(on_cpu, on_gpu):
         np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
 
 

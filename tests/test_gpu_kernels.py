@@ -335,6 +335,31 @@ def test_a_gradient_of_another_dtype_reaches_the_kernels_as_the_layers(host_cupy
         np.testing.assert_array_equal(a, b)
 
 
+def bidirectional_batch_first_run(kind, graph, watch, device="cpu"):
+    """A two-layer bidirectional batch-first LSTM or GRU run from a given initial state, with
+    the final states in the loss and, with ``watch``, every step running its own backward (an
+    edge_hook sees each edge): [output, then the gradients of x, h_0 (, c_0) and of every
+    parameter] as NumPy arrays. Here with the kernels on and off; tests/test_gpu.py on the
+    CPU and on a GPU."""
+    from minigrad.autograd import run_backward
+    minigrad.manual_seed(0)
+    layer = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True, batch_first=True,
+                              graph=graph).double().to(device)
+
+    def given(*shape, seed):
+        return minigrad.tensor(rand(*shape, seed=seed), device=device)
+    x, h0, c0 = (given(*s, seed=k).requires_grad_() for s, k in
+                 (((2, 5, 3), 21), ((4, 2, 4), 22), ((4, 2, 4), 23)))
+    out, final = layer(x, (h0, c0) if kind == "LSTM" else h0)
+    finals = final if kind == "LSTM" else (final,)
+    loss = (out * given(2, 5, 8, seed=24)).sum()
+    for k, state in enumerate(finals):
+        loss = loss + (state * given(4, 2, 4, seed=25 + k)).sum()
+    run_backward([loss], [None], edge_hook=(lambda *args: None) if watch else None)
+    starts = [x, h0, c0] if kind == "LSTM" else [x, h0]
+    return [out.numpy()] + [t.grad.numpy() for t in starts + list(layer.parameters())]
+
+
 @pytest.mark.parametrize("graph, watch", [("steps", False), ("layer", False), ("steps", True)])
 @pytest.mark.parametrize("kind", ["LSTM", "GRU"])
 def test_batch_first_bidirectional_layers_from_a_given_state_match_the_numpy_path(
@@ -342,27 +367,11 @@ def test_batch_first_bidirectional_layers_from_a_given_state_match_the_numpy_pat
     """Batch-first inputs, both directions, a given initial state, the final states in the
     loss and, with ``watch``, every step running its own backward: the kernels' gradients
     are the NumPy path's (tests/test_gpu.py runs the same on a GPU)."""
-    from minigrad.autograd import run_backward
-    results = []
-    for kernels in (True, False):
-        minigrad.manual_seed(0)
-        layer = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True, batch_first=True,
-                                  graph=graph).double()
-        x = minigrad.tensor(rand(2, 5, 3, seed=21), requires_grad=True)
-        h0 = minigrad.tensor(rand(4, 2, 4, seed=22), requires_grad=True)
-        c0 = minigrad.tensor(rand(4, 2, 4, seed=23), requires_grad=True)
-        with pytest.MonkeyPatch.context() as patch:
-            if not kernels:
-                patch.setattr(rnn_kernels, "on_gpu", lambda array: False)
-            out, final = layer(x, (h0, c0) if kind == "LSTM" else h0)
-            finals = final if kind == "LSTM" else (final,)
-            loss = (out * minigrad.tensor(rand(2, 5, 8, seed=24))).sum()
-            for k, state in enumerate(finals):
-                loss = loss + (state * minigrad.tensor(rand(4, 2, 4, seed=25 + k))).sum()
-            run_backward([loss], [None], edge_hook=(lambda *args: None) if watch else None)
-        starts = [x, h0, c0] if kind == "LSTM" else [x, h0]
-        results.append([out.numpy()] + [t.grad.numpy() for t in starts + list(layer.parameters())])
-    for a, b in zip(*results):
+    with_kernels = bidirectional_batch_first_run(kind, graph, watch)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rnn_kernels, "on_gpu", lambda array: False)
+        without = bidirectional_batch_first_run(kind, graph, watch)
+    for a, b in zip(with_kernels, without):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
 
 
