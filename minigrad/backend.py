@@ -319,6 +319,19 @@ def get_array_module(x):
     return numpy if found is None else found.xp
 
 
+def undispatched(function):
+    """``function`` without NumPy's ``__array_function__`` dispatch, for a loop that calls
+    it on arrays of one known library many times.
+
+    NumPy 1.25+ wraps ``numpy.dot``, ``vdot`` and the like in a dispatcher that first calls
+    a Python function to find the arguments' ``__array_function__`` overrides; the C
+    function behind it (``_implementation``) does the very same arithmetic. At min-char-rnn's
+    size (B=1, H=100) the dispatch is 0.5 of the 1.9 µs of a step's h W_hhᵀ. Any other
+    function (CuPy's, a test backend's) comes back as it is.
+    """
+    return getattr(function, "_implementation", function)
+
+
 def is_array(x) -> bool:
     return isinstance(x, _ARRAY_TYPES)
 

@@ -12,7 +12,7 @@ from minigrad import backend
 from minigrad.tensor import Tensor
 
 _HOST_ARRAY = backend.NUMPY.array_type     # numpy.ndarray: the "cpu" device's arrays
-_host_vdot = backend.NUMPY.xp.vdot           # the dot product of two host arrays
+_host_vdot = backend.undispatched(backend.NUMPY.xp.vdot)   # the dot product of two host arrays
 
 
 def _with_grads(parameters):

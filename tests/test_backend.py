@@ -199,3 +199,17 @@ def test_an_op_reaching_around_the_backend_fails_on_checked_only(dev):
 def test_random_helpers_refuse_unknown_array_modules():
     with pytest.raises(TypeError, match="no registered backend"):
         backend.random_normal((2,), minigrad.float32, xp=object())
+
+
+def test_undispatched_dot_is_numpys_c_function_and_gives_the_same_bits(dev):
+    rng = np.random.default_rng(0)
+    h, w = rng.standard_normal((1, 100)).astype(np.float32), rng.standard_normal((400, 100))
+    w = w.astype(np.float32)
+    fast = backend.undispatched(np.dot)
+    # NumPy 1.25+: the C function behind the __array_function__ dispatcher (before: np.dot)
+    assert fast is getattr(np.dot, "_implementation", np.dot)
+    out = np.empty((1, 400), np.float32)
+    assert fast(h, w.T, out) is out
+    assert out.tobytes() == np.dot(h, w.T).tobytes()
+    # a function with no dispatcher in front (CuPy's, the checked device's) comes back as it is
+    assert backend.undispatched(checked.dot) is checked.dot

@@ -10,12 +10,14 @@ loop, into the buffer that becomes d xw / d hw, and no step allocates.
 
 The per-step products h W_hhᵀ and d a W_hh call ``xp.dot``: on 2-D arrays it is the same
 BLAS call as ``matmul`` (the same bits; ``tests/test_rnn_loops_dot.py``) with less dispatch
-around it, which at B=1 is a tenth of a step. From B = 2 on, forward multiplies by a
-C-ordered copy of W_hhᵀ made once per sequence (``transposed_weight``), which OpenBLAS
-runs 1.3–7× faster than the transposed view. A one-node cell step on its own
-(``rnn_cells.py``) multiplies by the view, so from B = 2 on its h W_hhᵀ may differ from
-the loop's in the last bit (BLAS's kernels for the two layouts sum in their own orders);
-``graph="steps"`` and ``graph="layer"`` both run these loops and keep the same bits.
+around it, which at B=1 is a tenth of a step, and without NumPy's ``__array_function__``
+dispatcher (``backend.undispatched``): 0.5 µs less of its 1.9 µs a product at B=1, H=100.
+From B = 2 on, forward multiplies by a C-ordered copy of W_hhᵀ made once per sequence
+(``transposed_weight``), which OpenBLAS runs 1.3–7× faster than the transposed view. A
+one-node cell step on its own (``rnn_cells.py``) multiplies by the view, so from B = 2 on
+its h W_hhᵀ may differ from the loop's in the last bit (BLAS's kernels for the two
+layouts sum in their own orders); ``graph="steps"`` and ``graph="layer"`` both run these
+loops and keep the same bits.
 
 Every function takes ``order``, the time steps in the order forward runs them
 (0 … T−1, or T−1 … 0 for a reversed direction), and returns the per-step caches in time
@@ -23,6 +25,7 @@ order, the very tuples the one-node cells keep as ``cell.cache``.
 """
 from __future__ import annotations
 
+from .. import backend
 from . import rnn_arithmetic as math_
 
 
@@ -68,7 +71,8 @@ def lstm_forward(xp, xw, w_hh, b_hh, h, c, order):
     gates, tanh_c = xp.empty((T, B, G), dtype=xw.dtype), xp.empty((T, B, H), dtype=xw.dtype)
     hs, cs = xp.empty((T, B, H), dtype=xw.dtype), xp.empty((T, B, H), dtype=xw.dtype)
     constants = math_.lstm_constants(xp, H, xw.dtype)
-    w_hh_t, dot, caches, c0 = transposed_weight(xp, w_hh, B), xp.dot, [None] * T, c
+    w_hh_t, caches, c0 = transposed_weight(xp, w_hh, B), [None] * T, c
+    dot = backend.undispatched(xp.dot)
     for t in order:
         a = gates[t]
         dot(h, w_hh_t, out=a)
@@ -94,7 +98,7 @@ def lstm_backward(xp, whole, w_hh, g_hs, g_cs, order):
     else:
         K_f[:-1] *= cs[1:]
         K_f[-1] *= c0
-    K4, f, dot = da.reshape(T, B, 4, H), gates[..., H:2 * H], xp.dot
+    K4, f, dot = da.reshape(T, B, 4, H), gates[..., H:2 * H], backend.undispatched(xp.dot)
     dh = dc = None
     for t in reversed(order):
         gh = plus(None if g_hs is None else g_hs[t], dh)
@@ -114,7 +118,8 @@ def gru_forward(xp, xw, w_hh, b_hh, h, order):
     H = G // 3
     hw, n = xp.empty((T, B, G), dtype=xw.dtype), xp.empty((T, B, H), dtype=xw.dtype)
     hs = xp.empty((T, B, H), dtype=xw.dtype)
-    w_hh_t, dot, caches, h0 = transposed_weight(xp, w_hh, B), xp.dot, [None] * T, h
+    w_hh_t, caches, h0 = transposed_weight(xp, w_hh, B), [None] * T, h
+    dot = backend.undispatched(xp.dot)
     for t in order:
         a = hw[t]
         dot(h, w_hh_t, out=a)
@@ -134,7 +139,7 @@ def gru_backward(xp, whole, previous, w_hh, g_hs, order):
     dxw, dhw = xp.empty_like(hw), xp.empty_like(hw)
     math_.gru_factors(xp, hw, n, previous, dxw, dhw)
     Kx3, Kh3, z = dxw.reshape(T, B, 3, H), dhw.reshape(T, B, 3, H), hw[..., H:2 * H]
-    dot, dh = xp.dot, None
+    dot, dh = backend.undispatched(xp.dot), None
     for t in reversed(order):
         gh = plus(None if g_hs is None else g_hs[t], dh)
         if gh is None:
@@ -152,7 +157,8 @@ def rnn_forward(xp, xw, w_hh, b_hh, h, nonlinearity, order):
     """(hs, caches, whole) for xw (T, B, H); whole = hs (φ' is read off the outputs)."""
     T, B, H = xw.shape
     hs, pre = xp.empty((T, B, H), dtype=xw.dtype), xp.empty((B, H), dtype=xw.dtype)
-    w_hh_t, dot, caches = transposed_weight(xp, w_hh, B), xp.dot, [None] * T
+    w_hh_t, caches = transposed_weight(xp, w_hh, B), [None] * T
+    dot = backend.undispatched(xp.dot)
     for t in order:
         dot(h, w_hh_t, out=pre)
         if b_hh is not None:
@@ -164,7 +170,7 @@ def rnn_forward(xp, xw, w_hh, b_hh, h, nonlinearity, order):
 def rnn_backward(xp, hs, w_hh, g_hs, nonlinearity, order):
     """(d pre (T, B, H) = d xw = d hw, d h_0) from the gradients arriving at each h_t."""
     dpre = math_.rnn_factors(xp, hs, nonlinearity, xp.empty_like(hs))
-    dot, dh = xp.dot, None
+    dot, dh = backend.undispatched(xp.dot), None
     for t in reversed(order):
         gh = plus(None if g_hs is None else g_hs[t], dh)
         if gh is None:
