@@ -61,8 +61,9 @@ class CellStepFunction(Function):
         if b_hh is not None:
             hw += b_hh
         self.save_for_backward(w_ih, w_hh)   # version-checked: an optimizer step before
-        self.x_h = (x, h)                    # backward would make the gradient stale
-        self.step_inputs = (x, w_ih, b_ih, w_hh, b_hh, h, c)  # for a recorded double backward
+        # backward would make the gradient stale; x and h for backward, all seven inputs for
+        # a recorded double backward
+        self.step_inputs = (x, w_ih, b_ih, w_hh, b_hh, h, c)
         return self.cell_forward(xw, hw, h, c)
 
     def backward(self, *grads):
@@ -70,7 +71,8 @@ class CellStepFunction(Function):
             self.saved_tensors  # noqa: B018 - the version check of the weights
             return rnn_cells_double.recorded_step_backward(self, self.gate_step, grads)
         w_ih, w_hh = self.saved_arrays                # version-checked, not wrapped
-        x, h = self.x_h
+        inputs = self.step_inputs
+        x, h = inputs[0], inputs[5]
         gys = [None if g is None else g.array for g in grads]
         need = [p is not None for p in self.parents]  # needs_input_grad, without the property
         sequence = None
@@ -117,7 +119,7 @@ class CellStepFunction(Function):
 
     def release(self):
         super().release()
-        self.cache = self.x_h = self.step_inputs = None
+        self.cache = self.step_inputs = None
         if self._segment is not None:      # one of a layer's steps, run on its own
             self._segment.step_released()
 

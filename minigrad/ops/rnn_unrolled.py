@@ -106,8 +106,7 @@ class UnrolledSegment:
         saved, entries = (None, w_hh_a), [(_OTHER, None), _weight_entry(w_hh)]
         extra = _cell_attributes(sequence)
         weight_grad, caches = SequenceWeightGrad(T, order[0]), sequence.caches
-        state_parents = tuple(self.parents[3:5] if lstm else self.parents[3:4])
-        fixed_parents = (None, None, self.parents[1], self.parents[2])
+        w_parent, b_parent, h_parent, c_parent = self.parents[1:5]
         xs, h_views = list(xw_a), list(hs)
         c_views = list(cs) if lstm else None
         out_shapes = ((B, hs.shape[2]),) * (2 if lstm else 1)
@@ -120,11 +119,11 @@ class UnrolledSegment:
             if extra:
                 for name, value in extra:
                     setattr(node, name, value)
-            node.parents = (x_parents[t],) + fixed_parents + state_parents
+            node.parents = ((x_parents[t], None, None, w_parent, b_parent, h_parent, c_parent)
+                            if lstm else (x_parents[t], None, None, w_parent, b_parent, h_parent))
             node.scope, node.cache, node.weight_grad = (module, t), caches[t], (weight_grad, t)
-            x = xs[t]
-            node.x_h, node.out_shapes = (x, h_prev), out_shapes
-            node.step_inputs = (x, None, None, w_hh_a, b_hh_a, h_prev, c_prev)
+            node.out_shapes = out_shapes
+            node.step_inputs = (xs[t], None, None, w_hh_a, b_hh_a, h_prev, c_prev)
             h_prev = h_views[t]
             hs_out[t] = h = new(Tensor)               # Tensor._make(h_prev, node, 0, True), inlined
             h.array, h.requires_grad, h.grad_fn, h._out_idx = h_prev, True, node, 0
@@ -134,9 +133,8 @@ class UnrolledSegment:
                 cs_out[t] = c = new(Tensor)
                 c.array, c.requires_grad, c.grad_fn, c._out_idx = c_prev, True, node, 1
                 c.grad = c._vc = c._name = None
-                state_parents = ((node, 0), (node, 1))
-            else:
-                state_parents = ((node, 0),)
+                c_parent = (node, 1)
+            h_parent = (node, 0)
             steps.append(ref(node))
         self.last = self.steps[-1]
         sequence.caches = None                       # the nodes hold them
@@ -269,7 +267,7 @@ class UnrolledSegment:
         own buffers, which backward_loop still reads, go after it)."""
         for step in steps:
             step._saved, step._saved_entries, step._released = (), None, True
-            step.cache = step.x_h = step.step_inputs = None
+            step.cache = step.step_inputs = None
         for node in (output, self.unbind):
             if node is not None:
                 node.release()
