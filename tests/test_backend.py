@@ -201,7 +201,7 @@ def test_random_helpers_refuse_unknown_array_modules():
         backend.random_normal((2,), minigrad.float32, xp=object())
 
 
-def test_undispatched_dot_is_numpys_c_function_and_gives_the_same_bits(dev):
+def test_undispatched_dot_is_numpys_c_function_and_gives_the_same_bits():
     rng = np.random.default_rng(0)
     h, w = rng.standard_normal((1, 100)).astype(np.float32), rng.standard_normal((400, 100))
     w = w.astype(np.float32)

@@ -61,9 +61,9 @@ class CellStepFunction(Function):
         if b_hh is not None:
             hw += b_hh
         self.save_for_backward(w_ih, w_hh)   # version-checked: an optimizer step before
-        # backward would make the gradient stale; x and h for backward, all seven inputs for
-        # a recorded double backward
-        self.step_inputs = (x, w_ih, b_ih, w_hh, b_hh, h, c)
+                                             # backward would make the gradient stale
+        self.step_inputs = (x, w_ih, b_ih, w_hh, b_hh, h, c)  # x, h for backward; all seven
+                                                              # for a recorded double backward
         return self.cell_forward(xw, hw, h, c)
 
     def backward(self, *grads):
