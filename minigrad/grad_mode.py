@@ -9,7 +9,8 @@ another, and two threads can train two models at once.
 - ``module`` / ``step``: the dotted module path and time step that the next graph
   node is tagged with, so a picture of the graph can group nodes by layer or by
   unrolled time step. They are set only through ``graph_scope`` (below), which every
-  ``nn.Module`` call, cell step and layer time step enters.
+  cell step and layer time step enters, and ``run_in_module_scope``, its form for an
+  ``nn.Module`` call.
 """
 from __future__ import annotations
 
@@ -118,6 +119,27 @@ class graph_scope:
     def __exit__(self, *exc):
         STATE.scope = self._previous
         return False
+
+
+def run_in_module_scope(name, function, args, kwargs):
+    """``function(*args, **kwargs)`` (a module's forward) with the nodes it makes tagged
+    ``parent.name`` (just ``name`` under the top level, the enclosing path when ``name`` is
+    None, ``""`` for a top-level call) in the enclosing time step: ``graph_scope`` written
+    out for a module call, which runs for every module a forward touches, time step by time
+    step. The previous scope is restored also when ``function`` raises."""
+    state = STATE.__dict__          # this thread's modes: one thread-local lookup
+    previous = state["scope"]
+    if previous is None:
+        state["scope"] = ("", None)
+    else:
+        parent, step = previous
+        if name:
+            parent = f"{parent}.{name}" if parent else name
+        state["scope"] = (parent, step)
+    try:
+        return function(*args, **kwargs)
+    finally:
+        state["scope"] = previous
 
 
 def current_scope():

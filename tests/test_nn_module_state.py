@@ -109,3 +109,63 @@ def test_layer_reprs():
     assert repr(nn.Linear(3, 2)) == "Linear(in_features=3, out_features=2, bias=True)"
     assert "Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1))" in repr(small_net())
     assert repr(nn.Dropout(0.1)) == "Dropout(p=0.1)"
+
+
+# -- registration: what an attribute reads is what the module has registered ---------------
+def registered(module):
+    """{name: value} of the module's own parameters, buffers and submodules, as the module
+    itself reports them, and each as an attribute read gives it."""
+    own = {**dict(module.named_parameters(recurse=False)), **dict(module.named_buffers(recurse=False)),
+           **dict(module.named_children())}
+    return own, {name: getattr(module, name) for name in own}
+
+
+class Holder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(minigrad.zeros(2))
+        self.child = nn.Linear(2, 2)
+        self.register_buffer("count", minigrad.zeros(1))
+
+
+def test_attribute_reads_follow_every_kind_of_registration_change():
+    m = Holder()
+    own, read = registered(m)
+    assert list(own) == ["w", "count", "child"] and all(read[k] is own[k] for k in own)
+    new_w, new_child = nn.Parameter(minigrad.ones(3)), nn.Linear(3, 3)
+    m.w, m.child, m.count = new_w, new_child, minigrad.ones(1)   # replaced
+    assert m.w is new_w and m.child is new_child and m.count.tolist() == [1.0]
+    assert dict(m.named_parameters(recurse=False))["w"] is new_w
+    m.child = nn.Parameter(minigrad.ones(1))                      # a module's name, now a parameter
+    assert "child" not in dict(m.named_children()) and isinstance(m.child, nn.Parameter)
+    m.w = None                                                    # PyTorch: the slot stays, empty
+    assert m.w is None and "w" not in dict(m.named_parameters())
+    del m.count
+    assert not hasattr(m, "count") and "count" not in m.state_dict()
+    m.register_parameter("late", nn.Parameter(minigrad.zeros(1)))
+    m.register_buffer("stat", minigrad.zeros(4))
+    own, read = registered(m)
+    assert set(own) == {"child", "late", "stat"} and all(read[k] is own[k] for k in own)
+    m.late = 3                                                    # a plain value drops the entry
+    assert m.late == 3 and "late" not in dict(m.named_parameters())
+
+
+def test_submodule_set_to_none_leaves_the_tree():
+    m = Holder()
+    m.child = None
+    assert m.child is None and [n for n, _ in m.named_modules()] == [""]
+    assert "child.weight" not in m.state_dict()
+
+
+def test_a_tensor_is_not_silently_put_over_a_parameter():
+    lin = nn.Linear(2, 3)
+    weight = lin.weight
+    with pytest.raises(TypeError, match=r"Linear: cannot assign a Tensor to parameter 'weight'.*nn\.Parameter"):
+        lin.weight = minigrad.zeros(3, 2)
+    assert lin.weight is weight and dict(lin.named_parameters())["weight"] is weight
+
+
+def test_init_called_again_forgets_the_old_registrations():
+    m = Holder()
+    nn.Module.__init__(m)
+    assert list(m.state_dict()) == [] and not hasattr(m, "w") and not hasattr(m, "child")
