@@ -30,6 +30,56 @@ def test_linear_plain_backward_is_bitwise_the_graph_backward(x_shape, bias, dtyp
         assert p.tobytes() == g.tobytes()
 
 
+@pytest.mark.parametrize("a_shape,b_shape", [
+    ((5,), (5,)), ((4, 5), (5,)), ((5,), (5, 3)), ((4, 5), (5, 3)), ((1, 5), (5, 3)),
+    ((2, 4, 5), (2, 5, 3)), ((2, 4, 5), (5, 3)), ((4, 5), (2, 5, 3)), ((5,), (2, 5, 3)),
+    ((2, 4, 5), (5,)), ((2, 1, 4, 5), (3, 5, 2)), ((1, 5), (5,)), ((4, 5), (5, 1)),
+])
+@pytest.mark.parametrize("needs", ["both", "a", "b"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_matmul_plain_backward_is_bitwise_the_graph_backward(a_shape, b_shape, needs, dtype):
+    rng = np.random.default_rng(3)
+    a = minigrad.tensor(rng.standard_normal(a_shape).astype(dtype), requires_grad=needs != "b")
+    b = minigrad.tensor(rng.standard_normal(b_shape).astype(dtype), requires_grad=needs != "a")
+    inputs = [t for t in (a, b) if t.requires_grad]
+    gy = rng.standard_normal(np.matmul(a.numpy(), b.numpy()).shape).astype(dtype)
+    plain = _gradients(lambda: a @ b, inputs, gy, create_graph=False)
+    graph = _gradients(lambda: a @ b, inputs, gy, create_graph=True)
+    for p, g, x in zip(plain, graph, inputs):
+        assert p.dtype == g.dtype == x.dtype and p.shape == g.shape == x.shape
+        assert p.tobytes() == g.tobytes()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_matmul_outer_product_gradients_are_the_matmul_bits(dtype):
+    """dL/dW of W h and dL/dh of h W (inner dimension 1) are broadcast products: the very
+    numbers numpy.matmul gives for them."""
+    rng = np.random.default_rng(4)
+    W = minigrad.tensor(rng.standard_normal((6, 5)).astype(dtype), requires_grad=True)
+    h = minigrad.tensor(rng.standard_normal(5).astype(dtype), requires_grad=True)
+    g = rng.standard_normal(6).astype(dtype)
+    (W @ h).backward(minigrad.tensor(g))
+    assert W.grad.numpy().tobytes() == np.matmul(g[:, None], h.numpy()[None, :]).tobytes()
+    W.grad = None
+    u = minigrad.tensor(rng.standard_normal((1, 6)).astype(dtype))       # one row: B = 1
+    gu = rng.standard_normal((1, 5)).astype(dtype)
+    (u @ W).backward(minigrad.tensor(gu))
+    assert W.grad.numpy().tobytes() == np.matmul(u.numpy().T, gu).tobytes()
+
+
+def test_matmul_plain_backward_of_a_matrix_times_a_vector_makes_no_nodes(monkeypatch):
+    """W h, min-char-rnn's every step: its backward computes on arrays, calling no op."""
+    W = minigrad.randn(4, 3, requires_grad=True)
+    h = minigrad.randn(3, requires_grad=True)
+    y = W @ h
+    made = []
+    monkeypatch.setattr(minigrad.Function, "__call__", lambda self, *a: made.append(self))
+    y.backward(minigrad.ones(4))
+    assert made == []
+    np.testing.assert_allclose(W.grad.numpy(), np.outer(np.ones(4), h.numpy()), rtol=1e-6)
+    np.testing.assert_allclose(h.grad.numpy(), W.numpy().sum(0), rtol=1e-6)
+
+
 def test_linear_differentiates_twice():
     rng = np.random.default_rng(1)
     w = minigrad.tensor(rng.standard_normal((4, 3)), requires_grad=True)

@@ -12,7 +12,7 @@ from ..grad_mode import STATE
 from ..tensor import Tensor, plain
 from .. import backend
 from .promotion import as_operand, kind, promote
-from .shape import sum_to, transpose, reshape
+from .shape import _summed_to, reshape, sum_to, transpose
 
 
 def _shape(x):
@@ -202,7 +202,10 @@ def pow(a, b):  # noqa: A001 - mirrors torch.pow
 class MatMul(Function):
     """y = x0 @ x1 (1-D, 2-D and batched, as ``numpy.matmul``).
 
-    For 2-D inputs: dL/dx0 = dL/dy · x1ᵀ and dL/dx1 = x0ᵀ · dL/dy.
+    For 2-D inputs: dL/dx0 = dL/dy · x1ᵀ and dL/dx1 = x0ᵀ · dL/dy. A vector is a matrix of
+    one column (x1) or one row (x0) here; where the product's inner dimension is then 1, the
+    outer product is computed as a broadcast multiply (one product per entry, the same
+    numbers as the matmul, several times faster).
     """
 
     label = "matmul"
@@ -228,8 +231,7 @@ class MatMul(Function):
     def backward(self, gy):
         if not STATE.grad_enabled:  # no graph of the gradient wanted: the same maths on arrays
             a, b = self.saved_arrays
-            if a.ndim == 2 and b.ndim == 2:
-                return _matmul_backward_2d(gy.array, a, b, self.parents)
+            return _matmul_backward_arrays(gy.array, a, b, self.parents)
         a, b = self.saved_tensors
         p0, p1 = self.parents
         if a.ndim == 1 and b.ndim == 1:
@@ -243,7 +245,12 @@ class MatMul(Function):
             g2 = reshape(g2, tuple(g2.shape) + (1,))
         gx0 = gx1 = None
         if p0:
-            gx0 = reshape(sum_to(g2 @ transpose(b2, -1, -2), a2.shape), a.shape)
+            if b2.ndim == 2 and g2.ndim == 2 and b2.shape[1] == 1:
+                # inner dimension 1 (b a vector: W h): an outer product, far faster than matmul
+                gx0 = g2 * transpose(b2, 0, 1)
+            else:
+                gx0 = g2 @ transpose(b2, -1, -2)
+            gx0 = reshape(sum_to(gx0, a2.shape), a.shape)
         if p1:
             if a2.ndim == 2 and g2.ndim == 2 and a2.shape[0] == 1:
                 # inner dimension 1 (batch size 1): an outer product, far faster than matmul
@@ -254,15 +261,43 @@ class MatMul(Function):
         return gx0, gx1
 
 
-def _matmul_backward_2d(gy, a, b, parents):
-    """MatMul.backward for 2-D arrays: (gy bᵀ, aᵀ gy), the outer product when a has one row
-    (the same operations as the Tensor path, so the same bits)."""
+def _matmul_backward_arrays(gy, a, b, parents):
+    """MatMul.backward on arrays, for every shape ``numpy.matmul`` takes: the operations of
+    the Tensor path above in the same order (reshape, swap of the last two axes, matmul or
+    the one-row outer product, ``sum_to``), so the same bits, without the ten or so Tensors
+    and nodes that path makes (a matrix times a vector, W h, is min-char-rnn's every step)."""
     p0, p1 = parents
-    gx0 = plain(gy @ b.T) if p0 else None
-    gx1 = None
+    if a.ndim == 1 and b.ndim == 1:
+        return (plain(gy * b) if p0 else None), (plain(gy * a) if p1 else None)
+    a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a
+    b2 = b.reshape(b.shape + (1,)) if b.ndim == 1 else b
+    g2 = gy
+    if a.ndim == 1:
+        g2 = g2.reshape(g2.shape[:-1] + (1,) + g2.shape[-1:])
+    if b.ndim == 1:
+        g2 = g2.reshape(g2.shape + (1,))
+    gx0 = gx1 = None
+    if p0:
+        if b2.ndim == 2 and g2.ndim == 2 and b2.shape[1] == 1:
+            gx0 = g2 * b2.T      # inner dimension 1: an outer product, far faster than matmul
+        else:
+            gx0 = g2 @ b2.swapaxes(-1, -2)
+        gx0 = plain(_to_shape(gx0, a2.shape, a.shape))
     if p1:
-        gx1 = plain(a.T * gy if a.shape[0] == 1 else a.T @ gy)
+        if a2.ndim == 2 and g2.ndim == 2 and a2.shape[0] == 1:
+            gx1 = a2.T * g2
+        else:
+            gx1 = a2.swapaxes(-1, -2) @ g2
+        gx1 = plain(_to_shape(gx1, b2.shape, b.shape))
     return gx0, gx1
+
+
+def _to_shape(g, shape2, shape):
+    """``reshape(sum_to(g, shape2), shape)`` on arrays (each a no-op where the shape is already
+    right, as the Tensor functions are)."""
+    if g.shape != shape2:
+        g = _summed_to(g, shape2)
+    return g if shape2 == shape else g.reshape(shape)
 
 
 def matmul(a, b):
