@@ -43,6 +43,7 @@ import numpy as np  # noqa: E402
 
 import char_lm_step  # noqa: E402
 import memory  # noqa: E402
+import min_char_rnn_port  # noqa: E402
 import peers  # noqa: E402
 import turns  # noqa: E402
 from numpy_lstm import NumpyCharLM  # noqa: E402
@@ -296,6 +297,19 @@ def targets_table(rows):
     return "\n".join(lines)
 
 
+# -- min-char-rnn written by hand and ported to minigrad (bench/min_char_rnn_port.py) ----------
+def port_section(r):
+    """The port's result as a sentence and a one-row table."""
+    return ("The lecture's min-char-rnn (vanilla RNN, B=1, T=25, H=100, one-hot inputs, Adagrad, "
+            "float64 as the original) as NumPy written by hand and as the nn.Module a student ports "
+            "it to first (`self.W_hh @ h` and friends, one node per operation, `loss.backward()`). "
+            "Best of the bursts, the two in turns in one process.\n\n"
+            "| NumPy by hand, ms/step | minigrad port, ms/step | speed ratio (NumPy time / minigrad "
+            "time) | largest relative difference of loss and gradients |\n|---|---|---|---|\n"
+            f"| {r['numpy_ms']:.2f} | {r['minigrad_ms']:.2f} | {r['ratio']:.2f}x | "
+            f"{r['max_difference']:.1e} |")
+
+
 # -- per-op overhead (bench/op_overhead.py, written beside this harness) ----------------------
 def op_overhead(quick):
     """(markdown table or why it is missing, the rows measured: [] when none)."""
@@ -539,6 +553,12 @@ def main(argv=None):
         print(overhead + "\n", flush=True)
 
     mark("per-op overhead")
+    print("min-char-rnn, by hand and ported ...", flush=True)
+    port_md = port_section(min_char_rnn_port.run(**(dict(steps=2, rounds=1) if args.smoke else
+                                                    dict(steps=40 if quick else 150))))
+    print(port_md + "\n", flush=True)
+
+    mark("min-char-rnn port")
     mem_rows, mem_table = [], "not measured (--no-memory)"
     if not args.no_memory:
         print("memory (fresh process per measurement) ...", flush=True)
@@ -579,15 +599,15 @@ def main(argv=None):
     mark("profile")
     elapsed = time.time() - started
     if args.out:
-        write_page(args, sections, overhead, mem_table, target_md, sweep_md, plot_path, profile_md,
-                   elapsed, load_start, os.getloadavg(), torch_threads, timing)
+        write_page(args, sections, overhead, port_md, mem_table, target_md, sweep_md, plot_path,
+                   profile_md, elapsed, load_start, os.getloadavg(), torch_threads, timing)
         print(f"wrote {args.out}" + (f" and {plot_path}" if plot_path else ""))
     print(f"total {elapsed:.0f} s ({', '.join(f'{k} {v:.0f} s' for k, v in marks.items())})")
     return results, mem_rows, target_rows
 
 
-def write_page(args, sections, overhead, mem_table, target_md, sweep_md, plot_path, profile_md,
-               elapsed, load_start, load_end, torch_threads, timing):
+def write_page(args, sections, overhead, port_md, mem_table, target_md, sweep_md, plot_path,
+               profile_md, elapsed, load_start, load_end, torch_threads, timing):
     mode = "smoke" if args.smoke else ("quick" if args.quick else "full")
     findings_path = os.path.join(HERE, "findings.md")
     findings = open(findings_path).read().strip() if os.path.exists(findings_path) else "(none yet)"
@@ -639,6 +659,7 @@ def write_page(args, sections, overhead, mem_table, target_md, sweep_md, plot_pa
         parts += [f"![tokens/s against H and T]({os.path.relpath(plot_path, out_dir)})", ""]
     parts += [sweep_md, "",
               "## Per-op overhead (tiny tensors; `bench/op_overhead.py`)", "", overhead, "",
+              "## min-char-rnn by hand and ported (`bench/min_char_rnn_port.py`)", "", port_md, "",
               "## Memory: peak RSS against T (B=32, H=512, LSTM)", "",
               "Each cell is one fresh process: peak resident set size, and in brackets its growth over "
               "the process's RSS just before training (imports, model, data). *full*: one step over all "

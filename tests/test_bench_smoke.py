@@ -116,6 +116,13 @@ def test_reference_float32_stays_float32():
     assert all(p.dtype == np.float32 for p in model.params.values())
 
 
+def test_min_char_rnn_port_computes_what_the_hand_written_step_computes():
+    import min_char_rnn_port as port
+    assert port.check_same(np.dtype("float64")) < 1e-12
+    r = port.run(steps=2, rounds=1)
+    assert r["numpy_ms"] > 0 and r["minigrad_ms"] > 0 and r["ratio"] > 0
+
+
 def test_harness_smoke_writes_page_and_plot(tmp_path):
     import run
     out = tmp_path / "performance.md"
@@ -123,6 +130,7 @@ def test_harness_smoke_writes_page_and_plot(tmp_path):
                                         "--out", str(out)])
     page = out.read_text()
     assert "LSTM training step" in page and "GRU training step" in page and "RNN training step" in page
+    assert "min-char-rnn by hand and ported" in page
     assert (tmp_path / "img" / "perf_tokens_per_s.png").stat().st_size > 1000
     lstm = results[("lstm",) + run.SMOKE_CONFIGS[0]]
     for name in ("minigrad", "numpy"):
