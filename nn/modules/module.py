@@ -13,6 +13,10 @@ Assigning a ``Parameter`` or a ``Module`` as an attribute registers it, in order
     dict(TwoLayer().named_parameters()).keys()
     # hidden.weight, hidden.bias, out.weight, out.bias
 
+As in PyTorch, assigning ``None`` to a registered name empties its slot, a plain value drops
+the registration, and a plain Tensor assigned to a parameter's name raises ``TypeError``
+(wrap it: ``nn.Parameter(t)``), so the optimizer never keeps updating a replaced weight.
+
 Calling a module tags every graph node its ``forward`` makes with the module's dotted
 path (``encoder.lstm``), so graph pictures can group nodes by layer.
 """
