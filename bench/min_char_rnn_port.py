@@ -1,7 +1,7 @@
 """The lecture's min-char-rnn two ways: by hand in NumPy, and ported to minigrad as a student
 would port it first (an ``nn.Module`` whose forward writes the same equations with tensors).
 
-    python bench/min_char_rnn_port.py               # a few seconds; prints ms per step and the ratio
+    python bench/min_char_rnn_port.py          # a few seconds: ms per step and the ratio
     python bench/min_char_rnn_port.py --steps 300 --dtype float32
 
 Both train the same vanilla RNN on the same characters (B=1, T=25, H=100, one-hot inputs)::
@@ -13,7 +13,8 @@ Both train the same vanilla RNN on the same characters (B=1, T=25, H=100, one-ho
 The NumPy step is min-char-rnn's loss function and update, written out from those equations
 (the backward derived by hand, one time step at a time). The port records one graph node per
 operation and calls ``loss.backward()``, ``nn.utils.clip_grad_value_`` and ``optim.Adagrad``.
-Before timing, the two are checked to give the same loss and gradients. ``run(steps)`` returns the numbers for ``bench/run.py``.
+Before timing, the two are checked to give the same loss and gradients. ``run(steps)``
+returns the numbers for ``bench/run.py``.
 """
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ V, H, T = 65, 100, 25          # min-char-rnn's sizes (V: the tiny-Shakespeare a
 LR, CLIP, EPS = 0.1, 5.0, 1e-10
 
 
-def initial_parameters(dtype, seed=0):
-    """min-char-rnn's initialisation: N(0, 0.01²) weights, zero biases."""
+def initial_parameters(seed=0):
+    """min-char-rnn's initialisation: N(0, 0.01²) weights, zero biases (float64)."""
     rng = np.random.default_rng(seed)
     return {"W_xh": rng.standard_normal((H, V)) * 0.01, "W_hh": rng.standard_normal((H, H)) * 0.01,
             "W_hy": rng.standard_normal((V, H)) * 0.01, "b_h": np.zeros(H), "b_y": np.zeros(V)}
@@ -44,7 +45,7 @@ class NumpyMinCharRNN:
     """The hand-written step: forward, backward through time, clip, Adagrad, on arrays."""
 
     def __init__(self, dtype):
-        self.p = {k: v.astype(dtype) for k, v in initial_parameters(dtype).items()}
+        self.p = {k: v.astype(dtype) for k, v in initial_parameters().items()}
         self.s = {k: np.zeros_like(v) for k, v in self.p.items()}
         self.eye = np.eye(V, dtype=dtype)
         self.dtype = dtype
@@ -94,7 +95,7 @@ class MinigradPort:
         class MinCharRNN(nn.Module):
             def __init__(self):
                 super().__init__()
-                for name, value in initial_parameters(dtype).items():
+                for name, value in initial_parameters().items():
                     setattr(self, name, nn.Parameter(value.astype(dtype)))
 
             def forward(self, xs, h):
@@ -171,9 +172,10 @@ def main():
                         help="min-char-rnn computes in float64 (NumPy's default)")
     args = parser.parse_args()
     r = run(args.steps, args.dtype)
-    print(f"min-char-rnn, B=1 T={T} H={H} V={V}, {args.dtype}: NumPy by hand {r['numpy_ms']:.2f} ms "
-          f"per step, minigrad port {r['minigrad_ms']:.2f} ms; speed ratio {r['ratio']:.2f}x "
-          f"(1.0 = as fast as NumPy); largest relative difference of loss and gradients {r['max_difference']:.1e}")
+    print(f"min-char-rnn, B=1 T={T} H={H} V={V}, {args.dtype}: NumPy by hand "
+          f"{r['numpy_ms']:.2f} ms per step, minigrad port {r['minigrad_ms']:.2f} ms; speed ratio "
+          f"{r['ratio']:.2f}x (1.0 = as fast as NumPy); largest relative difference of loss "
+          f"and gradients {r['max_difference']:.1e}")
 
 
 if __name__ == "__main__":

@@ -115,8 +115,8 @@ def test_layer_reprs():
 def registered(module):
     """{name: value} of the module's own parameters, buffers and submodules, as the module
     itself reports them, and each as an attribute read gives it."""
-    own = {**dict(module.named_parameters(recurse=False)), **dict(module.named_buffers(recurse=False)),
-           **dict(module.named_children())}
+    own = {**dict(module.named_parameters(recurse=False)),
+           **dict(module.named_buffers(recurse=False)), **dict(module.named_children())}
     return own, {name: getattr(module, name) for name in own}
 
 
@@ -160,7 +160,8 @@ def test_submodule_set_to_none_leaves_the_tree():
 def test_a_tensor_is_not_silently_put_over_a_parameter():
     lin = nn.Linear(2, 3)
     weight = lin.weight
-    with pytest.raises(TypeError, match=r"Linear: cannot assign a Tensor to parameter 'weight'.*nn\.Parameter"):
+    with pytest.raises(TypeError, match=r"Linear: cannot assign a Tensor to parameter 'weight'"
+                                        r".*nn\.Parameter"):
         lin.weight = minigrad.zeros(3, 2)
     assert lin.weight is weight and dict(lin.named_parameters())["weight"] is weight
 
