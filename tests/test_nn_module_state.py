@@ -170,3 +170,10 @@ def test_init_called_again_forgets_the_old_registrations():
     m = Holder()
     nn.Module.__init__(m)
     assert list(m.state_dict()) == [] and not hasattr(m, "w") and not hasattr(m, "child")
+
+
+def test_a_deep_copy_reads_its_own_registered_values():
+    import copy
+    m = copy.deepcopy(Holder())
+    own, read = registered(m)
+    assert all(read[k] is own[k] for k in own) and m.child.weight is m.child._parameters["weight"]
