@@ -84,6 +84,7 @@ OPS = {
     "matmul_2d": (lambda a, b: a @ b, [(2, 3), (3, 4)]),
     "matmul_batched": (lambda a, b: a @ b, [(2, 2, 3), (3, 4)]),
     "matmul_vec": (lambda a, b: a @ b, [(3,), (3,)]),
+    "matmul_mat_vec": (lambda a, b: (a @ b).sum() + b @ a.T, [(4, 3), (3,)]),
     "sum_mean_var": (lambda a: a.sum(1) + a.mean(0).sum() + a.var(1, keepdim=True).sum(), [(3, 4)]),
     "sum_all": (lambda a: a.sum(), [(3, 4)]),
     "max_min": (lambda a: a.max(1)[0] + a.min() + a.max(), [(3, 4)]),
