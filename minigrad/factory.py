@@ -32,7 +32,7 @@ def tensor(data, requires_grad=False, dtype=None, device=None):
     """A new leaf tensor holding ``data`` (Python floats become float32, ints int64)."""
     if isinstance(data, Tensor):
         data = data.array
-    return Tensor(backend.as_array(data, dtype=dtype, device=device), requires_grad=requires_grad)
+    return _new(backend.as_array(data, dtype=dtype, device=device), requires_grad)
 
 
 def zeros(*size, requires_grad=False, dtype=None, device=None):

@@ -212,7 +212,7 @@ class MatMul(Function):
     new_grads = True
 
     def forward(self, x0, x1):
-        s0, s1 = _shape(x0), _shape(x1)
+        s0, s1 = getattr(x0, "shape", ()), getattr(x1, "shape", ())   # _shape, inlined
         if not s0 or not s1:
             raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes "
                              f"{tuple(s0)} and {tuple(s1)}")
@@ -225,7 +225,7 @@ class MatMul(Function):
         if d0 != d1:
             raise TypeError(f"matmul: dtypes {d0} and {d1} differ; convert one of them "
                             f"(e.g. with .to(minigrad.{d0}))")
-        self.save_for_backward(x0, x1)
+        self._saved = (x0, x1)   # save_for_backward(x0, x1), written out
         return x0 @ x1
 
     def backward(self, gy):
@@ -282,13 +282,13 @@ def _matmul_backward_arrays(gy, a, b, parents):
             gx0 = g2 * b2.T      # inner dimension 1: an outer product, far faster than matmul
         else:
             gx0 = g2 @ b2.swapaxes(-1, -2)
-        gx0 = plain(_to_shape(gx0, a2.shape, a.shape))
+        gx0 = plain(gx0 if gx0.shape == a.shape else _to_shape(gx0, a2.shape, a.shape))
     if p1:
         if a2.ndim == 2 and g2.ndim == 2 and a2.shape[0] == 1:
             gx1 = a2.T * g2
         else:
             gx1 = a2.swapaxes(-1, -2) @ g2
-        gx1 = plain(_to_shape(gx1, b2.shape, b.shape))
+        gx1 = plain(gx1 if gx1.shape == b.shape else _to_shape(gx1, b2.shape, b.shape))
     return gx0, gx1
 
 
