@@ -109,7 +109,6 @@ class MinigradPort:
         self.model = MinCharRNN()
         self.opt = optim.Adagrad(self.model.parameters(), lr=LR, eps=EPS)
         self.eye = np.eye(V, dtype=dtype)
-        self.dtype = dtype
 
     def step(self, inputs, targets, h):
         loss, h = self.loss_and_backward(inputs, targets, h)
@@ -150,12 +149,12 @@ def run(steps=100, dtype="float64", rounds=5):
     dtype = np.dtype(dtype)
     difference = check_same(dtype)
     models = {"numpy": NumpyMinCharRNN(dtype), "minigrad": MinigradPort(dtype)}
-    data = batches(steps)
+    per_round = max(1, steps // rounds)
+    data = batches(per_round * rounds)
     best = {k: float("inf") for k in models}
     states = {k: np.zeros(H, dtype) for k in models}
-    per_round = max(1, steps // rounds)
     for r in range(rounds):
-        chunk = data[(r * per_round) % len(data):][:per_round] or data[:per_round]
+        chunk = data[r * per_round:(r + 1) * per_round]
         for name, model in models.items():
             start = time.perf_counter()
             for inputs, targets in chunk:

@@ -282,22 +282,18 @@ def _matmul_backward_arrays(gy, a, b, parents):
             gx0 = g2 * b2.T      # inner dimension 1: an outer product, far faster than matmul
         else:
             gx0 = g2 @ b2.swapaxes(-1, -2)
-        gx0 = plain(gx0 if gx0.shape == a.shape else _to_shape(gx0, a2.shape, a.shape))
+        if gx0.shape != a.shape:     # the Tensor path's sum_to to a2's shape, reshape to a's
+            gx0 = _summed_to(gx0, a2.shape).reshape(a.shape)
+        gx0 = plain(gx0)
     if p1:
         if a2.ndim == 2 and g2.ndim == 2 and a2.shape[0] == 1:
             gx1 = a2.T * g2
         else:
             gx1 = a2.swapaxes(-1, -2) @ g2
-        gx1 = plain(gx1 if gx1.shape == b.shape else _to_shape(gx1, b2.shape, b.shape))
+        if gx1.shape != b.shape:
+            gx1 = _summed_to(gx1, b2.shape).reshape(b.shape)
+        gx1 = plain(gx1)
     return gx0, gx1
-
-
-def _to_shape(g, shape2, shape):
-    """``reshape(sum_to(g, shape2), shape)`` on arrays (each a no-op where the shape is already
-    right, as the Tensor functions are)."""
-    if g.shape != shape2:
-        g = _summed_to(g, shape2)
-    return g if shape2 == shape else g.reshape(shape)
 
 
 def matmul(a, b):
