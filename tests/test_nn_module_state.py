@@ -1,5 +1,7 @@
 """Module state: parameters vs buffers, state_dict round trips, load_state_dict failures
 that name the key and leave the module unchanged, dtype conversion."""
+import re
+
 import numpy as np
 import pytest
 
@@ -146,8 +148,28 @@ def test_attribute_reads_follow_every_kind_of_registration_change():
     m.register_buffer("stat", minigrad.zeros(4))
     own, read = registered(m)
     assert set(own) == {"child", "late", "stat"} and all(read[k] is own[k] for k in own)
-    m.late = 3                                                    # a plain value drops the entry
+    del m.late                                                    # then the name is free
+    m.late = 3
     assert m.late == 3 and "late" not in dict(m.named_parameters())
+
+
+@pytest.mark.parametrize("name, value, expected", [
+    ("w", 3, "parameter 'w' (expected an nn.Parameter or None)"),
+    ("w", minigrad.ones(2), "parameter 'w' (expected an nn.Parameter or None; wrap it"),
+    ("child", "fc", "child module 'child' (expected an nn.Module or None)"),
+    ("count", [0.0], "buffer 'count' (expected a Tensor or None)"),
+])
+def test_a_value_of_the_wrong_kind_over_a_registered_name_raises_and_changes_nothing(
+        name, value, expected):
+    # PyTorch's rule: what is registered stays registered until deleted or replaced in kind
+    m = Holder()
+    before, state = registered(m)[0], {k: v.tolist() for k, v in m.state_dict().items()}
+    with pytest.raises(TypeError, match=re.escape(f"Holder: cannot assign {type(value).__name__} to {expected}")):
+        setattr(m, name, value)
+    after = registered(m)[0]
+    assert list(after) == list(before) and all(after[k] is v and getattr(m, k) is v
+                                               for k, v in before.items())
+    assert {k: v.tolist() for k, v in m.state_dict().items()} == state
 
 
 def test_submodule_set_to_none_leaves_the_tree():
@@ -160,7 +182,7 @@ def test_submodule_set_to_none_leaves_the_tree():
 def test_a_tensor_is_not_silently_put_over_a_parameter():
     lin = nn.Linear(2, 3)
     weight = lin.weight
-    with pytest.raises(TypeError, match=r"Linear: cannot assign a Tensor to parameter 'weight'"
+    with pytest.raises(TypeError, match=r"Linear: cannot assign Tensor to parameter 'weight'"
                                         r".*nn\.Parameter"):
         lin.weight = minigrad.zeros(3, 2)
     assert lin.weight is weight and dict(lin.named_parameters())["weight"] is weight

@@ -118,13 +118,18 @@ class Module(ConstructorRecord):
             params[name] = None
         elif name in modules and value is None:
             modules[name] = None
-        elif name in params and isinstance(value, Tensor):
-            raise TypeError(f"{type(self).__name__}: cannot assign a Tensor to parameter {name!r} "
-                            f"(expected an nn.Parameter or None; wrap it: nn.Parameter(tensor))")
-        else:   # a plain attribute; a registered entry of that name is dropped
-            for store in (params, modules, buffers):
-                store.pop(name, None)
-            object.__setattr__(self, name, value)   # (a property's setter, if the class has one)
+        elif name in params:      # PyTorch's rule: a parameter's name takes a Parameter or None
+            hint = "; wrap it: nn.Parameter(tensor)" if isinstance(value, Tensor) else ""
+            raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} to "
+                            f"parameter {name!r} (expected an nn.Parameter or None{hint})")
+        elif name in modules:
+            raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} to "
+                            f"child module {name!r} (expected an nn.Module or None)")
+        elif name in buffers:
+            raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} to "
+                            f"buffer {name!r} (expected a Tensor or None)")
+        else:                     # a plain attribute (a property's setter, if the class has one)
+            object.__setattr__(self, name, value)
             return
         d[name] = value
 
