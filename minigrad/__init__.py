@@ -13,12 +13,12 @@ from .function import Function
 from .grad_mode import no_grad, enable_grad, is_grad_enabled, graph_scope
 from .autograd import backward, grad
 from .factory import (tensor, zeros, ones, full, zeros_like, ones_like, randn, rand, randint,
-                      arange, manual_seed, empty, full_like, randn_like, rand_like,
+                      arange, manual_seed, multinomial, empty, full_like, randn_like, rand_like,
                       FloatTensor, DoubleTensor, LongTensor, IntTensor, BoolTensor)
 from .gradcheck import gradcheck, GradcheckError
 from .ops.arithmetic import add, sub, mul, div, neg, pow, matmul
-from .ops.elementwise import exp, log, sqrt, abs_ as abs, tanh, sigmoid, relu, clamp, where
-from .ops.reductions import sum, mean, var, max, min, argmax
+from .ops.elementwise import exp, log, sqrt, abs_ as abs, tanh, sigmoid, relu, clamp, where, masked_fill
+from .ops.reductions import sum, mean, var, max, min, argmax, norm
 from .ops.sorting import sort, argsort, topk, argmin
 from .ops.views import clone, narrow, t
 from .ops.shape import reshape, flatten, transpose, permute, squeeze, unsqueeze, expand

@@ -79,6 +79,46 @@ def randint(low, high, size, device=None):
     return _new(backend.random_integers(low, high, _shape((size,)), xp), False, device)
 
 
+
+def multinomial(input, num_samples, replacement=False):  # noqa: A002 - torch's argument name
+    """Category indices drawn from each row of ``input``'s weights, as ``torch.multinomial``:
+    how a language model picks its next character, ``multinomial(softmax(logits / τ), 1)``.
+
+    ``input`` (C,) or (R, C) holds non-negative finite weights (they need not sum to 1);
+    returns int64 (num_samples,) or (R, num_samples). With ``replacement`` each draw is
+    independent: index k with probability w_k / Σ w, found where a uniform u falls in the
+    cumulative weights. Without, the draws are distinct, in the order of an exponential race
+    (each category's time −log(u_k) / w_k, earliest first: the same law as drawing one, removing
+    it and drawing again). Seeded by ``manual_seed``."""
+    weights = input.array if isinstance(input, Tensor) else backend.as_array(input)
+    if weights.dtype.kind != "f" or weights.ndim not in (1, 2):
+        raise ValueError(f"multinomial: input must be a float tensor of 1 or 2 dimensions, got "
+                         f"shape {tuple(weights.shape)} and dtype {weights.dtype}")
+    if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples < 1:
+        raise ValueError(f"multinomial: num_samples must be a positive int, got {num_samples!r}")
+    xp = backend.get_array_module(weights)
+    rows = weights.reshape(-1, weights.shape[-1]).astype(backend.float64)
+    if rows.shape[1] == 0 or not bool(xp.isfinite(rows).all()) or bool((rows < 0).any()) \
+            or bool((rows.sum(axis=1) <= 0).any()):
+        raise ValueError("multinomial: every row of input must hold finite, non-negative weights "
+                         "with a positive sum")
+    if not replacement and num_samples > int((rows > 0).sum(axis=1).min()):
+        raise ValueError(f"multinomial: cannot draw num_samples={num_samples} distinct categories "
+                         f"without replacement from a row with only "
+                         f"{int((rows > 0).sum(axis=1).min())} positive weights")
+    u = backend.random_uniform((rows.shape[0], num_samples if replacement else rows.shape[1]),
+                               backend.float64, xp=xp)
+    if replacement:
+        cumulative = rows.cumsum(axis=1)
+        cumulative /= cumulative[:, -1:]          # the last is exactly 1.0: u < 1 always lands
+        drawn = (u[:, :, None] >= cumulative[:, None, :]).sum(axis=2)
+    else:
+        positive = rows > 0
+        times = xp.where(positive, -xp.log1p(-u) / xp.where(positive, rows, 1.0), xp.inf)
+        drawn = xp.argsort(times, axis=1, kind="stable")[:, :num_samples]
+    drawn = drawn.astype(backend.int64)
+    return plain(drawn if weights.ndim == 2 else drawn.reshape(num_samples))
+
 def arange(start, end=None, step=1, requires_grad=False, dtype=None, device=None):
     """``start, start+step, ...`` below ``end``; int64 for integer arguments, else float32."""
     if end is None:

@@ -562,6 +562,24 @@ class Tensor:
     def __ge__(self, other):
         return _compare(self, other, "greater_equal")
 
+    # -- logic on masks (bool tensors; bitwise on integers), no gradient, as PyTorch ------
+    def __invert__(self):
+        return _bitwise(self, None, "~", "invert")
+
+    def __and__(self, other):
+        return _bitwise(self, other, "&", "bitwise_and")
+
+    def __or__(self, other):
+        return _bitwise(self, other, "|", "bitwise_or")
+
+    def __xor__(self, other):
+        return _bitwise(self, other, "^", "bitwise_xor")
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def logical_not(self):
+        return _bitwise(self.bool() if self.dtype.kind != "b" else self, None, "~", "invert")
+
     # -- methods (the same ops as minigrad.<name>) ----------------------------------
     def exp(self):
         dtype = self.array.dtype
@@ -702,6 +720,16 @@ class Tensor:
     def where(self, condition, other):
         return where(condition, self, other)
 
+    def masked_fill(self, mask, value):
+        return masked_fill(self, mask, value)
+
+    def norm(self, p="fro", dim=None, keepdim=False):
+        return norm(self, p, dim, keepdim)
+
+    def multinomial(self, num_samples, replacement=False):
+        from .factory import multinomial
+        return multinomial(self, num_samples, replacement)
+
 
 _FLOAT32, _FLOAT64 = backend.float32, backend.float64   # NumPy's own dtype objects (see the
 # unary methods: another float dtype, or an equal dtype object that is not these, takes the
@@ -725,6 +753,20 @@ def _broadcasts_to(source, target):
     return all(s in (1, t) for s, t in zip(reversed(source), reversed(target)))
 
 
+def _bitwise(a, b, symbol, name):
+    """``~a``, ``a & b``, ``a | b``, ``a ^ b`` for bool or integer tensors (b may be a Python
+    bool or int)."""
+    arrays = [a.array] + ([] if b is None else [b.array if isinstance(b, Tensor) else b])
+    for x in arrays:
+        if isinstance(x, int):           # a Python bool or int
+            continue
+        if not backend.is_array(x) or x.dtype.kind not in "biu":
+            raise TypeError(f"{symbol}: needs bool or integer tensors (masks such as x > 0), "
+                            f"got {getattr(x, 'dtype', type(x).__name__)}")
+    xp = backend.get_array_module(a.array)
+    return plain(backend.wrap_scalar(getattr(xp, name)(*arrays), a.array))
+
+
 def _compare(a, b, name):
     xp = backend.get_array_module(a.array)
     b = b.array if isinstance(b, Tensor) else b
@@ -735,8 +777,9 @@ def _compare(a, b, name):
 from .ops.arithmetic import add, sub, mul, div, neg, pow, matmul  # noqa: E402
 from .ops.arithmetic import Add, Sub, Mul, Div, MatMul  # noqa: E402
 from .ops.elementwise import exp, log, sqrt, abs_, tanh, sigmoid, relu, clamp, where, astype  # noqa: E402
+from .ops.elementwise import masked_fill  # noqa: E402
 from .ops.elementwise import Exp, Log, Sqrt, Tanh, Sigmoid  # noqa: E402
-from .ops.reductions import sum, mean, var, max, min, argmax  # noqa: E402,A004
+from .ops.reductions import sum, mean, var, max, min, argmax, norm  # noqa: E402,A004
 from .ops.shape import (reshape, flatten, transpose, permute, squeeze, unsqueeze,  # noqa: E402
                         expand)
 from .ops.indexing import getitem, _index_arrays  # noqa: E402

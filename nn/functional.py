@@ -112,6 +112,30 @@ def embedding(indices, weight):
     return Embedding(idx, indices if isinstance(indices, Tensor) else None)(weight)
 
 
+def one_hot(tensor, num_classes=-1):
+    """The one-hot code of integer class indices, as ``torch.nn.functional.one_hot``:
+    indices (...) -> int64 (..., num_classes) with a 1 at each index and 0 elsewhere (what
+    min-char-rnn feeds its RNN: x_t = one_hot(char_t, vocab_size), so x_t W_xh picks row
+    char_t of W_xh, the lookup ``embedding`` does without building x_t). ``num_classes=-1``
+    takes the largest index + 1. Use ``.float()`` (or ``.to(dtype)``) to feed it to a layer."""
+    idx = tensor.array if isinstance(tensor, Tensor) else backend.as_array(tensor)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: needs integer class indices, got dtype {idx.dtype}")
+    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < -1:
+        raise ValueError(f"one_hot: num_classes must be a non-negative int or -1, got {num_classes!r}")
+    if num_classes == -1:
+        if idx.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes=")
+        num_classes = max(int(idx.max()) + 1, 0)
+    if not backend.indices_in_range(idx, num_classes):
+        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+        raise ValueError(f"one_hot: class index {bad} is out of range for num_classes={num_classes} "
+                         f"(valid: 0..{num_classes - 1})")
+    xp = backend.get_array_module(idx)
+    classes = xp.arange(num_classes, dtype=idx.dtype)
+    return Tensor((idx[..., None] == classes).astype(backend.int64))
+
+
 # ---------------------------------------------------------------------------
 # Convolution and pooling (the ops: minigrad/ops/conv.py)
 # ---------------------------------------------------------------------------

@@ -92,6 +92,9 @@ OPS = {
     "log_sqrt": (lambda a: a.abs().log() + (a * a + 1).sqrt(), [(2, 5)]),
     "clamp": (lambda a: a.clamp(-0.5, 0.5) + a.clamp(min=0.1), [(3, 4)]),
     "where": (lambda a, b: minigrad.where(a > 0, a, b), [(3, 4), (4,)]),
+    "masked_fill": (lambda a: a.masked_fill(a[0] > 0, -1.0) + a.masked_fill(a > 0.5, 0), [(3, 4)]),
+    "norm": (lambda a: a.norm() + a.norm(dim=1).sum() + a.norm(1, dim=0).sum()
+             + a.norm(float("inf"), dim=1, keepdim=True).sum(), [(3, 4)]),
     "shape": (lambda a: a.reshape(4, 3).T.permute(1, 0).unsqueeze(0).squeeze(0).flatten(), [(3, 4)]),
     "transpose_expand": (lambda a: a.transpose(0, 1).expand(2, 4, 3), [(3, 4)]),
     "getitem_basic": (lambda a: a[1] + a[:, 2].sum() + a[0, 1:3].sum() + a[..., None][0, 0], [(3, 4)]),
@@ -132,6 +135,22 @@ def test_comparisons_and_argmax_stay_on_device():
     for t in (a > 0, a == a, a.argmax(1), a.argmax(), a.max(1)[1]):
         assert_on_checked(t, "result")
     assert a.argmax().item() == int(np.argmax(host((3, 4), 0)))
+
+
+def test_one_hot_and_multinomial_stay_on_device_and_match_the_cpu():
+    idx = np.array([[0, 3], [2, 2]])
+    codes = [F.one_hot(minigrad.tensor(idx, device=d), 4) for d in ("cpu", "checked")]
+    assert_on_checked(codes[1], "one_hot")
+    assert codes[1].tolist() == codes[0].tolist()
+    weights = np.array([[0.2, 0.0, 0.5, 0.3], [1.0, 2.0, 0.0, 1.0]])
+    for replacement in (True, False):
+        drawn = []
+        for device in ("cpu", "checked"):
+            minigrad.manual_seed(7)
+            drawn.append(minigrad.multinomial(minigrad.tensor(weights, device=device), 3,
+                                              replacement=replacement))
+        assert_on_checked(drawn[1], "multinomial")
+        assert drawn[1].tolist() == drawn[0].tolist()
 
 
 def test_gradcheck_runs_on_the_checked_device():

@@ -288,6 +288,33 @@ def where(condition, x, other):
     return Where(condition)(x, other)
 
 
+
+def masked_fill(x, mask, value):
+    """``x`` with ``value`` where the bool ``mask`` (broadcast to x's shape) is true, as
+    ``torch.masked_fill``: how attention hides positions before its softmax
+    (``scores.masked_fill(~valid, float("-inf"))``). The gradient reaches x where the mask is
+    false; ``value`` is cast to x's dtype."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"masked_fill: input must be a Tensor, got {type(x).__name__}")
+    condition = mask.array if isinstance(mask, Tensor) else backend.as_array(mask)
+    if condition.dtype != backend.bool_:
+        raise TypeError(f"masked_fill: mask must be a bool tensor (e.g. x > 0), got dtype "
+                        f"{condition.dtype}")
+    shape = tuple(x.shape)
+    if len(condition.shape) > len(shape) or any(
+            m not in (1, s) for m, s in zip(reversed(condition.shape), reversed(shape))):
+        raise ValueError(f"masked_fill: mask of shape {tuple(condition.shape)} does not "
+                         f"broadcast to the input's shape {shape}")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got a "
+                             f"tensor of shape {tuple(value.shape)}")
+        value = value.item()
+    if not isinstance(value, (int, float, bool)):
+        raise TypeError(f"masked_fill: value must be a number, got {type(value).__name__}")
+    filler = _xp(x.array).asarray(value, dtype=x.dtype)   # x's dtype, as PyTorch casts it
+    return Where(condition)(filler, x)
+
 class AsType(Function):
     """A dtype conversion; the gradient is converted back."""
 

@@ -6,7 +6,9 @@ from collections import namedtuple
 
 from .. import backend
 from ..function import Function
+from ..grad_mode import STATE
 from ..tensor import Tensor, plain
+from .elementwise import where
 from .shape import broadcast_to, reshape
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -76,6 +78,58 @@ def var(x, dim=None, keepdim=False, unbiased=True):
     centred = x - mean(x, axes, keepdim=True)
     return sum(centred * centred, axes, keepdim) / (count - 1 if unbiased else count)
 
+
+
+class Norm(Function):
+    """The Euclidean (Frobenius) norm over ``axes``: ‖x‖ = √(Σ x²);
+
+        d‖x‖/dx = x / ‖x‖,   and 0 where ‖x‖ = 0 (PyTorch's subgradient there).
+
+    The backward recomputes ‖x‖ from x with tensor ops when a graph of the gradient is
+    wanted, so the norm differentiates twice (gradient penalties, ``create_graph=True``)."""
+
+    label = "‖·‖"
+
+    def __init__(self, axes, keepdim):
+        self.axes, self.keepdim = axes, keepdim
+
+    def forward(self, x):
+        xp = backend.get_array_module(x)
+        kept = xp.sqrt((x * x).sum(axis=self.axes, keepdims=True))
+        self.save_for_backward(x)
+        self.kept = kept
+        shape = kept.shape if self.keepdim else _reduced_shape(x.shape, self.axes)
+        return backend.wrap_scalar(kept.reshape(shape), x)
+
+    def backward(self, gy):
+        x, = self.saved_tensors
+        kept_shape = self.kept.shape
+        if not STATE.grad_enabled:        # on arrays: no graph of the gradient wanted
+            n = self.kept
+            safe = backend.get_array_module(n).where(n == 0, n.dtype.type(1), n)
+            return plain(x.array * (gy.array.reshape(kept_shape) / safe))
+        n = sum(x * x, self.axes, keepdim=True).sqrt()
+        return x * (reshape(gy, kept_shape) / where(n.array != 0, n, 1.0))
+
+
+def _reduced_shape(shape, axes):
+    return tuple(s for i, s in enumerate(shape) if i not in axes)
+
+
+def norm(x, p="fro", dim=None, keepdim=False):
+    """‖x‖ over ``dim`` (all elements when None), as ``torch.norm``: ``p`` = "fro" or 2 the
+    Euclidean norm √(Σ x²), 1 the sum of |x|, ``float("inf")`` the largest |x|."""
+    if not isinstance(x, Tensor) or x.dtype.kind != "f":
+        raise TypeError(f"norm: needs a floating point Tensor, got "
+                        f"{getattr(x, 'dtype', type(x).__name__)}")
+    axes = _axes(dim, x.ndim, "norm")
+    if p in ("fro", 2):
+        return Norm(axes, keepdim)(x)
+    if p == 1:
+        return sum(x.abs(), axes, keepdim)
+    if p == float("inf"):
+        return Max(axes, keepdim)(x.abs())
+    raise ValueError(f"norm: p={p!r} is not supported; expected 'fro', 2, 1 or float('inf')")
 
 class _Extreme(Function):
     """Max or min along axes; the gradient goes to the element(s) that were chosen
