@@ -16,12 +16,13 @@ from .factory import (tensor, zeros, ones, full, zeros_like, ones_like, randn, r
                       arange, manual_seed, multinomial, empty, full_like, randn_like, rand_like,
                       FloatTensor, DoubleTensor, LongTensor, IntTensor, BoolTensor)
 from .gradcheck import gradcheck, GradcheckError
-from .ops.arithmetic import add, sub, mul, div, neg, pow, matmul
+from .ops.arithmetic import add, sub, mul, div, neg, pow, matmul, bmm
 from .ops.elementwise import exp, log, sqrt, abs_ as abs, tanh, sigmoid, relu, clamp, where, masked_fill
 from .ops.reductions import sum, mean, var, max, min, argmax, norm
 from .ops.sorting import sort, argsort, topk, argmin
 from .ops.views import clone, narrow, t
-from .ops.shape import reshape, flatten, transpose, permute, squeeze, unsqueeze, expand
+from .ops.shape import reshape, flatten, transpose, permute, squeeze, unsqueeze, expand, repeat
+from .ops.indexing import flip
 from .ops.join import cat, stack, split, chunk, unbind
 from .ops.softmax import softmax, log_softmax, cross_entropy
 from .serialization import save, load

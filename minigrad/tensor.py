@@ -720,6 +720,15 @@ class Tensor:
     def where(self, condition, other):
         return where(condition, self, other)
 
+    def bmm(self, mat2):
+        return bmm(self, mat2)
+
+    def repeat(self, *sizes):
+        return repeat(self, *sizes)
+
+    def flip(self, dims):
+        return flip(self, dims)
+
     def masked_fill(self, mask, value):
         return masked_fill(self, mask, value)
 
@@ -774,15 +783,15 @@ def _compare(a, b, name):
 
 
 # The ops live in minigrad/ops; imported last because they subclass Function, which uses Tensor.
-from .ops.arithmetic import add, sub, mul, div, neg, pow, matmul  # noqa: E402
+from .ops.arithmetic import add, sub, mul, div, neg, pow, matmul, bmm  # noqa: E402
 from .ops.arithmetic import Add, Sub, Mul, Div, MatMul  # noqa: E402
 from .ops.elementwise import exp, log, sqrt, abs_, tanh, sigmoid, relu, clamp, where, astype  # noqa: E402
 from .ops.elementwise import masked_fill  # noqa: E402
 from .ops.elementwise import Exp, Log, Sqrt, Tanh, Sigmoid  # noqa: E402
 from .ops.reductions import sum, mean, var, max, min, argmax, norm  # noqa: E402,A004
 from .ops.shape import (reshape, flatten, transpose, permute, squeeze, unsqueeze,  # noqa: E402
-                        expand)
-from .ops.indexing import getitem, _index_arrays  # noqa: E402
+                        expand, repeat)
+from .ops.indexing import getitem, flip, _index_arrays  # noqa: E402
 from .ops.join import split, chunk, unbind  # noqa: E402
 from .ops.softmax import softmax, log_softmax  # noqa: E402
 from .ops.device import to_device  # noqa: E402

@@ -19,7 +19,8 @@ from minigrad.ops.dropout import Dropout
 from minigrad.ops.embedding import Embedding
 from minigrad.ops.linear import Linear
 from minigrad.tensor import Tensor
-from minigrad.ops.elementwise import relu, tanh, sigmoid  # noqa: F401  (re-exported)
+from minigrad.grad_mode import is_grad_enabled
+from minigrad.ops.elementwise import relu as _relu, tanh, sigmoid  # noqa: F401  (re-exported)
 from minigrad.ops.softmax import softmax, log_softmax, cross_entropy  # noqa: F401
 from minigrad.ops.nll_loss import nll_loss  # noqa: F401
 
@@ -83,23 +84,48 @@ def mse_loss(input, target, reduction="mean"):  # noqa: A002 - torch's argument 
 # ---------------------------------------------------------------------------
 # Dropout
 # ---------------------------------------------------------------------------
-def dropout(x, p=0.5, training=True):
+def dropout(x, p=0.5, training=True, inplace=False):
     """Zero each element with probability ``p`` and scale the rest by 1/(1 − p) while
-    training, so the expected value is unchanged; the identity when not training."""
+    training, so the expected value is unchanged; the identity when not training.
+    ``inplace``: see ``in_place``."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return x
-    if p == 1.0:
-        return x * 0.0
-    return Dropout(p)(x)
+    y = x * 0.0 if p == 1.0 else Dropout(p)(x)
+    return in_place("dropout", x, y) if inplace else y
+
+
+def relu(x, inplace=False):
+    """y = max(x, 0). ``inplace``: see ``in_place``."""
+    return in_place("relu", x, _relu(x)) if inplace else _relu(x)
+
+
+def in_place(op, x, result):
+    """What ``inplace=True`` (``nn.ReLU(inplace=True)``, ``nn.Dropout(inplace=True)``) gives.
+
+    Where nothing is recorded (under ``no_grad``, or x needs no gradient) x itself is
+    overwritten with the result and returned, as in PyTorch. Where x is part of a recorded
+    graph the result is returned as a new tensor and x keeps its values: minigrad does not
+    rewrite a recorded tensor's history, so the graph and the gradients are PyTorch's and
+    only the memory saving is not made. A leaf that requires grad is refused, as in PyTorch.
+    """
+    if not (x.requires_grad and is_grad_enabled()):
+        x.array[...] = result.array
+        x._bump_version()
+        return x
+    if x.grad_fn is None:
+        raise RuntimeError(f"{op}(inplace=True): a leaf tensor that requires grad cannot be "
+                           "changed in place (as in PyTorch); use inplace=False")
+    return result
 
 
 # ---------------------------------------------------------------------------
 # Embedding
 # ---------------------------------------------------------------------------
-def embedding(indices, weight):
-    """Look up rows of ``weight`` (num_embeddings, dim): indices (...) -> (..., dim)."""
+def embedding(indices, weight, padding_idx=None):
+    """Look up rows of ``weight`` (num_embeddings, dim): indices (...) -> (..., dim).
+    The row ``padding_idx`` (a padding token's) gets no gradient, as in PyTorch."""
     idx = indices.array if isinstance(indices, Tensor) else backend.as_array(indices)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
@@ -109,7 +135,19 @@ def embedding(indices, weight):
         bad = high if high >= num else int(idx.min())
         raise IndexError(f"embedding: index {bad} is out of range for num_embeddings={num} "
                          f"(valid: 0..{num - 1})")
-    return Embedding(idx, indices if isinstance(indices, Tensor) else None)(weight)
+    padding_idx = checked_padding_idx("embedding", padding_idx, num)
+    return Embedding(idx, indices if isinstance(indices, Tensor) else None, padding_idx)(weight)
+
+
+def checked_padding_idx(op, padding_idx, num):
+    """``padding_idx`` as a row in [0, num) (negative counts from the end), or None."""
+    if padding_idx is None:
+        return None
+    if not isinstance(padding_idx, int) or isinstance(padding_idx, bool) or \
+            not -num <= padding_idx < num:
+        raise ValueError(f"{op}: padding_idx must be an int in [-{num}, {num}) "
+                         f"(num_embeddings={num}), got {padding_idx!r}")
+    return padding_idx % num
 
 
 def one_hot(tensor, num_classes=-1):

@@ -300,3 +300,16 @@ def matmul(a, b):
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         return MatMul()._call2(a, b)
     return MatMul()(as_operand(a), as_operand(b))
+
+
+def bmm(a, b):
+    """Batched matrix product of (B, n, m) and (B, m, p) -> (B, n, p), as ``torch.bmm`` (soft
+    attention's scores and context); strict about shapes where ``matmul`` broadcasts."""
+    for name, t in (("input", a), ("mat2", b)):
+        if not isinstance(t, Tensor) or t.ndim != 3:
+            raise ValueError(f"bmm: {name} must be a 3-D tensor (batch, rows, columns), got "
+                             f"{tuple(t.shape) if isinstance(t, Tensor) else type(t).__name__}")
+    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise ValueError(f"bmm: shapes {tuple(a.shape)} and {tuple(b.shape)} do not multiply: "
+                         f"expected (B, n, m) and (B, m, p)")
+    return matmul(a, b)

@@ -22,8 +22,8 @@ class Embedding(Function):
     label = "embedding"
     new_grads = True      # a plain backward makes the table's gradient afresh
 
-    def __init__(self, indices, index_tensor=None):
-        self.indices = indices
+    def __init__(self, indices, index_tensor=None, padding_idx=None):
+        self.indices, self.padding_idx = indices, padding_idx   # that row gets no gradient
         # the index Tensor and its version: an in-place edit after forward must not go unseen
         self.index_tensor = index_tensor
         self.index_version = None if index_tensor is None else index_tensor._version
@@ -36,15 +36,18 @@ class Embedding(Function):
         if self.index_tensor is not None and self.index_tensor._version != self.index_version:
             _raise_modified(self, self.index_tensor, self.index_version)
         if not STATE.grad_enabled:  # no graph of the gradient wanted: the scatter on arrays
-            return plain(_rows_added(gy.array, self.indices, self.num))
-        return EmbeddingGrad(self.indices, self.num)(gy)
+            return plain(_rows_added(gy.array, self.indices, self.num, self.padding_idx))
+        return EmbeddingGrad(self.indices, self.num, self.padding_idx)(gy)
 
 
-def _rows_added(gy, indices, num):
-    """zeros(num, dim) with row n of gy (flattened to (N, dim)) added at row indices[n]."""
+def _rows_added(gy, indices, num, padding_idx=None):
+    """zeros(num, dim) with row n of gy (flattened to (N, dim)) added at row indices[n];
+    the row ``padding_idx`` stays zero."""
     dim = gy.shape[-1]
     gw = _xp(gy).zeros((num, dim), dtype=gy.dtype)
     backend.add_rows(gw, indices.reshape(-1), gy.reshape(-1, dim))
+    if padding_idx is not None:
+        gw[padding_idx] = 0
     return gw
 
 
@@ -54,11 +57,15 @@ class EmbeddingGrad(Function):
 
     label = "embedding_grad"
 
-    def __init__(self, indices, num):
-        self.indices, self.num = indices, num
+    def __init__(self, indices, num, padding_idx=None):
+        self.indices, self.num, self.padding_idx = indices, num, padding_idx
 
     def forward(self, gy):
-        return _rows_added(gy, self.indices, self.num)
+        return _rows_added(gy, self.indices, self.num, self.padding_idx)
 
     def backward(self, ggw):
-        return Embedding(self.indices)(ggw)
+        gathered = Embedding(self.indices)(ggw)
+        if self.padding_idx is None:
+            return gathered
+        kept = (self.indices != self.padding_idx)[..., None]   # padding positions passed nothing on
+        return gathered * kept.astype(gathered.dtype)

@@ -112,3 +112,15 @@ def _describe(index):
         else:
             parts.append(repr(i))
     return ", ".join(parts)
+
+
+def flip(x, dims):
+    """``x`` with the order of its elements reversed along each of ``dims``, as ``torch.flip``
+    (a sequence read backwards, t = T−1 … 0); the gradient is flipped back."""
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    index = [slice(None)] * x.ndim
+    for d in dims:
+        if not isinstance(d, int) or isinstance(d, bool) or not -x.ndim <= d < x.ndim:
+            raise IndexError(f"flip: dim {d!r} is out of range for a tensor with {x.ndim} dimensions")
+        index[d % x.ndim] = slice(None, None, -1)
+    return getitem(x, tuple(index))

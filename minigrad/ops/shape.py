@@ -224,3 +224,18 @@ def sum_to(x, shape):
         except (ValueError, IndexError):
             pass                                           # the op's call names the error
     return SumTo(shape)(x)
+
+
+def repeat(x, *sizes):
+    """``x`` tiled ``sizes[d]`` times along each dimension, as ``torch.Tensor.repeat``
+    (more sizes than dimensions add leading ones): out[i] = x[i mod n]. Built of a reshape,
+    an expand and a reshape, so the gradient sums the copies back."""
+    sizes = _shape_args(sizes)
+    if len(sizes) < x.ndim or any(not isinstance(r, int) or isinstance(r, bool) or r < 0
+                                  for r in sizes):
+        raise ValueError(f"repeat: needs a non-negative count for each of the {x.ndim} "
+                         f"dimensions (or more), got {sizes}")
+    shape = (1,) * (len(sizes) - x.ndim) + tuple(x.shape)
+    pairs = [n for s in shape for n in (1, s)]                     # (1, s0, 1, s1, ...)
+    tiles = [n for r, s in zip(sizes, shape) for n in (r, s)]      # (r0, s0, r1, s1, ...)
+    return reshape(expand(reshape(x, *pairs), *tiles), *[r * s for r, s in zip(sizes, shape)])

@@ -17,10 +17,18 @@ class Tanh(Module):
 
 
 class ReLU(Module):
-    """y = max(x, 0)."""
+    """y = max(x, 0). ``inplace=True``: as ``nn.functional.in_place`` says (x overwritten
+    where nothing is recorded; in a recorded graph a new tensor, the same values)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = bool(inplace)
 
     def forward(self, x):
-        return F.relu(x)
+        return F.relu(x, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class Sigmoid(Module):

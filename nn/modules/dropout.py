@@ -11,12 +11,13 @@ class Dropout(Module):
     the identity in ``eval()`` mode. Masks come from minigrad's generator
     (``minigrad.manual_seed`` makes them repeatable)."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
         self.p = probability("Dropout", "p", p)
+        self.inplace = bool(inplace)      # as nn.functional.in_place says
 
     def forward(self, x):
-        return F.dropout(x, self.p, self.training)
+        return F.dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}, inplace=True" if self.inplace else f"p={self.p}"

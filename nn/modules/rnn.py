@@ -38,9 +38,11 @@ from minigrad.ops.rnn_sequence import RecurrentSequence
 from minigrad.tensor import Tensor, plain
 
 from ..functional import check_input, dropout
+from ..utils.rnn import PackedSequence
 from . import factory_kwargs
 from .module import Module
 from .recording import GRAPH_MODES, resolve_graph
+from .rnn_packed import last_states, run_packed
 from .rnn_cells import _init_uniform, _parameter, _scope_path, gru_step, lstm_step, rnn_step
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -192,6 +194,8 @@ class RNNBase(Module):
             (batch first if asked) holds the top layer's h_t for every t; h_n and c_n
             (num_layers * num_directions, B, H) the last state of every layer and direction.
         """
+        if isinstance(input, PackedSequence):        # sequences of different lengths
+            return run_packed(self, input, hx)
         self._check_input(input)
         unbatched = input.ndim == 2
         x = input.reshape(input.shape[0], 1, input.shape[1]) if unbatched else input
@@ -220,10 +224,11 @@ class RNNBase(Module):
         return (self._initial(None if hx is None else hx[0], x, unbatched, "h_0"),
                 self._initial(None if hx is None else hx[1], x, unbatched, "c_0"))
 
-    def _run_layers(self, x, h0, c0, path):
+    def _run_layers(self, x, h0, c0, path, lengths=None):
         """Every layer, bottom up, each direction tagged ``path.l{layer}[_reverse]``:
         (the top layer's output (T, B, D·H), [h_n], [c_n]) with one h_n (c_n) per layer
-        and direction."""
+        and direction; with ``lengths`` (a packed batch, one direction) each sequence's
+        state at its own last step."""
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             outputs = []
@@ -234,9 +239,14 @@ class RNNBase(Module):
                     output, hs, cs = self._run(x, layer, direction, h0[index],
                                                None if c0 is None else c0[index])
                     outputs.append(output)
-                    h_n.append(hs[0] if direction else hs[-1])
-                    if cs is not None:
-                        c_n.append(cs[0] if direction else cs[-1])
+                    if lengths is not None:
+                        h_n.append(last_states(hs, lengths))
+                        if cs is not None:
+                            c_n.append(last_states(cs, lengths))
+                    else:
+                        h_n.append(hs[0] if direction else hs[-1])
+                        if cs is not None:
+                            c_n.append(cs[0] if direction else cs[-1])
                 if layer == self.num_layers - 1 and direction == 0:   # not a submodule or parameter:
                     object.__setattr__(self, "_top_states", (hs, cs))  # skip Module.__setattr__
             dropped = self.dropout and self.training and layer < self.num_layers - 1

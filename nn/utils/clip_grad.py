@@ -1,4 +1,4 @@
-"""``nn.utils``: gradient clipping, the guard against exploding gradients in RNNs.
+"""Gradient clipping, the guard against exploding gradients in RNNs (``nn.utils.clip_grad_norm_``).
 
     loss.backward()
     nn.utils.clip_grad_norm_(model.parameters(), max_norm=5.0)   # rescale if ‖g‖ > 5

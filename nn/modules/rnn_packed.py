@@ -1,0 +1,54 @@
+"""A recurrent layer over a ``PackedSequence`` (``nn.utils.rnn``): sequences of different
+lengths in one batch.
+
+The layer runs on the padded batch, longest first, and keeps only the real steps. That is
+exact because a recurrent layer is causal: h_t depends on x_0 … x_t only, so the padding
+after a sequence's end changes nothing before it. Each sequence's h_n (and c_n) is its state
+at its own last step, L_b − 1, picked from the steps, so the gradient reaches exactly the
+steps that made it. (The padded steps are computed and thrown away: at most B·T − Σ L_b of
+them.) A bidirectional layer would need its reverse direction to start at each sequence's
+own end, which this does not do: it refuses packed input.
+"""
+from __future__ import annotations
+
+from minigrad.factory import tensor
+from minigrad.grad_mode import graph_scope
+from minigrad.ops.join import stack
+from minigrad.tensor import Tensor
+
+from ..utils.rnn import PackedSequence, packed_positions, padded_in_sorted_order
+from .rnn_cells import _scope_path
+
+
+def run_packed(layer, packed, hx):
+    """``layer(packed, hx)``: ``(PackedSequence of the top layer's outputs, h_n)`` (h_n a tuple
+    (h_n, c_n) for the LSTM), h_n in the batch order given to packing."""
+    name = type(layer).__name__
+    if layer.bidirectional:
+        raise ValueError(f"{name}: a PackedSequence into a bidirectional layer is not supported; "
+                         "run it on the padded batch (nn.utils.rnn.pad_packed_sequence)")
+    x, lengths = padded_in_sorted_order(packed)
+    layer._check_input(x if not layer.batch_first else x.transpose(0, 1))
+    if packed.sorted_indices is not None and hx is not None:    # hx comes in the given order
+        order = packed.sorted_indices
+        hx = tuple(h[:, order] for h in hx) if isinstance(hx, (tuple, list)) else hx[:, order]
+    h0, c0 = layer._initial_states(hx, x, False)
+    path = _scope_path(layer)
+    output, h_n, c_n = layer._run_layers(x, h0, c0, path, lengths)
+    steps, rows = packed_positions(packed)
+    with graph_scope(module=path):
+        data = output[tensor(steps).to(x.device), tensor(rows).to(x.device)]
+        states = [stack(h_n, 0)] + ([stack(c_n, 0)] if c0 is not None else [])
+        if packed.unsorted_indices is not None:
+            states = [s[:, packed.unsorted_indices] for s in states]
+    result = PackedSequence(data, packed.batch_sizes, packed.sorted_indices,
+                            packed.unsorted_indices)
+    return result, (tuple(states) if c0 is not None else states[0])
+
+
+def last_states(hs, lengths):
+    """(B, H): each sequence's state at its own last step, hs[L_b − 1][b], from the T states
+    (a list of (B, H) tensors, or one (T, B, H) tensor)."""
+    states = hs if isinstance(hs, Tensor) else stack(hs, 0)
+    last = tensor([n - 1 for n in lengths]).to(states.device)
+    return states[last, tensor(list(range(len(lengths)))).to(states.device)]
