@@ -3,14 +3,14 @@ small model is a handful of array operations per group, not a handful per parame
 
 A char-LM at min-char-rnn's size has 7 parameters; Adam one parameter at a time is about
 13 NumPy calls each, and most of the step is the cost of those calls, not arithmetic. Adam
-and SGD with momentum (``optim.py``) keep ``m``, ``v`` (or the momentum buffer) of a group
+and SGD with momentum (``optimizers.py``) keep ``m``, ``v`` (or the momentum buffer) of a group
 in flat arrays and run the operations that need no gradient once per piece of them.
 """
 from __future__ import annotations
 
 import numbers
 
-from . import backend
+from .. import backend
 
 _HOST_ARRAY = backend.NUMPY.array_type     # numpy.ndarray: the "cpu" device's arrays
 
