@@ -80,13 +80,17 @@ def test_packing_matches_pytorch(batch_first):
 @pytest.mark.parametrize("kind, graph, layers", [
     ("LSTM", "steps", 1), ("LSTM", "layer", 2), ("LSTM", "gates", 1),
     ("GRU", "steps", 2), ("RNN", "steps", 1), ("RNN", "layer", 1),
+    ("LSTM-bi", "steps", 2), ("GRU-bi", "layer", 1), ("RNN-bi", "gates", 1),
 ])
 def test_recurrent_layers_on_packed_batches_match_pytorch(kind, graph, layers):
-    ours = getattr(nn, kind)(3, 5, num_layers=layers, batch_first=True, graph=graph).double()
-    theirs = getattr(torch.nn, kind)(3, 5, num_layers=layers, batch_first=True).double()
+    kind, bidirectional = kind.split("-")[0], kind.endswith("-bi")
+    ours = getattr(nn, kind)(3, 5, num_layers=layers, batch_first=True, graph=graph,
+                             bidirectional=bidirectional).double()
+    theirs = getattr(torch.nn, kind)(3, 5, num_layers=layers, batch_first=True,
+                                     bidirectional=bidirectional).double()
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
     a = padded(seed=1).transpose(1, 0, 2).copy()                        # (B, T, F)
-    h0 = np.random.default_rng(2).standard_normal((layers, 4, 5))
+    h0 = np.random.default_rng(2).standard_normal((layers * (2 if bidirectional else 1), 4, 5))
     state = (h0, h0 * 0.5) if kind == "LSTM" else h0
 
     def run(lib, layer, wrap, pack):
@@ -155,8 +159,3 @@ def test_bad_lengths_are_named(lengths, kwargs, message):
         pack_padded_sequence(minigrad.tensor(padded()), lengths, **kwargs)
 
 
-def test_a_bidirectional_layer_refuses_a_packed_batch():
-    packed = pack_padded_sequence(minigrad.randn(4, 2, 3), [4, 2])
-    with pytest.raises(ValueError, match=re.escape("LSTM: a PackedSequence into a bidirectional "
-                                                   "layer is not supported")):
-        nn.LSTM(3, 4, bidirectional=True)(packed)

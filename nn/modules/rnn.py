@@ -42,7 +42,7 @@ from ..utils.rnn import PackedSequence
 from . import factory_kwargs
 from .module import Module
 from .recording import GRAPH_MODES, resolve_graph
-from .rnn_packed import last_states, run_packed
+from .rnn_packed import last_states, reversed_within, run_packed
 from .rnn_cells import _init_uniform, _parameter, _scope_path, gru_step, lstm_step, rnn_step
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -227,8 +227,8 @@ class RNNBase(Module):
     def _run_layers(self, x, h0, c0, path, lengths=None):
         """Every layer, bottom up, each direction tagged ``path.l{layer}[_reverse]``:
         (the top layer's output (T, B, D·H), [h_n], [c_n]) with one h_n (c_n) per layer
-        and direction; with ``lengths`` (a packed batch, one direction) each sequence's
-        state at its own last step."""
+        and direction; with ``lengths`` (a packed batch) each sequence's state at its own
+        last step, the reverse direction reading each sequence from its own end."""
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             outputs = []
@@ -236,8 +236,13 @@ class RNNBase(Module):
                 index = layer * self.num_directions + direction
                 scope = f"{path}.l{layer}" + ("_reverse" if direction else "")
                 with graph_scope(module=scope, step=NO_STEP):
-                    output, hs, cs = self._run(x, layer, direction, h0[index],
-                                               None if c0 is None else c0[index])
+                    h, c = h0[index], None if c0 is None else c0[index]
+                    if lengths is not None and direction:   # each sequence from its own end
+                        output, hs, cs = self._run(reversed_within(x, lengths), layer, direction,
+                                                   h, c, in_time_order=True)
+                        output = reversed_within(output, lengths)
+                    else:
+                        output, hs, cs = self._run(x, layer, direction, h, c)
                     outputs.append(output)
                     if lengths is not None:
                         h_n.append(last_states(hs, lengths))
@@ -259,11 +264,14 @@ class RNNBase(Module):
                     x = dropout(x, self.dropout)
         return x, h_n, c_n
 
-    def _run(self, x, layer, direction, h, c):
+    def _run(self, x, layer, direction, h, c, in_time_order=False):
         """One layer in one direction over all T steps: (its output (T, B, H), the h_t, the
         c_t or None), the states as lists in time order (as (T, B, H) tensors for
-        graph="layer"). Runs inside the direction's scope; each step is tagged with its t."""
+        graph="layer"). Runs inside the direction's scope; each step is tagged with its t.
+        ``in_time_order``: the reverse direction's weights run t = 0 … T−1 (on an input
+        already read backwards, as a packed batch is)."""
         w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
+        backwards = bool(direction) and not in_time_order
         T, B, I = x.shape
         mode, graph = self.mode, self.graph
         # The input projection for all T steps at once, one node: (T, B, in) -> (T, B, G).
@@ -274,17 +282,17 @@ class RNNBase(Module):
         else:
             xw = InputProjection()(x, w_ih, b_ih, None)
         if graph == "layer":                                     # one node: (T, B, H) out
-            sequence_op = RecurrentSequence(mode, reverse=bool(direction))
+            sequence_op = RecurrentSequence(mode, reverse=backwards)
             if mode == "LSTM":
                 hs, cs = sequence_op(xw, w_hh, b_hh, h, c)
                 return hs, hs, cs
             hs = sequence_op(xw, w_hh, b_hh, h)
             return hs, hs, None
         if graph == "steps":                  # one node per step, made and run as one loop
-            return record_steps(mode, xw, w_hh, b_hh, h, c, reverse=bool(direction))
+            return record_steps(mode, xw, w_hh, b_hh, h, c, reverse=backwards)
         xws = unbind(xw, 0)
         hs, cs = [None] * T, ([None] * T if mode == "LSTM" else None)
-        steps = range(T - 1, -1, -1) if direction else range(T)
+        steps = range(T - 1, -1, -1) if backwards else range(T)
         nonlinearity = "relu" if mode == "RNN_RELU" else "tanh"
         for t in steps:
             with graph_scope(step=t):

@@ -6,8 +6,10 @@ exact because a recurrent layer is causal: h_t depends on x_0 … x_t only, so t
 after a sequence's end changes nothing before it. Each sequence's h_n (and c_n) is its state
 at its own last step, L_b − 1, picked from the steps, so the gradient reaches exactly the
 steps that made it. (The padded steps are computed and thrown away: at most B·T − Σ L_b of
-them.) A bidirectional layer would need its reverse direction to start at each sequence's
-own end, which this does not do: it refuses packed input.
+them.) The reverse direction of a bidirectional layer must start at each sequence's own
+end: it runs forward in time over each sequence read backwards within its length
+(``reversed_within``), and its outputs are put back in time order the same way; its steps
+are tagged with their place in that reversed reading.
 """
 from __future__ import annotations
 
@@ -23,10 +25,6 @@ from .rnn_cells import _scope_path
 def run_packed(layer, packed, hx):
     """``layer(packed, hx)``: ``(PackedSequence of the top layer's outputs, h_n)`` (h_n a tuple
     (h_n, c_n) for the LSTM), h_n in the batch order given to packing."""
-    name = type(layer).__name__
-    if layer.bidirectional:
-        raise ValueError(f"{name}: a PackedSequence into a bidirectional layer is not supported; "
-                         "run it on the padded batch (nn.utils.rnn.pad_packed_sequence)")
     x, lengths = padded_in_sorted_order(packed)
     layer._check_input(x if not layer.batch_first else x.transpose(0, 1))
     if packed.sorted_indices is not None and hx is not None:    # hx comes in the given order
@@ -52,3 +50,12 @@ def last_states(hs, lengths):
     states = hs if isinstance(hs, Tensor) else stack(hs, 0)
     last = tensor([n - 1 for n in lengths]).to(states.device)
     return states[last, tensor(list(range(len(lengths)))).to(states.device)]
+
+
+def reversed_within(x, lengths):
+    """(T, B, *): each sequence b read backwards within its length, x[L_b − 1 − t, b] for
+    t < L_b, and the padding after it left where it is (applied twice: x again)."""
+    T, B = x.shape[0], x.shape[1]
+    steps = [[n - 1 - t if t < n else t for n in lengths] for t in range(T)]
+    rows = [list(range(B))] * T
+    return x[tensor(steps).to(x.device), tensor(rows).to(x.device)]
