@@ -132,6 +132,40 @@ def arange(start, end=None, step=1, requires_grad=False, dtype=None, device=None
     return _new(xp.arange(start, end, step, dtype=backend.as_dtype(dtype)), requires_grad, device)
 
 
+
+def eye(n, m=None, requires_grad=False, dtype=None, device=None):
+    """The (n, m) identity matrix (m = n by default): ones on the diagonal, as ``torch.eye``
+    (the IRNN's W_hh starts as one)."""
+    m = n if m is None else m
+    _shape((n, m))
+    xp = backend.array_module_for(device)
+    return _new(xp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
+
+
+def linspace(start, end, steps, requires_grad=False, dtype=None, device=None):
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included."""
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
+        raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
+    xp = backend.array_module_for(device)
+    return _new(xp.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad, device)
+
+
+def from_numpy(array):
+    """A tensor sharing ``array``'s memory (a NumPy array; its dtype kept, as
+    ``torch.from_numpy``): writing to one changes the other."""
+    if not isinstance(array, backend.NUMPY.array_type):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    if array.dtype not in (backend.float32, backend.float64, backend.int64, backend.int32,
+                           backend.bool_):
+        raise TypeError(f"from_numpy: dtype {array.dtype} is not supported; expected float32, "
+                        f"float64, int64, int32 or bool")
+    return plain(array)
+
+
+def empty_like(t, requires_grad=False, dtype=None):
+    """A tensor of ``t``'s shape, dtype and device (zeros here; PyTorch leaves it uninitialised)."""
+    return zeros_like(t, requires_grad=requires_grad, dtype=dtype)
+
 def manual_seed(seed):
     """Seed every random number minigrad draws (init, randn, dropout, sampling)."""
     backend.random_state.seed(int(seed))

@@ -77,6 +77,36 @@ class enable_grad(_GradModeSwitch):
     enabled = True
 
 
+class set_grad_enabled(_GradModeSwitch):
+    """Record the graph or not, by a flag, as ``torch.set_grad_enabled``: a context manager
+    (``with minigrad.set_grad_enabled(is_training):``), a decorator, or a plain call that
+    switches this thread's mode until it is set again."""
+
+    def __init__(self, mode):
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled: mode must be True or False, got {mode!r}")
+        self.enabled = mode
+        self._previous = STATE.grad_enabled
+        STATE.grad_enabled = mode            # a plain call takes effect at once
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(self.enabled):
+                return func(*args, **kwargs)
+        STATE.grad_enabled = self._previous  # as a decorator it changes nothing until called
+        return wrapper
+
+
+def inference_mode(mode=True):
+    """``no_grad`` (``mode=False``: recording stays as it is), for code written with
+    ``torch.inference_mode``."""
+    return no_grad() if mode else enable_grad() if STATE.grad_enabled else no_grad()
+
+
 class _NoStep:
     """``graph_scope(step=NO_STEP)``: the nodes made here belong to no time step."""
 

@@ -720,6 +720,39 @@ class Tensor:
     def where(self, condition, other):
         return where(condition, self, other)
 
+    def any(self, dim=None, keepdim=False):
+        return any_(self, dim, keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        return all_(self, dim, keepdim)
+
+    def std(self, dim=None, keepdim=False, unbiased=True):
+        return std(self, dim, keepdim, unbiased)
+
+    def cumsum(self, dim):
+        return cumsum(self, dim)
+
+    def log1p(self):
+        return log1p(self)
+
+    def erf(self):
+        return erf(self)
+
+    def clip(self, min=None, max=None):  # noqa: A002 - torch's argument names
+        return clamp(self, min, max)
+
+    def maximum(self, other):
+        return maximum(self, other)
+
+    def minimum(self, other):
+        return minimum(self, other)
+
+    def gather(self, dim, index):
+        return gather(self, dim, index)
+
+    def index_select(self, dim, index):
+        return index_select(self, dim, index)
+
     def bmm(self, mat2):
         return bmm(self, mat2)
 
@@ -776,6 +809,11 @@ def _bitwise(a, b, symbol, name):
     return plain(backend.wrap_scalar(getattr(xp, name)(*arrays), a.array))
 
 
+def is_tensor(obj):
+    """Is ``obj`` a minigrad Tensor (``torch.is_tensor``)?"""
+    return isinstance(obj, Tensor)
+
+
 def _compare(a, b, name):
     xp = backend.get_array_module(a.array)
     b = b.array if isinstance(b, Tensor) else b
@@ -786,12 +824,13 @@ def _compare(a, b, name):
 from .ops.arithmetic import add, sub, mul, div, neg, pow, matmul, bmm  # noqa: E402
 from .ops.arithmetic import Add, Sub, Mul, Div, MatMul  # noqa: E402
 from .ops.elementwise import exp, log, sqrt, abs_, tanh, sigmoid, relu, clamp, where, astype  # noqa: E402
-from .ops.elementwise import masked_fill  # noqa: E402
+from .ops.elementwise import masked_fill, log1p, erf, maximum, minimum  # noqa: E402
 from .ops.elementwise import Exp, Log, Sqrt, Tanh, Sigmoid  # noqa: E402
-from .ops.reductions import sum, mean, var, max, min, argmax, norm  # noqa: E402,A004
+from .ops.reductions import sum, mean, var, max, min, argmax, norm, std, cumsum  # noqa: E402,A004
+from .ops.reductions import any as any_, all as all_  # noqa: E402
 from .ops.shape import (reshape, flatten, transpose, permute, squeeze, unsqueeze,  # noqa: E402
                         expand, repeat)
-from .ops.indexing import getitem, flip, _index_arrays  # noqa: E402
+from .ops.indexing import getitem, flip, gather, index_select, _index_arrays  # noqa: E402
 from .ops.join import split, chunk, unbind  # noqa: E402
 from .ops.softmax import softmax, log_softmax  # noqa: E402
 from .ops.device import to_device  # noqa: E402

@@ -5,6 +5,7 @@
 """
 from .modules import *  # noqa: F401,F403  (every layer; nn/modules/__init__.py lists them)
 from .modules import Module, Parameter, Sequential, ModuleList, ModuleDict  # noqa: F401
+from .modules import ParameterList, ParameterDict  # noqa: F401
 from .modules import GRAPH_MODES, recorded_as  # noqa: F401  (how recurrent layers record time)
 from . import functional, init, parallel, utils  # noqa: F401
 from .utils_rnn import detach_state  # noqa: F401  (truncated BPTT: cut (h, c) from the graph)

@@ -12,6 +12,8 @@ equations and differentiate twice.
 """
 from __future__ import annotations
 
+import math
+
 from minigrad import backend
 from minigrad.grad_mode import no_grad
 from minigrad.ops.conv import Conv2d, MaxPool2d
@@ -21,6 +23,7 @@ from minigrad.ops.linear import Linear
 from minigrad.tensor import Tensor
 from minigrad.grad_mode import is_grad_enabled
 from minigrad.ops.elementwise import relu as _relu, tanh, sigmoid  # noqa: F401  (re-exported)
+from minigrad.ops.elementwise import where as _where
 from minigrad.ops.softmax import softmax, log_softmax, cross_entropy  # noqa: F401
 from minigrad.ops.nll_loss import nll_loss  # noqa: F401
 
@@ -306,3 +309,180 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     if bias is not None:
         y = y + bias
     return y
+
+
+# ---------------------------------------------------------------------------
+# Losses for yes/no targets (multi-label classification, VQA answer scores)
+# ---------------------------------------------------------------------------
+def _check_reduction(op, reduction):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _reduce(loss, reduction):
+    """'none': the elementwise loss; 'sum': its total; 'mean': its average over every element."""
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
+def _broadcasts_to(shape, target):
+    """True when ``shape`` broadcasts to ``target`` exactly (NumPy's rule, aligned right)."""
+    if len(shape) > len(target):
+        return False
+    return all(s in (1, t) for s, t in zip(reversed(shape), reversed(target)))
+
+
+def _check_loss_tensor(op, name, t, input, same_dtype):  # noqa: A002
+    """``t`` a float Tensor, of ``input``'s dtype when ``same_dtype`` (PyTorch's BCE insists;
+    its with-logits form promotes, float32 with float64 giving float64)."""
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__} (wrap data "
+                        "in minigrad.tensor(...))")
+    if t.dtype.kind != "f" or (same_dtype and t.dtype != input.dtype):
+        need = f"the input's dtype {input.dtype}" if same_dtype else "a floating point dtype"
+        raise TypeError(f"{op}: {name} has dtype {t.dtype}, expected {need}; convert with "
+                        f"{name}.to(minigrad.{input.dtype})")
+
+
+def _check_binary_loss_args(op, input, target, extra, same_dtype=True):  # noqa: A002
+    """``input`` and ``target`` float Tensors of one shape; each of ``extra`` ({name: tensor
+    or None}, e.g. weight) a float Tensor broadcasting to that shape."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be floating point, got dtype {input.dtype} "
+                        "(convert with input.float() or input.double())")
+    for name, t in (("target", target),) + tuple(extra.items()):
+        if t is not None or name == "target":
+            _check_loss_tensor(op, name, t, input, same_dtype)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"{op}: target of shape {tuple(target.shape)} differs from input of "
+                         f"shape {tuple(input.shape)}; they must be the same shape (PyTorch "
+                         "refuses to broadcast them: reshape or unsqueeze the target)")
+    for name, t in extra.items():
+        if t is not None and not _broadcasts_to(tuple(t.shape), tuple(input.shape)):
+            raise ValueError(f"{op}: {name} of shape {tuple(t.shape)} does not broadcast to "
+                             f"the input's shape {tuple(input.shape)}")
+
+
+def _check_probabilities(op, input):  # noqa: A002
+    """PyTorch refuses probabilities outside [0, 1] (NaN included): usually a missing sigmoid."""
+    a = input.array
+    outside = ~((a >= 0) & (a <= 1))
+    if bool(outside.any()):
+        bad = float(a[outside].reshape(-1)[0])
+        raise ValueError(f"{op}: all elements of input must be probabilities in [0, 1], got "
+                         f"{bad!r}; for logits (raw scores) use "
+                         "binary_cross_entropy_with_logits (nn.BCEWithLogitsLoss)")
+
+
+def _clamped_log(p):
+    """max(log p, −100), as PyTorch's BCE, so that p = 0 gives a finite loss (100 per
+    element) instead of inf. p is first raised to the smallest normal number: log's
+    gradient 1/p then stays finite, and the outer clamp sends 0 back where log p < −100."""
+    tiny = float(_xp(p.array).finfo(p.dtype).tiny)
+    return p.clamp(min=tiny).log().clamp(min=-100.0)
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002
+    """Binary cross-entropy between probabilities ``input`` (e.g. a sigmoid's output) and
+    targets ``target`` in [0, 1] of the same shape::
+
+        loss = −w · (y · log x + (1 − y) · log(1 − x)),   each log clamped at −100
+
+    ``weight`` (broadcast to the input's shape) rescales each element's loss; 'mean'
+    averages over every element (weights included, not divided by their sum).
+
+    The gradient is that of the formula, (x − y) / (x (1 − x)) times w, wherever the
+    clamp is inactive (e^−100 < x < 1 − e^−100); where a log term is clamped its gradient
+    is 0, while PyTorch's hand-written backward returns (x − y) / 10⁻¹². Prefer
+    ``binary_cross_entropy_with_logits``: it takes the logits and never saturates.
+    """
+    op = "binary_cross_entropy"
+    _check_reduction(op, reduction)
+    _check_binary_loss_args(op, input, target, {"weight": weight})
+    _check_probabilities(op, input)
+    loss = -(target * _clamped_log(input) + (1.0 - target) * _clamped_log(1.0 - input))
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def _softplus(z):
+    """log(1 + eᶻ) without overflow: max(z, 0) + log(1 + e^(−|z|)), where e^(−|z|) <= 1.
+
+    Both pieces have a kink at z = 0 whose slopes cancel in the sum; each takes its slope
+    from the right (clamp passes the gradient at its bound, |z| is where(z >= 0, z, −z)),
+    so the gradient at 0 is 1 − ½ = σ(0) = ½, as it must be."""
+    abs_z = _where(z >= 0, z, -z)
+    return z.clamp(min=0.0) + (1.0 + (-abs_z).exp()).log()
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",  # noqa: A002
+                                     pos_weight=None):
+    """``binary_cross_entropy(sigmoid(input), target)`` computed from the logits ``input``,
+    stably (no sigmoid that rounds to 0 or 1, no exp that overflows)::
+
+        −[p·y·log σ(x) + (1 − y)·log(1 − σ(x))] · w
+          = [(1 − y)·x + (1 + (p − 1)·y) · softplus(−x)] · w,   softplus(z) = log(1 + eᶻ)
+
+    since −log σ(x) = softplus(−x) and −log(1 − σ(x)) = x + softplus(−x). Without
+    ``pos_weight`` (p = 1) this is max(x, 0) − x·y + log(1 + e^(−|x|)).
+
+    ``pos_weight`` (broadcast to the input's shape, usually one value per class along the
+    last dim) multiplies the positive (y = 1) term: p = #negatives / #positives of a class
+    balances a rare label. ``weight`` rescales each element's loss, as in BCE.
+    """
+    op = "binary_cross_entropy_with_logits"
+    _check_reduction(op, reduction)
+    _check_binary_loss_args(op, input, target, {"weight": weight, "pos_weight": pos_weight},
+                            same_dtype=False)
+    log_weight = 1.0 if pos_weight is None else 1.0 + (pos_weight - 1.0) * target
+    loss = (1.0 - target) * input + log_weight * _softplus(-input)
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+# ---------------------------------------------------------------------------
+# Activations (tanh, sigmoid and relu are ops: minigrad/ops/elementwise.py)
+# ---------------------------------------------------------------------------
+def checked_number(op, name, value):
+    """``value`` itself when it is a real number (not a bool), else a TypeError naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{op}: {name} must be a number, got {name}={value!r}")
+    return value
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
+    """y = x for x > 0, negative_slope · x otherwise: a ReLU whose negative side keeps a
+    small slope, so a unit pushed below 0 still gets a gradient (dy/dx = negative_slope
+    there, and at 0, as PyTorch). ``inplace``: see ``in_place``."""
+    slope = checked_number("leaky_relu", "negative_slope", negative_slope)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"leaky_relu: input must be a Tensor, got {type(input).__name__}")
+    y = _where(input > 0, input, input * float(slope))
+    return in_place("leaky_relu", input, y) if inplace else y
+
+
+GELU_APPROXIMATIONS = ("none", "tanh")
+
+
+def check_gelu_approximate(op, approximate):
+    """``approximate`` as GELU accepts it: 'none' (the exact form) or 'tanh'."""
+    if approximate not in GELU_APPROXIMATIONS:
+        raise ValueError(f"{op}: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return approximate
+
+
+def gelu(input, approximate="none"):  # noqa: A002
+    """GELU, the Gaussian error linear unit: y = x·Φ(x), x weighted by the probability that
+    a standard normal falls below it (a smooth ReLU; transformers use it)::
+
+        y = ½ x (1 + erf(x / √2))                        (approximate='none', exact)
+        y = ½ x (1 + tanh(√(2/π) (x + 0.044715 x³)))     (approximate='tanh')
+    """
+    check_gelu_approximate("gelu", approximate)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"gelu: input must be a Tensor, got {type(input).__name__}")
+    if approximate == "none":
+        return 0.5 * input * (1.0 + (input * (1.0 / math.sqrt(2.0))).erf())
+    inner = (2.0 / math.pi) ** 0.5 * (input + 0.044715 * (input * input * input))
+    return 0.5 * input * (1.0 + inner.tanh())

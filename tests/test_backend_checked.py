@@ -93,6 +93,11 @@ OPS = {
     "clamp": (lambda a: a.clamp(-0.5, 0.5) + a.clamp(min=0.1), [(3, 4)]),
     "where": (lambda a, b: minigrad.where(a > 0, a, b), [(3, 4), (4,)]),
     "masked_fill": (lambda a: a.masked_fill(a[0] > 0, -1.0) + a.masked_fill(a > 0.5, 0), [(3, 4)]),
+    "maximum_minimum": (lambda a, b: minigrad.maximum(a, b) + b.minimum(a), [(3, 4), (4,)]),
+    "log1p_std_cumsum_erf": (lambda a: (a * a).log1p() + a.std(0) + a.cumsum(1) + a.erf(), [(3, 4)]),
+    "gather_index_select": (lambda a: a.gather(1, minigrad.tensor([[0, 3], [1, 1], [2, 0]], device=a.device)).sum(1)
+                            + a.index_select(1, minigrad.tensor([2, 2, 0], device=a.device)).sum(1), [(3, 4)]),
+    "repeat_flip_bmm": (lambda a, b: minigrad.bmm(a.repeat(1, 2, 1).flip(1), b), [(2, 2, 3), (2, 3, 2)]),
     "norm": (lambda a: a.norm() + a.norm(dim=1).sum() + a.norm(1, dim=0).sum()
              + a.norm(float("inf"), dim=1, keepdim=True).sum(), [(3, 4)]),
     "shape": (lambda a: a.reshape(4, 3).T.permute(1, 0).unsqueeze(0).squeeze(0).flatten(), [(3, 4)]),

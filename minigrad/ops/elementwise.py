@@ -1,6 +1,8 @@
 """Elementwise functions and their derivatives, each a one-liner in backward."""
 from __future__ import annotations
 
+import math
+
 from .. import backend
 from ..function import Function
 from ..grad_mode import STATE
@@ -107,6 +109,43 @@ def log(x):
         return Log()._call1(x)
     return Log()(as_float(x))
 
+
+
+class Log1p(Function):
+    """y = ln(1 + x), accurate for small x;  dy/dx = 1/(1 + x)."""
+
+    label = "log1p"
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return _xp(x).log1p(x)
+
+    def backward(self, gy):
+        x, = self.saved_tensors
+        return gy / (x + 1)
+
+
+def log1p(x):
+    return Log1p()(as_float(x))
+
+
+class Erf(Function):
+    """y = erf x = (2/√π) ∫₀ˣ e^(−t²) dt;  dy/dx = (2/√π) e^(−x²). (The exact GELU is
+    x Φ(x) with the normal CDF Φ(x) = ½ (1 + erf(x/√2)).)"""
+
+    label = "erf"
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return backend.erf(x)
+
+    def backward(self, gy):
+        x, = self.saved_tensors
+        return gy * (2.0 / math.sqrt(math.pi)) * (-(x * x)).exp()
+
+
+def erf(x):
+    return Erf()(as_float(x))
 
 class Sqrt(Function):
     """y = √x;  dy/dx = 1 / (2y)."""
@@ -314,6 +353,49 @@ def masked_fill(x, mask, value):
         raise TypeError(f"masked_fill: value must be a number, got {type(value).__name__}")
     filler = _xp(x.array).asarray(value, dtype=x.dtype)   # x's dtype, as PyTorch casts it
     return Where(condition)(filler, x)
+
+
+class _Extremum(Function):
+    """The larger (``Maximum``) or smaller (``Minimum``) of two tensors, element by element,
+    broadcast; the gradient goes to the one chosen, split evenly on a tie (as PyTorch)."""
+
+    pick = None
+
+    def forward(self, a, b):
+        a, b = promote(a, b)
+        self.s0, self.s1 = getattr(a, "shape", ()), getattr(b, "shape", ())
+        xp = _xp(a if backend.is_array(a) else b)
+        first = (a > b) if self.pick == "maximum" else (a < b)
+        tie = a == b
+        dtype = xp.result_type(a, b)
+        self.w0 = first.astype(dtype) + tie.astype(dtype) * dtype.type(0.5)
+        return getattr(xp, self.pick)(a, b)
+
+    def backward(self, gy):
+        p0, p1 = self.parents
+        gx0 = sum_to(gy * self.w0, self.s0) if p0 else None
+        gx1 = sum_to(gy * (1 - self.w0), self.s1) if p1 else None
+        return gx0, gx1
+
+
+class Maximum(_Extremum):
+    label = "maximum"
+    pick = "maximum"
+
+
+class Minimum(_Extremum):
+    label = "minimum"
+    pick = "minimum"
+
+
+def maximum(input, other):  # noqa: A002 - torch's argument names
+    """max(input, other) element by element (``torch.maximum``)."""
+    return Maximum()(input, other)
+
+
+def minimum(input, other):  # noqa: A002 - torch's argument names
+    """min(input, other) element by element (``torch.minimum``)."""
+    return Minimum()(input, other)
 
 class AsType(Function):
     """A dtype conversion; the gradient is converted back."""

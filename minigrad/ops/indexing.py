@@ -124,3 +124,35 @@ def flip(x, dims):
             raise IndexError(f"flip: dim {d!r} is out of range for a tensor with {x.ndim} dimensions")
         index[d % x.ndim] = slice(None, None, -1)
     return getitem(x, tuple(index))
+
+
+def gather(x, dim, index):
+    """out[i][j][k] = x[i][index[i][j][k]][k] (for dim = 1), as ``torch.gather``: pick one
+    element along ``dim`` per position of ``index`` (e.g. each step's log-probability of
+    its target). An advanced index, so the gradient scatters back and repeats add up."""
+    idx = index.array if isinstance(index, Tensor) else backend.as_array(index)
+    if idx.dtype.kind not in "iu" or idx.ndim != x.ndim:
+        raise ValueError(f"gather: index must be an integer tensor with as many dimensions as the "
+                         f"input ({x.ndim}), got dtype {idx.dtype} and shape {tuple(idx.shape)}")
+    if not -x.ndim <= dim < x.ndim:
+        raise IndexError(f"gather: dim {dim} is out of range for a tensor with {x.ndim} dimensions")
+    dim %= x.ndim
+    if any(i > s for d, (i, s) in enumerate(zip(idx.shape, x.shape)) if d != dim):
+        raise ValueError(f"gather: index of shape {tuple(idx.shape)} is larger than the input "
+                         f"{tuple(x.shape)} outside dim {dim}")
+    xp = backend.get_array_module(idx)
+    coords = list(xp.meshgrid(*[xp.arange(n) for n in idx.shape], indexing="ij"))
+    coords[dim] = idx
+    return getitem(x, tuple(coords))
+
+
+def index_select(x, dim, index):
+    """The slices ``index`` (a 1-D integer tensor) of ``x`` along ``dim``, as
+    ``torch.index_select``."""
+    idx = index.array if isinstance(index, Tensor) else backend.as_array(index)
+    if idx.dtype.kind not in "iu" or idx.ndim != 1:
+        raise ValueError(f"index_select: index must be a 1-D integer tensor, got dtype "
+                         f"{idx.dtype} and shape {tuple(idx.shape)}")
+    if not -x.ndim <= dim < x.ndim:
+        raise IndexError(f"index_select: dim {dim} is out of range for a tensor with {x.ndim} dimensions")
+    return getitem(x, (slice(None),) * (dim % x.ndim) + (idx,))

@@ -8,7 +8,7 @@ from .. import backend
 from ..function import Function
 from ..grad_mode import STATE
 from ..tensor import Tensor, plain
-from .elementwise import where
+from .elementwise import maximum, minimum, where
 from .shape import broadcast_to, reshape
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -179,12 +179,17 @@ def _extreme(op, x, dim, keepdim):
 
 
 def max(x, dim=None, keepdim=False):  # noqa: A001 - mirrors torch.max
-    """The largest element; with ``dim`` an int, ``(values, indices)`` as torch.max."""
+    """The largest element; with ``dim`` an int, ``(values, indices)`` as torch.max; with a
+    tensor in ``dim``'s place, ``torch.max(a, b)``: the element-by-element ``maximum``."""
+    if isinstance(dim, Tensor):
+        return maximum(x, dim)
     return _extreme(Max, x, dim, keepdim)
 
 
 def min(x, dim=None, keepdim=False):  # noqa: A001 - mirrors torch.min
     """The smallest element; with ``dim`` an int, ``(values, indices)`` as torch.min."""
+    if isinstance(dim, Tensor):
+        return minimum(x, dim)
     return _extreme(Min, x, dim, keepdim)
 
 
@@ -197,3 +202,49 @@ def argmax(x, dim=None, keepdim=False):
     if keepdim:
         indices = backend.get_array_module(data).expand_dims(indices, dim)
     return plain(backend.wrap_scalar(indices, data))
+
+
+
+def std(x, dim=None, keepdim=False, unbiased=True):
+    """√var: the standard deviation over ``dim`` (``unbiased``: divide by n − 1)."""
+    return var(x, dim, keepdim, unbiased).sqrt()
+
+
+def _truth(name, x, dim, keepdim):
+    array = x.array if isinstance(x, Tensor) else backend.as_array(x)
+    axes = _axes(dim, array.ndim, name)
+    return plain(backend.wrap_scalar(getattr(array, name)(axis=axes, keepdims=keepdim), array))
+
+
+def any(x, dim=None, keepdim=False):  # noqa: A001 - mirrors torch.any
+    """Is any element true (non-zero) over ``dim``? A bool tensor, no gradient."""
+    return _truth("any", x, dim, keepdim)
+
+
+def all(x, dim=None, keepdim=False):  # noqa: A001 - mirrors torch.all
+    """Are all elements true (non-zero) over ``dim``? A bool tensor, no gradient."""
+    return _truth("all", x, dim, keepdim)
+
+
+class CumSum(Function):
+    """y_i = Σ_{j ≤ i} x_j along ``dim``;  dL/dx_j = Σ_{i ≥ j} gy_i, the cumulative sum of
+    gy taken from the other end."""
+
+    label = "cumsum"
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        return x.cumsum(axis=self.dim)
+
+    def backward(self, gy):
+        from .indexing import flip
+        return flip(cumsum(flip(gy, self.dim), self.dim), self.dim)
+
+
+def cumsum(x, dim):
+    """The running sum along ``dim``, as ``torch.cumsum``."""
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    return CumSum(_axes(dim, x.ndim, "cumsum")[0] if x.ndim else 0)(x)

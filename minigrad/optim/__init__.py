@@ -19,4 +19,4 @@ Learning-rate schedules (``minigrad.optim.lr_scheduler``, as ``torch.optim.lr_sc
 change each group's ``lr`` between steps.
 """
 from . import lr_scheduler  # noqa: F401
-from .optimizers import SGD, Adagrad, Adam, AdamW, Optimizer  # noqa: F401
+from .optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop  # noqa: F401

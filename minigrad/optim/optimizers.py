@@ -1,4 +1,5 @@
-"""The optimizers (``minigrad.optim.SGD``, ``Adam``, ``AdamW``, ``Adagrad``) and their base class;
+"""The optimizers (``minigrad.optim.SGD``, ``Adam``, ``AdamW``, ``Adagrad``, ``RMSprop``) and
+their base class;
 see ``minigrad.optim`` for how they are used."""
 from __future__ import annotations
 
@@ -117,14 +118,19 @@ class Optimizer:
     _flat_names = ()            # the state arrays a group can keep end to end (FlatState)
     _counts_steps = False       # the state holds a step count that must agree across a group
 
+    def _flat_names_of(self, group):
+        """The state arrays this group keeps end to end (Adam's amsgrad adds one)."""
+        return self._flat_names
+
     def _as_one(self, group, items):
         """``(flat, states)`` when every parameter of the group can take this step as one
         flat array (see ``FlatState``), else None (the step goes one parameter at a time)."""
+        names = self._flat_names_of(group)
         flat = self._flat.get(id(group))
-        states = flat.states_if_current(items, self.state) if flat is not None else None
+        states = flat.states_if_current(items, self.state) \
+            if flat is not None and flat.names == names else None
         if states is None:
-            flat = FlatState.laid_out(items, group, self.state, self._flat_names,
-                                       self._counts_steps)
+            flat = FlatState.laid_out(items, group, self.state, names, self._counts_steps)
             if flat is None:
                 self._flat.pop(id(group), None)
                 return None
@@ -197,10 +203,17 @@ class Optimizer:
         return "\n".join(lines + [")"])
 
 
+_FLAGS = ("amsgrad", "centered")          # hyper-parameters that are switches, not numbers
+
+
 def _check_hyperparameters(name, group):
     """Numbers where numbers belong: ``lr="0.1"`` fails here, not inside the first step."""
     for key, value in group.items():
         if key == "params":
+            continue
+        if key in _FLAGS:
+            if not isinstance(value, bool):
+                raise TypeError(f"{name}: {key} must be True or False, got {key}={value!r}")
             continue
         items = value if isinstance(value, (tuple, list)) else (value,)
         if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in items):
@@ -365,6 +378,11 @@ class Adam(Optimizer):
         m̂ = m / (1 − β₁ᵗ)                v̂ = v / (1 − β₂ᵗ)          (bias correction)
         p ← p − lr · m̂ / (√v̂ + ε)
 
+    ``amsgrad=True`` (Reddi et al. 2018, PyTorch's form) keeps the largest ``v`` seen so far
+    and divides by it, so an element's step cannot grow when its gradients shrink::
+
+        v_max ← max(v_max, v)            p ← p − lr · m̂ / (√(v_max / (1 − β₂ᵗ)) + ε)
+
     When every parameter of a group has a gradient and they share a step count, dtype and
     device, the group's ``m`` and ``v`` live end to end in two flat arrays (``FlatState``)
     and the arithmetic that needs no gradient runs once per piece of them.
@@ -373,14 +391,19 @@ class Adam(Optimizer):
     _flat_names = ("exp_avg", "exp_avg_sq")
     _counts_steps = True
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 amsgrad=False):
         _check_hyperparameters(type(self).__name__, dict(lr=lr, betas=betas, eps=eps,
-                                                         weight_decay=weight_decay))
+                                                         weight_decay=weight_decay,
+                                                         amsgrad=amsgrad))
         if lr < 0 or eps < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
             raise ValueError(f"Adam: need lr >= 0, eps >= 0 and betas in [0, 1), got lr={lr}, "
                              f"betas={betas}, eps={eps}")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay))
+                                      weight_decay=weight_decay, amsgrad=amsgrad))
+
+    def _flat_names_of(self, group):
+        return self._flat_names + ("max_exp_avg_sq",) if group["amsgrad"] else self._flat_names
 
     def _decay_weights(self, p, group):
         """AdamW shrinks ``p`` here, before the step; Adam's weight decay is in the gradient."""
@@ -398,6 +421,8 @@ class Adam(Optimizer):
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(p.array)
             state["exp_avg_sq"] = xp.zeros_like(p.array)
+        if group["amsgrad"] and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = xp.zeros_like(p.array)
         state["step"] += 1
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
@@ -409,7 +434,9 @@ class Adam(Optimizer):
         xp.multiply(g, 1 - b1, out=scratch)
         m *= b1
         m += scratch                                   # m ← β₁ m + (1 − β₁) g
-        xp.sqrt(v, out=scratch)
+        if group["amsgrad"]:
+            v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        xp.sqrt(v, out=scratch)                        # (amsgrad: v_max ← max(v_max, v))
         scratch /= math.sqrt(1 - b2 ** t)
         scratch += group["eps"]                        # √v̂ + ε
         xp.divide(m, scratch, out=scratch)
@@ -445,7 +472,7 @@ def _adam_piece(xp, piece, grads, constants):
     """Adam on one piece: ``m``, ``v``, ``scratch`` are runs of the flat arrays, each part
     ``(i, start, stop, scratch part, parameter part, _)`` a parameter's share of the run."""
     one_minus_b1, one_minus_b2, b1, b2, root_fix, eps, step = constants
-    (m, v), scratch, parts = piece
+    (m, v, *v_max), scratch, parts = piece       # v_max: amsgrad's running maximum
     gs = [grads[i] if start is None else grads[i][start:stop]
           for i, start, stop, _, _, _ in parts]
     for g, (_, _, _, s, _, _) in zip(gs, parts):
@@ -457,6 +484,8 @@ def _adam_piece(xp, piece, grads, constants):
         xp.multiply(g, one_minus_b1, out=s)
     m *= b1
     m += scratch                                   # m ← β₁ m + (1 − β₁) g
+    if v_max:
+        v = xp.maximum(v_max[0], v, out=v_max[0])  # v_max ← max(v_max, v)
     xp.sqrt(v, out=scratch)
     scratch /= root_fix
     scratch += eps                                 # √v̂ + ε
@@ -471,12 +500,16 @@ class AdamW(Adam):
 
         p ← p − lr · λ · p                 (decay the weights, not the gradient)
         p ← p − lr · m̂ / (√v̂ + ε)          (then Adam's step on the raw gradient)
+
+    ``amsgrad=True`` divides by the running maximum of ``v``, as in ``Adam``.
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
-        if weight_decay < 0:
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False):
+        if isinstance(weight_decay, numbers.Real) and weight_decay < 0:
             raise ValueError(f"AdamW: weight_decay must be >= 0, got weight_decay={weight_decay}")
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad)
 
     def _decay_weights(self, p, group):
         if group["weight_decay"]:
@@ -516,3 +549,74 @@ class Adagrad(Optimizer):
         s += g * g
         lr_t = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         p.array -= lr_t * g / (xp.sqrt(s) + group["eps"])
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton's lecture 6e, 2012), PyTorch's form: each element's step is divided by
+    a running root mean square of its gradients::
+
+        g ← ∇L + λ p                                   (weight decay λ)
+        s ← α s + (1 − α) g²                           (the mean square, s₀ = 0)
+        ḡ ← α ḡ + (1 − α) g,   d = √(s − ḡ²) + ε       (centered=True: the variance)
+        d = √s + ε                                     (centered=False)
+        b ← μ b + g / d,       p ← p − lr · b          (momentum μ > 0, b₀ = 0)
+        p ← p − lr · g / d                             (μ = 0)
+
+    Unlike Adam there is no bias correction: the first steps, with ``s`` still near 0, are
+    large (about lr / √(1 − α) per element). The state is ``step``, ``square_avg`` (s),
+    ``grad_avg`` (ḡ, centered) and ``momentum_buffer`` (b, momentum > 0).
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
+                 centered=False):
+        _check_hyperparameters("RMSprop", dict(lr=lr, alpha=alpha, eps=eps, momentum=momentum,
+                                               weight_decay=weight_decay, centered=centered))
+        for key, value in dict(lr=lr, eps=eps, momentum=momentum,
+                               weight_decay=weight_decay).items():
+            if value < 0:
+                raise ValueError(f"RMSprop: {key} must be >= 0, got {key}={value}")
+        if not 0 <= alpha < 1:
+            raise ValueError(f"RMSprop: alpha must be in [0, 1), got alpha={alpha}")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered))
+
+    def _update(self, p, g, state, group):
+        xp = backend.get_array_module(p.array)
+        g = self._apply_weight_decay(p, g, group)
+        alpha = group["alpha"]
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = xp.zeros_like(p.array)
+        state["step"] += 1
+        s = state["square_avg"]
+        d = xp.multiply(g, g, out=xp.empty_like(p.array))   # the one temporary, reused
+        d *= 1 - alpha
+        s *= alpha
+        s += d                                         # s ← α s + (1 − α) g²
+        if group["centered"]:
+            mean = _zeros_once(state, "grad_avg", xp, p)
+            xp.subtract(g, mean, out=d)
+            d *= 1 - alpha
+            mean += d                                  # ḡ ← ḡ + (1 − α)(g − ḡ), torch's lerp
+            xp.multiply(mean, mean, out=d)
+            xp.subtract(s, d, out=d)
+            xp.sqrt(d, out=d)                          # √(s − ḡ²)
+        else:
+            xp.sqrt(s, out=d)                          # √s
+        d += group["eps"]
+        xp.divide(g, d, out=d)                         # g / d
+        if group["momentum"]:
+            b = _zeros_once(state, "momentum_buffer", xp, p)
+            b *= group["momentum"]
+            b += d                                     # b ← μ b + g / d
+            xp.multiply(b, group["lr"], out=d)
+        else:
+            d *= group["lr"]
+        p.array -= d                                   # p ← p − lr · (b or g / d)
+
+
+def _zeros_once(state, name, xp, p):
+    """``state[name]``, made as zeros the first time (or when the option was switched on)."""
+    if name not in state:
+        state[name] = xp.zeros_like(p.array)
+    return state[name]

@@ -351,6 +351,10 @@ class CheckedBackend(backend.ArrayBackend):
     def scatter_add(self, target, index, values):
         numpy.add.at(target._a, _unwrap(index, "scatter_add index"), _unwrap(values, "scatter_add values"))
 
+    def erf(self, x):
+        from minigrad.backend import _host_erf
+        return CheckedArray(_host_erf(_unwrap(x, "erf input")))
+
     def default_rng(self, seed):
         return _CheckedGenerator(seed)
 

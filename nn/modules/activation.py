@@ -66,3 +66,44 @@ class LogSoftmax(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}"
+
+
+class LeakyReLU(Module):
+    """y = x for x > 0, negative_slope · x otherwise (``F.leaky_relu``)."""
+
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__()
+        self.negative_slope = F.checked_number("LeakyReLU", "negative_slope", negative_slope)
+        self.inplace = bool(inplace)
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class GELU(Module):
+    """y = x·Φ(x) = ½ x (1 + erf(x/√2)) (``F.gelu``); ``approximate='tanh'``:
+    ½ x (1 + tanh(√(2/π) (x + 0.044715 x³)))."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        self.approximate = F.check_gelu_approximate("GELU", approximate)
+
+    def forward(self, x):
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class Identity(Module):
+    """y = x: a placeholder layer (``model.fc = nn.Identity()`` drops a classifier head and
+    keeps the features). Any constructor arguments are accepted and ignored, as in PyTorch."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):  # noqa: A002 - torch's argument name
+        return input

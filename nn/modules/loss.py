@@ -1,5 +1,6 @@
-"""Loss modules (``nn.NLLLoss``, ``nn.CrossEntropyLoss``, ``nn.MSELoss``): the functional
-losses with their options fixed at construction, as in PyTorch."""
+"""Loss modules (``nn.NLLLoss``, ``nn.CrossEntropyLoss``, ``nn.MSELoss``, ``nn.BCELoss``,
+``nn.BCEWithLogitsLoss``): the functional losses with their options fixed at construction,
+as in PyTorch."""
 from __future__ import annotations
 
 from .. import functional as F
@@ -47,3 +48,33 @@ class MSELoss(Module):
 
     def forward(self, input, target):  # noqa: A002
         return F.mse_loss(input, target, self.reduction)
+
+
+class BCELoss(Module):
+    """−w · (y log x + (1 − y) log(1 − x)) for probabilities x (``F.binary_cross_entropy``):
+    pair it with ``Sigmoid``, or better use ``BCEWithLogitsLoss`` on the logits.
+    ``weight`` is a buffer, as in PyTorch (moved by ``.to()``, kept in the state dict)."""
+
+    def __init__(self, weight=None, reduction="mean"):
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.reduction = _check_reduction("BCELoss", reduction)
+
+    def forward(self, input, target):  # noqa: A002
+        return F.binary_cross_entropy(input, target, self.weight, self.reduction)
+
+
+class BCEWithLogitsLoss(Module):
+    """``Sigmoid`` + ``BCELoss`` in one stable formula (``F.binary_cross_entropy_with_logits``).
+    ``pos_weight`` (one value per class, broadcast along the last dim) weights the positive
+    targets; ``weight`` and ``pos_weight`` are buffers, as in PyTorch."""
+
+    def __init__(self, weight=None, reduction="mean", pos_weight=None):
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+        self.reduction = _check_reduction("BCEWithLogitsLoss", reduction)
+
+    def forward(self, input, target):  # noqa: A002
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction,
+                                                  self.pos_weight)
