@@ -158,6 +158,22 @@ def test_one_hot_and_multinomial_stay_on_device_and_match_the_cpu():
         assert drawn[1].tolist() == drawn[0].tolist()
 
 
+def test_a_packed_batch_moves_to_the_device_and_runs_an_lstm_there():
+    from nn.utils.rnn import pack_padded_sequence
+    x = host((4, 3, 2), 5)
+    results = []
+    for device in ("cpu", "checked"):
+        minigrad.manual_seed(3)
+        lstm = nn.LSTM(2, 3, bidirectional=True).double().to(device)
+        packed = pack_padded_sequence(minigrad.tensor(x), [2, 4, 1], enforce_sorted=False).to(device)
+        assert packed.batch_sizes.device == "cpu"
+        out, (h_n, _) = lstm(packed)
+        (out.data.sum() + h_n.sum()).backward()
+        results.append((out.data, h_n, lstm.weight_hh_l0_reverse.grad))
+    for k, (a, b) in enumerate(zip(*results)):
+        assert_same(a, b, f"result {k}")
+
+
 def test_gradcheck_runs_on_the_checked_device():
     x, w = on("checked", [host((2, 3), 0), host((4, 3), 1)])
     assert minigrad.gradcheck(lambda x, w: (x @ w.T).tanh().softmax(1), [x, w])

@@ -36,6 +36,13 @@ class PackedSequence(NamedTuple):
     sorted_indices: Optional[Tensor] = None   # the batch by decreasing length (None: as given)
     unsorted_indices: Optional[Tensor] = None  # back to the order given
 
+    def to(self, device):
+        """The same packed batch with its data (and the sorting indices) on ``device``;
+        ``batch_sizes`` stays on the CPU, as PyTorch keeps it."""
+        move = (lambda t: None if t is None else t.to(device))
+        return PackedSequence(self.data.to(device), self.batch_sizes,
+                              move(self.sorted_indices), move(self.unsorted_indices))
+
 
 def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):  # noqa: A002
     """Pack a padded batch (T, B, *) ((B, T, *) when ``batch_first``) whose sequence b has
