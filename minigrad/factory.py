@@ -79,7 +79,6 @@ def randint(low, high, size, device=None):
     return _new(backend.random_integers(low, high, _shape((size,)), xp), False, device)
 
 
-
 def multinomial(input, num_samples, replacement=False):  # noqa: A002 - torch's argument name
     """Category indices drawn from each row of ``input``'s weights, as ``torch.multinomial``:
     how a language model picks its next character, ``multinomial(softmax(logits / τ), 1)``.
@@ -102,10 +101,10 @@ def multinomial(input, num_samples, replacement=False):  # noqa: A002 - torch's 
             or bool((rows.sum(axis=1) <= 0).any()):
         raise ValueError("multinomial: every row of input must hold finite, non-negative weights "
                          "with a positive sum")
-    if not replacement and num_samples > int((rows > 0).sum(axis=1).min()):
+    fewest = int((rows > 0).sum(axis=1).min())     # positive weights in the sparsest row
+    if not replacement and num_samples > fewest:
         raise ValueError(f"multinomial: cannot draw num_samples={num_samples} distinct categories "
-                         f"without replacement from a row with only "
-                         f"{int((rows > 0).sum(axis=1).min())} positive weights")
+                         f"without replacement from a row with only {fewest} positive weights")
     u = backend.random_uniform((rows.shape[0], num_samples if replacement else rows.shape[1]),
                                backend.float64, xp=xp)
     if replacement:
@@ -119,6 +118,7 @@ def multinomial(input, num_samples, replacement=False):  # noqa: A002 - torch's 
     drawn = drawn.astype(backend.int64)
     return plain(drawn if weights.ndim == 2 else drawn.reshape(num_samples))
 
+
 def arange(start, end=None, step=1, requires_grad=False, dtype=None, device=None):
     """``start, start+step, ...`` below ``end``; int64 for integer arguments, else float32."""
     if end is None:
@@ -130,7 +130,6 @@ def arange(start, end=None, step=1, requires_grad=False, dtype=None, device=None
         integral = all(isinstance(v, int) for v in (start, end, step))
         dtype = backend.int64 if integral else backend.default_float
     return _new(xp.arange(start, end, step, dtype=backend.as_dtype(dtype)), requires_grad, device)
-
 
 
 def eye(n, m=None, requires_grad=False, dtype=None, device=None):
@@ -165,6 +164,7 @@ def from_numpy(array):
 def empty_like(t, requires_grad=False, dtype=None):
     """A tensor of ``t``'s shape, dtype and device (zeros here; PyTorch leaves it uninitialised)."""
     return zeros_like(t, requires_grad=requires_grad, dtype=dtype)
+
 
 def manual_seed(seed):
     """Seed every random number minigrad draws (init, randn, dropout, sampling)."""

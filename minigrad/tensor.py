@@ -769,7 +769,6 @@ class Tensor:
         return norm(self, p, dim, keepdim)
 
     def multinomial(self, num_samples, replacement=False):
-        from .factory import multinomial
         return multinomial(self, num_samples, replacement)
 
 
@@ -837,3 +836,4 @@ from .ops.device import to_device  # noqa: E402
 from .ops.sorting import sort, argsort, topk, argmin  # noqa: E402
 from .ops.views import clone, narrow, t  # noqa: E402
 from .autograd import run_backward, backward_one  # noqa: E402
+from .factory import multinomial  # noqa: E402

@@ -20,7 +20,7 @@ from minigrad.ops.conv import Conv2d, MaxPool2d
 from minigrad.ops.dropout import Dropout
 from minigrad.ops.embedding import Embedding
 from minigrad.ops.linear import Linear
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, _broadcasts_to
 from minigrad.grad_mode import is_grad_enabled
 from minigrad.ops.elementwise import relu as _relu, tanh, sigmoid  # noqa: F401  (re-exported)
 from minigrad.ops.elementwise import where as _where
@@ -70,18 +70,28 @@ def linear(x, weight, bias=None):
 # ---------------------------------------------------------------------------
 # Losses
 # ---------------------------------------------------------------------------
+def check_reduction(op, reduction):
+    """``reduction`` itself when it is 'mean', 'sum' or 'none' (what every loss takes)."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return reduction
+
+
+def _reduce(loss, reduction):
+    """'none': the elementwise loss; 'sum': its total; 'mean': its average over every element."""
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
 def mse_loss(input, target, reduction="mean"):  # noqa: A002 - torch's argument name
     """Mean squared error: mean (or sum, or none) of (input − target)²."""
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"mse_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    check_reduction("mse_loss", reduction)
     if isinstance(target, Tensor) and tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"mse_loss: input of shape {tuple(input.shape)} and target of shape "
                          f"{tuple(target.shape)} differ")
     diff = input - target
-    squared = diff * diff
-    if reduction == "none":
-        return squared
-    return squared.sum() if reduction == "sum" else squared.mean()
+    return _reduce(diff * diff, reduction)
 
 
 # ---------------------------------------------------------------------------
@@ -314,25 +324,6 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
 # ---------------------------------------------------------------------------
 # Losses for yes/no targets (multi-label classification, VQA answer scores)
 # ---------------------------------------------------------------------------
-def _check_reduction(op, reduction):
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-
-
-def _reduce(loss, reduction):
-    """'none': the elementwise loss; 'sum': its total; 'mean': its average over every element."""
-    if reduction == "none":
-        return loss
-    return loss.sum() if reduction == "sum" else loss.mean()
-
-
-def _broadcasts_to(shape, target):
-    """True when ``shape`` broadcasts to ``target`` exactly (NumPy's rule, aligned right)."""
-    if len(shape) > len(target):
-        return False
-    return all(s in (1, t) for s, t in zip(reversed(shape), reversed(target)))
-
-
 def _check_loss_tensor(op, name, t, input, same_dtype):  # noqa: A002
     """``t`` a float Tensor, of ``input``'s dtype when ``same_dtype`` (PyTorch's BCE insists;
     its with-logits form promotes, float32 with float64 giving float64)."""
@@ -400,7 +391,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa:
     ``binary_cross_entropy_with_logits``: it takes the logits and never saturates.
     """
     op = "binary_cross_entropy"
-    _check_reduction(op, reduction)
+    check_reduction(op, reduction)
     _check_binary_loss_args(op, input, target, {"weight": weight})
     _check_probabilities(op, input)
     loss = -(target * _clamped_log(input) + (1.0 - target) * _clamped_log(1.0 - input))
@@ -433,7 +424,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     balances a rare label. ``weight`` rescales each element's loss, as in BCE.
     """
     op = "binary_cross_entropy_with_logits"
-    _check_reduction(op, reduction)
+    check_reduction(op, reduction)
     _check_binary_loss_args(op, input, target, {"weight": weight, "pos_weight": pos_weight},
                             same_dtype=False)
     log_weight = 1.0 if pos_weight is None else 1.0 + (pos_weight - 1.0) * target

@@ -6,7 +6,7 @@ import math
 from .. import backend
 from ..function import Function
 from ..grad_mode import STATE
-from ..tensor import Tensor, plain
+from ..tensor import Tensor, _broadcasts_to, plain
 from .promotion import promote
 from .shape import sum_to
 
@@ -110,7 +110,6 @@ def log(x):
     return Log()(as_float(x))
 
 
-
 class Log1p(Function):
     """y = ln(1 + x), accurate for small x;  dy/dx = 1/(1 + x)."""
 
@@ -146,6 +145,7 @@ class Erf(Function):
 
 def erf(x):
     return Erf()(as_float(x))
+
 
 class Sqrt(Function):
     """y = √x;  dy/dx = 1 / (2y)."""
@@ -327,7 +327,6 @@ def where(condition, x, other):
     return Where(condition)(x, other)
 
 
-
 def masked_fill(x, mask, value):
     """``x`` with ``value`` where the bool ``mask`` (broadcast to x's shape) is true, as
     ``torch.masked_fill``: how attention hides positions before its softmax
@@ -339,11 +338,9 @@ def masked_fill(x, mask, value):
     if condition.dtype != backend.bool_:
         raise TypeError(f"masked_fill: mask must be a bool tensor (e.g. x > 0), got dtype "
                         f"{condition.dtype}")
-    shape = tuple(x.shape)
-    if len(condition.shape) > len(shape) or any(
-            m not in (1, s) for m, s in zip(reversed(condition.shape), reversed(shape))):
+    if not _broadcasts_to(tuple(condition.shape), tuple(x.shape)):
         raise ValueError(f"masked_fill: mask of shape {tuple(condition.shape)} does not "
-                         f"broadcast to the input's shape {shape}")
+                         f"broadcast to the input's shape {tuple(x.shape)}")
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got a "
@@ -396,6 +393,7 @@ def maximum(input, other):  # noqa: A002 - torch's argument names
 def minimum(input, other):  # noqa: A002 - torch's argument names
     """min(input, other) element by element (``torch.minimum``)."""
     return Minimum()(input, other)
+
 
 class AsType(Function):
     """A dtype conversion; the gradient is converted back."""

@@ -9,6 +9,7 @@ from .. import backend
 from ..function import Function
 from ..function import _raise_modified
 from ..tensor import Tensor
+from .shape import _normalize_dim
 
 
 def _index_arrays(index, like=None):
@@ -134,9 +135,7 @@ def gather(x, dim, index):
     if idx.dtype.kind not in "iu" or idx.ndim != x.ndim:
         raise ValueError(f"gather: index must be an integer tensor with as many dimensions as the "
                          f"input ({x.ndim}), got dtype {idx.dtype} and shape {tuple(idx.shape)}")
-    if not -x.ndim <= dim < x.ndim:
-        raise IndexError(f"gather: dim {dim} is out of range for a tensor with {x.ndim} dimensions")
-    dim %= x.ndim
+    dim = _normalize_dim(dim, x.ndim, "gather")
     if any(i > s for d, (i, s) in enumerate(zip(idx.shape, x.shape)) if d != dim):
         raise ValueError(f"gather: index of shape {tuple(idx.shape)} is larger than the input "
                          f"{tuple(x.shape)} outside dim {dim}")
@@ -153,6 +152,4 @@ def index_select(x, dim, index):
     if idx.dtype.kind not in "iu" or idx.ndim != 1:
         raise ValueError(f"index_select: index must be a 1-D integer tensor, got dtype "
                          f"{idx.dtype} and shape {tuple(idx.shape)}")
-    if not -x.ndim <= dim < x.ndim:
-        raise IndexError(f"index_select: dim {dim} is out of range for a tensor with {x.ndim} dimensions")
-    return getitem(x, (slice(None),) * (dim % x.ndim) + (idx,))
+    return getitem(x, (slice(None),) * _normalize_dim(dim, x.ndim, "index_select") + (idx,))

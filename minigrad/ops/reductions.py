@@ -9,7 +9,8 @@ from ..function import Function
 from ..grad_mode import STATE
 from ..tensor import Tensor, plain
 from .elementwise import maximum, minimum, where
-from .shape import broadcast_to, reshape
+from .indexing import flip
+from .shape import _normalize_dim, broadcast_to, reshape
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -79,7 +80,6 @@ def var(x, dim=None, keepdim=False, unbiased=True):
     return sum(centred * centred, axes, keepdim) / (count - 1 if unbiased else count)
 
 
-
 class Norm(Function):
     """The Euclidean (Frobenius) norm over ``axes``: ‖x‖ = √(Σ x²);
 
@@ -131,6 +131,7 @@ def norm(x, p="fro", dim=None, keepdim=False):
         return Max(axes, keepdim)(x.abs())
     raise ValueError(f"norm: p={p!r} is not supported; expected 'fro', 2, 1 or float('inf')")
 
+
 class _Extreme(Function):
     """Max or min along axes; the gradient goes to the element(s) that were chosen
     (split evenly between ties)."""
@@ -148,7 +149,7 @@ class _Extreme(Function):
         self.weights = chosen / chosen.sum(axis=self.axes, keepdims=True)
         self.in_shape = x.shape
         if not self.keepdim:
-            y = y.reshape(tuple(s for i, s in enumerate(x.shape) if i not in self.axes))
+            y = y.reshape(_reduced_shape(x.shape, self.axes))
         return backend.wrap_scalar(y, x)
 
     def backward(self, gy):
@@ -239,7 +240,6 @@ class CumSum(Function):
         return x.cumsum(axis=self.dim)
 
     def backward(self, gy):
-        from .indexing import flip
         return flip(cumsum(flip(gy, self.dim), self.dim), self.dim)
 
 
@@ -247,4 +247,4 @@ def cumsum(x, dim):
     """The running sum along ``dim``, as ``torch.cumsum``."""
     if not isinstance(x, Tensor):
         x = Tensor(x)
-    return CumSum(_axes(dim, x.ndim, "cumsum")[0] if x.ndim else 0)(x)
+    return CumSum(_normalize_dim(dim, x.ndim, "cumsum"))(x)

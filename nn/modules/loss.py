@@ -6,14 +6,6 @@ from __future__ import annotations
 from .. import functional as F
 from .module import Module
 
-_REDUCTIONS = ("mean", "sum", "none")
-
-
-def _check_reduction(name, reduction):
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-    return reduction
-
 
 class NLLLoss(Module):
     """−input[n, target[n]] averaged over n: pair it with ``LogSoftmax(dim=1)``."""
@@ -21,7 +13,7 @@ class NLLLoss(Module):
     def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
         super().__init__()
         self.weight, self.ignore_index = weight, ignore_index
-        self.reduction = _check_reduction("NLLLoss", reduction)
+        self.reduction = F.check_reduction("NLLLoss", reduction)
 
     def forward(self, input, target):  # noqa: A002 - torch's argument name
         return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
@@ -33,7 +25,7 @@ class CrossEntropyLoss(Module):
     def __init__(self, ignore_index=-100, reduction="mean"):
         super().__init__()
         self.ignore_index = ignore_index
-        self.reduction = _check_reduction("CrossEntropyLoss", reduction)
+        self.reduction = F.check_reduction("CrossEntropyLoss", reduction)
 
     def forward(self, input, target):  # noqa: A002
         return F.cross_entropy(input, target, self.ignore_index, self.reduction)
@@ -44,7 +36,7 @@ class MSELoss(Module):
 
     def __init__(self, reduction="mean"):
         super().__init__()
-        self.reduction = _check_reduction("MSELoss", reduction)
+        self.reduction = F.check_reduction("MSELoss", reduction)
 
     def forward(self, input, target):  # noqa: A002
         return F.mse_loss(input, target, self.reduction)
@@ -58,7 +50,7 @@ class BCELoss(Module):
     def __init__(self, weight=None, reduction="mean"):
         super().__init__()
         self.register_buffer("weight", weight)
-        self.reduction = _check_reduction("BCELoss", reduction)
+        self.reduction = F.check_reduction("BCELoss", reduction)
 
     def forward(self, input, target):  # noqa: A002
         return F.binary_cross_entropy(input, target, self.weight, self.reduction)
@@ -73,7 +65,7 @@ class BCEWithLogitsLoss(Module):
         super().__init__()
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
-        self.reduction = _check_reduction("BCEWithLogitsLoss", reduction)
+        self.reduction = F.check_reduction("BCEWithLogitsLoss", reduction)
 
     def forward(self, input, target):  # noqa: A002
         return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction,

@@ -53,6 +53,14 @@ def _zeros(shape, like):
     return plain(xp.zeros(shape, dtype=like.dtype))
 
 
+def _final_state(states, direction, lengths):
+    """A direction's h_n (or c_n): its state after its last step, the first in time for the
+    reverse direction; with ``lengths`` (a packed batch) each sequence's own last step."""
+    if lengths is not None:
+        return last_states(states, lengths)
+    return states[0] if direction else states[-1]
+
+
 class RNNBase(Module):
     """Shared machinery of RNN, LSTM and GRU (PyTorch's ``RNNBase``)."""
 
@@ -244,14 +252,9 @@ class RNNBase(Module):
                     else:
                         output, hs, cs = self._run(x, layer, direction, h, c)
                     outputs.append(output)
-                    if lengths is not None:
-                        h_n.append(last_states(hs, lengths))
-                        if cs is not None:
-                            c_n.append(last_states(cs, lengths))
-                    else:
-                        h_n.append(hs[0] if direction else hs[-1])
-                        if cs is not None:
-                            c_n.append(cs[0] if direction else cs[-1])
+                    h_n.append(_final_state(hs, direction, lengths))
+                    if cs is not None:
+                        c_n.append(_final_state(cs, direction, lengths))
                 if layer == self.num_layers - 1 and direction == 0:   # not a submodule or parameter:
                     object.__setattr__(self, "_top_states", (hs, cs))  # skip Module.__setattr__
             dropped = self.dropout and self.training and layer < self.num_layers - 1

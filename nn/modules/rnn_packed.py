@@ -13,12 +13,11 @@ are tagged with their place in that reversed reading.
 """
 from __future__ import annotations
 
-from minigrad.factory import tensor
 from minigrad.grad_mode import graph_scope
 from minigrad.ops.join import stack
 from minigrad.tensor import Tensor
 
-from ..utils.rnn import PackedSequence, packed_positions, padded_in_sorted_order
+from ..utils.rnn import PackedSequence, index_tensor, pack_padded_sequence, padded_in_sorted_order
 from .rnn_cells import _scope_path
 
 
@@ -26,16 +25,15 @@ def run_packed(layer, packed, hx):
     """``layer(packed, hx)``: ``(PackedSequence of the top layer's outputs, h_n)`` (h_n a tuple
     (h_n, c_n) for the LSTM), h_n in the batch order given to packing."""
     x, lengths = padded_in_sorted_order(packed)
-    layer._check_input(x if not layer.batch_first else x.transpose(0, 1))
+    layer._check_input(x)          # (T, B, in) here whatever the layout: B, T >= 1 either way
     if packed.sorted_indices is not None and hx is not None:    # hx comes in the given order
         order = packed.sorted_indices
         hx = tuple(h[:, order] for h in hx) if isinstance(hx, (tuple, list)) else hx[:, order]
     h0, c0 = layer._initial_states(hx, x, False)
     path = _scope_path(layer)
     output, h_n, c_n = layer._run_layers(x, h0, c0, path, lengths)
-    steps, rows = packed_positions(packed)
     with graph_scope(module=path):
-        data = output[tensor(steps).to(x.device), tensor(rows).to(x.device)]
+        data = pack_padded_sequence(output, lengths).data     # the outputs at the real steps
         states = [stack(h_n, 0)] + ([stack(c_n, 0)] if c0 is not None else [])
         if packed.unsorted_indices is not None:
             states = [s[:, packed.unsorted_indices] for s in states]
@@ -48,8 +46,8 @@ def last_states(hs, lengths):
     """(B, H): each sequence's state at its own last step, hs[L_b − 1][b], from the T states
     (a list of (B, H) tensors, or one (T, B, H) tensor)."""
     states = hs if isinstance(hs, Tensor) else stack(hs, 0)
-    last = tensor([n - 1 for n in lengths]).to(states.device)
-    return states[last, tensor(list(range(len(lengths)))).to(states.device)]
+    last = index_tensor([n - 1 for n in lengths], states)
+    return states[last, index_tensor(list(range(len(lengths))), states)]
 
 
 def reversed_within(x, lengths):
@@ -58,4 +56,4 @@ def reversed_within(x, lengths):
     T, B = x.shape[0], x.shape[1]
     steps = [[n - 1 - t if t < n else t for n in lengths] for t in range(T)]
     rows = [list(range(B))] * T
-    return x[tensor(steps).to(x.device), tensor(rows).to(x.device)]
+    return x[index_tensor(steps, x), index_tensor(rows, x)]

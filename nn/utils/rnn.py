@@ -66,8 +66,8 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     steps, rows = _packed_positions(batch_sizes)
     if order is not None:
         rows = [order[b] for b in rows]
-    index = (_index(rows, input), _index(steps, input)) if batch_first else \
-        (_index(steps, input), _index(rows, input))
+    index = (index_tensor(rows, input), index_tensor(steps, input)) if batch_first else \
+        (index_tensor(steps, input), index_tensor(rows, input))
     sorted_indices = unsorted_indices = None
     if order is not None:
         inverse = [0] * B
@@ -102,12 +102,10 @@ def padded_in_sorted_order(sequence, padding_value=0.0, total_length=None):
         T = total_length
     lengths = [sum(1 for n in batch_sizes if n > b) for b in range(B)]
     end = data.shape[0]                     # the padding row, appended after the data
-    index, position = [[end] * B for _ in range(T)], 0
-    for t, n in enumerate(batch_sizes):
-        for b in range(n):
-            index[t][b] = position
-            position += 1
-    return cat([data, _filled(data, padding_value)], 0)[_index(index, data)], lengths
+    index = [[end] * B for _ in range(T)]
+    for position, (t, b) in enumerate(zip(*_packed_positions(batch_sizes))):
+        index[t][b] = position
+    return cat([data, _filled(data, padding_value)], 0)[index_tensor(index, data)], lengths
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0):
@@ -122,7 +120,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0):
         for t in range(n):
             index[t][b] = offset + t
         offset += n
-    padded = cat(list(sequences) + [_filled(sequences[0], padding_value)], 0)[_index(index, sequences[0])]
+    padded = cat(list(sequences) + [_filled(sequences[0], padding_value)], 0)[index_tensor(index, sequences[0])]
     return padded.transpose(0, 1) if batch_first else padded
 
 
@@ -132,12 +130,8 @@ def pack_sequence(sequences, enforce_sorted=True):
                                 enforce_sorted=enforce_sorted)
 
 
-def packed_positions(sequence):
-    """(time steps, batch rows) of each row of ``sequence.data``, in the packed batch order."""
-    return _packed_positions([int(n) for n in sequence.batch_sizes.tolist()])
-
-
 def _packed_positions(batch_sizes):
+    """(time steps, batch rows) of each row of the packed data, in the packed batch order."""
     steps, rows = [], []
     for t, n in enumerate(batch_sizes):
         steps += [t] * n
@@ -163,8 +157,8 @@ def _checked_lengths(lengths, B, T):
     return values
 
 
-def _index(values, like):
-    """An int64 index tensor on ``like``'s device."""
+def index_tensor(values, like):
+    """An int64 index tensor of ``values`` on ``like``'s device."""
     return tensor(values).to(like.device)
 
 
