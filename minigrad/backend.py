@@ -112,6 +112,13 @@ class ArrayBackend:
         """``target[rows[n]] += values[n]`` for whole rows, repeats accumulating (in place)."""
         self.scatter_add(target, rows, values)
 
+    def summed_rows(self, rows, values, num_rows):
+        """A new (num_rows, D) array, zeros with ``values[n]`` added at row ``rows[n]``
+        (every row index already known to lie in [0, num_rows)): a table's gradient."""
+        target = self.xp.zeros((num_rows, values.shape[1]), dtype=values.dtype)
+        self.add_rows(target, rows, values)
+        return target
+
     def erf(self, x):
         """The error function erf x = (2/√π) ∫₀ˣ e^(−t²) dt, element by element."""
         raise NotImplementedError
@@ -165,6 +172,17 @@ class NumpyBackend(ArrayBackend):
     def erf(self, x):
         # NumPy has no erf ufunc: the C library's, one element at a time (exact, ~0.1 µs each)
         return _host_erf(x)
+
+    def summed_rows(self, rows, values, num_rows):
+        width = values.shape[1]
+        if not (rows.size and values.size <= _SMALL_SCATTER and num_rows * width <= 2 * _SMALL_SCATTER):
+            return super().summed_rows(rows, values, num_rows)
+        # add_rows' small case with nothing to check or add afterwards: the sums go straight
+        # into the zeros (0 + s is s, bit for bit)
+        target = numpy.zeros((num_rows, width), dtype=values.dtype)
+        flat = numpy.add.outer(rows * width, numpy.arange(width))
+        numpy.add.at(target.reshape(-1), flat.reshape(-1), values.reshape(-1))
+        return target
 
     def add_rows(self, target, rows, values):
         # numpy.add.at is slow (5-10x here); for distinct rows a fancy-index += is exact, and
@@ -500,6 +518,13 @@ def scatter_add(target, index, values):
     NumPy spells it ``numpy.add.at``, CuPy ``cupyx.scatter_add``."""
     backend_of(target).scatter_add(target, index, values)
     return target
+
+
+def summed_rows(rows, values, num_rows):
+    """zeros (num_rows, D) with each row of ``values`` (N, D) added at row ``rows[n]``, on
+    ``values``' device: a table's gradient (the embedding backward). ``rows`` (N,) must lie
+    in [0, num_rows) (the caller has checked them); repeated rows accumulate in order."""
+    return backend_of(values).summed_rows(rows, values, num_rows)
 
 
 def add_rows(target, rows, values):

@@ -16,7 +16,7 @@ class Embedding(Function):
     """y = W[idx]: row idx of the table for every index.
 
     dL/dW adds each gy row into the row it came from (repeated indices accumulate),
-    with ``backend.add_rows`` - one pass, no dense one-hot matrix.
+    with ``backend.summed_rows`` - one pass, no dense one-hot matrix.
     """
 
     label = "embedding"
@@ -43,9 +43,7 @@ class Embedding(Function):
 def _rows_added(gy, indices, num, padding_idx=None):
     """zeros(num, dim) with row n of gy (flattened to (N, dim)) added at row indices[n];
     the row ``padding_idx`` stays zero."""
-    dim = gy.shape[-1]
-    gw = _xp(gy).zeros((num, dim), dtype=gy.dtype)
-    backend.add_rows(gw, indices.reshape(-1), gy.reshape(-1, dim))
+    gw = backend.summed_rows(indices.reshape(-1), gy.reshape(-1, gy.shape[-1]), num)
     if padding_idx is not None:
         gw[padding_idx] = 0
     return gw

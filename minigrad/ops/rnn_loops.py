@@ -101,8 +101,8 @@ def lstm_backward(xp, whole, w_hh, g_hs, g_cs, order):
     K4, f, dot = da.reshape(T, B, 4, H), gates[..., H:2 * H], backend.undispatched(xp.dot)
     dh = dc = None
     for t in reversed(order):
-        gh = plus(None if g_hs is None else g_hs[t], dh)
-        gc = plus(None if g_cs is None else g_cs[t], dc)
+        gh = added(None if g_hs is None else g_hs[t], dh)
+        gc = added(None if g_cs is None else g_cs[t], dc)
         if gh is None and gc is None:                     # nothing reached this step
             da[t] = 0
             continue
@@ -141,7 +141,7 @@ def gru_backward(xp, whole, previous, w_hh, g_hs, order):
     Kx3, Kh3, z = dxw.reshape(T, B, 3, H), dhw.reshape(T, B, 3, H), hw[..., H:2 * H]
     dot, dh = backend.undispatched(xp.dot), None
     for t in reversed(order):
-        gh = plus(None if g_hs is None else g_hs[t], dh)
+        gh = added(None if g_hs is None else g_hs[t], dh)
         if gh is None:
             dxw[t] = 0
             dhw[t] = 0
@@ -171,8 +171,18 @@ def rnn_backward(xp, hs, w_hh, g_hs, nonlinearity, order):
     """(d pre (T, B, H) = d xw = d hw, d h_0) from the gradients arriving at each h_t."""
     dpre = math_.rnn_factors(xp, hs, nonlinearity, xp.empty_like(hs))
     dot, dh = backend.undispatched(xp.dot), None
+    if g_hs is not None and g_hs.__class__ is not list:   # the whole output's gradient (T, B, H)
+        for t in reversed(order):
+            d = dpre[t]
+            if dh is None:
+                d *= g_hs[t]
+            else:
+                dh += g_hs[t]     # d h_t = d out_t + d hw_{t+1} W_hh, into the product just made
+                d *= dh
+            dh = dot(d, w_hh)
+        return dpre, dh
     for t in reversed(order):
-        gh = plus(None if g_hs is None else g_hs[t], dh)
+        gh = added(None if g_hs is None else g_hs[t], dh)
         if gh is None:
             dpre[t] = 0
             continue
@@ -180,6 +190,16 @@ def rnn_backward(xp, hs, w_hh, g_hs, nonlinearity, order):
         d *= gh
         dh = dot(d, w_hh)
     return dpre, dh
+
+
+def added(g, own):
+    """g + own, either may be None; when both are arrays the sum goes into ``own``, the
+    loop's own product of the step before (nobody else holds it): no new array a step."""
+    if own is None:
+        return g
+    if g is not None:
+        own += g
+    return own
 
 
 def plus(a, b):
