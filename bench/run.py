@@ -637,7 +637,8 @@ def write_page(args, sections, overhead, port_md, mem_table, target_md, sweep_md
         "Each turn is a burst of back-to-back steps filling about 25 ms (one step when a step is "
         "longer), as a training loop runs them, after a 0.15 s pause; its time per step is the "
         f"burst's time over its steps. Medians over 3–{timing['max_reps']} turns (more when steps "
-        f"are fast) after {timing['warmup']} warm-up steps.",
+        f"are fast) after warming up: at least {timing['warmup']} steps and 0.1 s of them, whose "
+        "median step sizes the bursts.",
         "",
         "**What is timed:** one char-LM training step — Embedding(65, H) → recurrent layer (H → H) → "
         "Linear(H, 65) → cross-entropy over all T·B outputs → backward through all T steps (full BPTT) → "

@@ -27,6 +27,8 @@ import time
 import traceback
 
 TIMEOUT_S = 900.0     # a reply slower than this means the child hangs
+WARM_UP_S = 0.1       # warm-up runs at least this long (and at least ``warmup`` steps)
+WARM_UP_MAX_STEPS = 500
 
 
 class Worker:
@@ -41,8 +43,8 @@ class Worker:
 
     def build(self, name, cell, H, idx, targets, warmup):
         """Make the implementation, run one step (its loss is returned: an untrained model's
-        is near log V) and ``warmup`` more (their mean seconds: ``warm``); ``pid``: the
-        child's process id."""
+        is near log V), then warm up (``_warm_up``: the median seconds of a warm step is
+        ``warm``, which sizes the bursts); ``pid``: the child's process id."""
         return self._ask(("build", name, cell, H, idx, targets, warmup))
 
     def burst(self, steps):
@@ -94,10 +96,7 @@ def _serve(conn, torch_threads):
                     torch.set_num_threads(torch_threads)
                 runner, data = run.build(name, cell, H), (idx, targets)
                 loss, _ = runner.train_step(idx, targets)
-                start = time.perf_counter()
-                for _ in range(warmup):
-                    runner.train_step(idx, targets)
-                reply = {"loss": loss, "warm": (time.perf_counter() - start) / max(warmup, 1),
+                reply = {"loss": loss, "warm": _warm_up(runner, idx, targets, warmup),
                          "pid": os.getpid()}
             elif kind == "burst":
                 steps, (idx, targets) = message[1], data
@@ -113,3 +112,19 @@ def _serve(conn, torch_threads):
             traceback.print_exc()
             reply = {"error": f"failed ({type(error).__name__}: {error})"}
         conn.send(reply)
+
+
+def _warm_up(runner, idx, targets, warmup):
+    """Run at least ``warmup`` steps and at least ``WARM_UP_S`` seconds of them (at most
+    ``WARM_UP_MAX_STEPS``); the median seconds of one. A single step after the first is no
+    measure of a warm one: at B=1 the hand NumPy GRU's second step took 36 ms, a warm one
+    0.85 ms, so its bursts were one step each, every one straight after the pause, which
+    makes a step 1.8x slower (its row read 14,206 tokens/s; sized by this median, 29,000)."""
+    times, started = [], time.perf_counter()
+    while len(times) < max(warmup, 1) or (time.perf_counter() - started < WARM_UP_S
+                                          and len(times) < WARM_UP_MAX_STEPS):
+        start = time.perf_counter()
+        runner.train_step(idx, targets)
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return times[len(times) // 2]
