@@ -128,7 +128,7 @@ def flip(x, dims):
 
 
 def gather(x, dim, index):
-    """out[i][j][k] = x[i][index[i][j][k]][k] (for dim = 1), as ``torch.gather``: pick one
+    """``out[i][j][k] = x[i][index[i][j][k]][k]`` (for dim = 1), as ``torch.gather``: pick one
     element along ``dim`` per position of ``index`` (e.g. each step's log-probability of
     its target). An advanced index, so the gradient scatters back and repeats add up."""
     idx = index.array if isinstance(index, Tensor) else backend.as_array(index)

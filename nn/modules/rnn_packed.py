@@ -43,7 +43,7 @@ def run_packed(layer, packed, hx):
 
 
 def last_states(hs, lengths):
-    """(B, H): each sequence's state at its own last step, hs[L_b − 1][b], from the T states
+    """(B, H): each sequence's state at its own last step, ``hs[L_b − 1][b]``, from the T states
     (a list of (B, H) tensors, or one (T, B, H) tensor)."""
     states = hs if isinstance(hs, Tensor) else stack(hs, 0)
     last = index_tensor([n - 1 for n in lengths], states)
