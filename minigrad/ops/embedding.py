@@ -8,10 +8,6 @@ from ..grad_mode import STATE
 from ..tensor import plain
 
 
-def _xp(x):
-    return backend.get_array_module(x)
-
-
 class Embedding(Function):
     """y = W[idx]: row idx of the table for every index.
 

@@ -171,16 +171,6 @@ def rnn_backward(xp, hs, w_hh, g_hs, nonlinearity, order):
     """(d pre (T, B, H) = d xw = d hw, d h_0) from the gradients arriving at each h_t."""
     dpre = math_.rnn_factors(xp, hs, nonlinearity, xp.empty_like(hs))
     dot, dh = backend.undispatched(xp.dot), None
-    if g_hs is not None and g_hs.__class__ is not list:   # the whole output's gradient (T, B, H)
-        for t in reversed(order):
-            d = dpre[t]
-            if dh is None:
-                d *= g_hs[t]
-            else:
-                dh += g_hs[t]     # d h_t = d out_t + d hw_{t+1} W_hh, into the product just made
-                d *= dh
-            dh = dot(d, w_hh)
-        return dpre, dh
     for t in reversed(order):
         gh = added(None if g_hs is None else g_hs[t], dh)
         if gh is None:
