@@ -52,7 +52,7 @@ def test_matmul_plain_backward_is_bitwise_the_graph_backward(a_shape, b_shape, n
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_matmul_outer_product_gradients_are_the_matmul_bits(dtype):
-    """dL/dW of W h and dL/dh of h W (inner dimension 1) are broadcast products: the very
+    """dL/dW of W h and of u W for one row u (inner dimension 1) are outer products: the very
     numbers numpy.matmul gives for them."""
     rng = np.random.default_rng(4)
     W = minigrad.tensor(rng.standard_normal((6, 5)).astype(dtype), requires_grad=True)

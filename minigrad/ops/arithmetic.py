@@ -11,6 +11,7 @@ from ..function import Function
 from ..grad_mode import STATE
 from ..tensor import Tensor, plain
 from .. import backend
+from .outer_product import outer_product
 from .promotion import as_operand, kind, promote
 from .shape import _summed_to, reshape, sum_to, transpose
 
@@ -203,9 +204,9 @@ class MatMul(Function):
     """y = x0 @ x1 (1-D, 2-D and batched, as ``numpy.matmul``).
 
     For 2-D inputs: dL/dx0 = dL/dy · x1ᵀ and dL/dx1 = x0ᵀ · dL/dy. A vector is a matrix of
-    one column (x1) or one row (x0) here; where the product's inner dimension is then 1, the
-    outer product is computed as a broadcast multiply (one product per entry, the same
-    numbers as the matmul, several times faster).
+    one column (x1) or one row (x0) here; where a gradient's product then has inner dimension
+    1 (W h: dL/dW = dL/dy hᵀ), a plain backward computes it with ``outer_product`` (the
+    matmul's bits, several times faster).
     """
 
     label = "matmul"
@@ -245,27 +246,18 @@ class MatMul(Function):
             g2 = reshape(g2, tuple(g2.shape) + (1,))
         gx0 = gx1 = None
         if p0:
-            if b2.ndim == 2 and g2.ndim == 2 and b2.shape[1] == 1:
-                # inner dimension 1 (b a vector: W h): an outer product, far faster than matmul
-                gx0 = g2 * transpose(b2, 0, 1)
-            else:
-                gx0 = g2 @ transpose(b2, -1, -2)
-            gx0 = reshape(sum_to(gx0, a2.shape), a.shape)
+            gx0 = reshape(sum_to(g2 @ transpose(b2, -1, -2), a2.shape), a.shape)
         if p1:
-            if a2.ndim == 2 and g2.ndim == 2 and a2.shape[0] == 1:
-                # inner dimension 1 (batch size 1): an outer product, far faster than matmul
-                gx1 = transpose(a2, 0, 1) * g2
-            else:
-                gx1 = transpose(a2, -1, -2) @ g2
-            gx1 = reshape(sum_to(gx1, b2.shape), b.shape)
+            gx1 = reshape(sum_to(transpose(a2, -1, -2) @ g2, b2.shape), b.shape)
         return gx0, gx1
 
 
 def _matmul_backward_arrays(gy, a, b, parents):
     """MatMul.backward on arrays, for every shape ``numpy.matmul`` takes: the operations of
-    the Tensor path above in the same order (reshape, swap of the last two axes, matmul or
-    the one-row outer product, ``sum_to``), so the same bits, without the ten or so Tensors
-    and nodes that path makes (a matrix times a vector, W h, is min-char-rnn's every step)."""
+    the Tensor path above in the same order (reshape, swap of the last two axes, matmul,
+    ``sum_to``), so the same bits, without the ten or so Tensors and nodes that path makes
+    (a matrix times a vector, W h, is min-char-rnn's every step). A matmul of inner dimension
+    1 (the gradient of W in W h) runs as ``outer_product``, with the matmul's bits."""
     p0, p1 = parents
     if a.ndim == 1 and b.ndim == 1:
         return (plain(gy * b) if p0 else None), (plain(gy * a) if p1 else None)
@@ -279,7 +271,7 @@ def _matmul_backward_arrays(gy, a, b, parents):
     gx0 = gx1 = None
     if p0:
         if b2.ndim == 2 and g2.ndim == 2 and b2.shape[1] == 1:
-            gx0 = g2 * b2.T      # inner dimension 1: an outer product, far faster than matmul
+            gx0 = outer_product(g2, b2.T)
         else:
             gx0 = g2 @ b2.swapaxes(-1, -2)
         if gx0.shape != a.shape:     # the Tensor path's sum_to to a2's shape, reshape to a's
@@ -287,7 +279,7 @@ def _matmul_backward_arrays(gy, a, b, parents):
         gx0 = plain(gx0)
     if p1:
         if a2.ndim == 2 and g2.ndim == 2 and a2.shape[0] == 1:
-            gx1 = a2.T * g2
+            gx1 = outer_product(a2.T, g2)
         else:
             gx1 = a2.swapaxes(-1, -2) @ g2
         if gx1.shape != b.shape:

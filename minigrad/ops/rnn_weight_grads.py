@@ -12,13 +12,14 @@ whole-layer node of ``graph="layer"`` (``summed_weight_grads`` after its loop).
 from __future__ import annotations
 
 from .. import backend
+from .outer_product import outer_product
 
 
 def weight_grad(dy, x):
-    """dL/dW for y = x Wᵀ: dyᵀ x. With one row (B=1) a broadcast outer product, which
-    NumPy runs far faster than a matmul whose inner dimension is 1."""
+    """dL/dW for y = x Wᵀ: dyᵀ x. With one row (B=1) an outer product (``outer_product``:
+    NumPy's matmul runs that shape several times slower than BLAS)."""
     if dy.shape[0] == 1:
-        return dy.reshape(-1, 1) * x
+        return outer_product(dy.T, x)
     return dy.T @ x
 
 
