@@ -20,3 +20,11 @@ from .. import backend
 def outer_product(column, row):
     """``column @ row`` for column (m, 1) and row (1, n) arrays, as BLAS computes it."""
     return backend.get_array_module(column).dot(column, row)
+
+
+def weight_grad(dy, x):
+    """dL/dW for y = x Wᵀ: dyᵀ x for dy (N, out), x (N, in); with one row (N = 1) an
+    ``outer_product``."""
+    if dy.shape[0] == 1:
+        return outer_product(dy.T, x)
+    return dy.T @ x

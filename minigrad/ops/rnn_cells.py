@@ -32,7 +32,7 @@ from ..function import _INPUT, _OTHER, Function
 from ..grad_mode import STATE
 from ..tensor import Tensor, plain
 from . import rnn_arithmetic, rnn_cells_double, rnn_kernels
-from .rnn_weight_grads import weight_grad
+from .outer_product import weight_grad
 
 
 class CellStepFunction(Function):

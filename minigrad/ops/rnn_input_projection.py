@@ -20,7 +20,7 @@ from __future__ import annotations
 from ..function import Function
 from ..grad_mode import STATE
 from ..tensor import plain
-from .rnn_weight_grads import weight_grad
+from .outer_product import weight_grad
 
 
 class InputProjection(Function):

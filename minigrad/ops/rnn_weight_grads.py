@@ -12,15 +12,7 @@ whole-layer node of ``graph="layer"`` (``summed_weight_grads`` after its loop).
 from __future__ import annotations
 
 from .. import backend
-from .outer_product import outer_product
-
-
-def weight_grad(dy, x):
-    """dL/dW for y = x Wᵀ: dyᵀ x. With one row (B=1) an outer product (``outer_product``:
-    NumPy's matmul runs that shape several times slower than BLAS)."""
-    if dy.shape[0] == 1:
-        return outer_product(dy.T, x)
-    return dy.T @ x
+from .outer_product import weight_grad
 
 
 def summed_weight_grads(dhw, h_prev):
